@@ -1,0 +1,268 @@
+'use client';
+
+import { useEffect, useRef, useState } from 'react';
+import type { Socket } from 'socket.io-client';
+import {
+  DEFAULT_TAB,
+  MAX_OUTPUT_CHUNK_BYTES,
+  PROTOCOL_VERSION,
+  type ClientToServerEvents,
+  type ProtocolErrorPayload,
+  type Role,
+  type RoomState,
+  type ServerToClientEvents,
+} from '../../lib/protocol';
+import type { BootProgress, Engine } from '../../lib/vm/Engine';
+import { TermStream } from '../../lib/client/TermStream';
+
+type Conn = 'connecting' | 'connected' | 'reconnecting';
+/** Connect errors after which retrying cannot help. */
+const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
+const STATUS_EVERY_MS = 250;
+
+function clientId(): string {
+  const key = 'tandem:client';
+  let id = sessionStorage.getItem(key);
+  if (!id) sessionStorage.setItem(key, (id = crypto.randomUUID()));
+  return id;
+}
+
+export default function Room({ roomId }: { roomId: string }) {
+  const termEl = useRef<HTMLDivElement>(null);
+  const [state, setState] = useState<RoomState | null>(null);
+  const [conn, setConn] = useState<Conn>('connecting');
+  const [fatal, setFatal] = useState<ProtocolErrorPayload | null>(null);
+  const [boot, setBoot] = useState<BootProgress | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    let disposed = false;
+    let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+    let engine: Engine | null = null;
+    let term: import('@xterm/xterm').Terminal | null = null;
+    let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+    const flash = (text: string) => {
+      setNotice(text);
+      clearTimeout(noticeTimer);
+      noticeTimer = setTimeout(() => setNotice(null), 5000);
+    };
+
+    (async () => {
+      const [{ Terminal }, { FitAddon }, { io }] = await Promise.all([
+        import('@xterm/xterm'),
+        import('@xterm/addon-fit'),
+        import('socket.io-client'),
+      ]);
+      if (disposed || !termEl.current) return;
+      const t = new Terminal({
+        cursorBlink: true,
+        fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
+        fontSize: 14,
+        scrollback: 5000,
+        theme: { background: '#000000' },
+      });
+      term = t;
+      const fit = new FitAddon();
+      t.loadAddon(fit);
+      t.open(termEl.current);
+
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
+        path: '/socket.io',
+        transports: ['websocket'],
+        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: true },
+      });
+      socket = s;
+      let role: Role | null = null;
+      let hostSeq = 0;
+      let lastStatus: BootProgress | null = null;
+      let lastStatusSent = 0;
+      const stream = new TermStream(
+        { reset: () => t.reset(), write: (d) => t.write(d), resize: (c, r) => t.resize(c, r) },
+        () => s.emit('term:sync', { tab: DEFAULT_TAB }),
+      );
+
+      const sendStatus = (p: BootProgress, force = false) => {
+        lastStatus = p;
+        const now = Date.now();
+        if (!force && p.phase === 'booting' && now - lastStatusSent < STATUS_EVERY_MS) return;
+        lastStatusSent = now;
+        s.emit('host:status', { tab: DEFAULT_TAB, ...p });
+      };
+      const sendSize = () => s.emit('term:resize', { tab: DEFAULT_TAB, cols: t.cols, rows: t.rows });
+
+      const startHosting = async () => {
+        fit.fit();
+        sendSize();
+        const [{ V86Engine }, manifest] = await Promise.all([
+          import('../../lib/vm/V86Engine'),
+          fetch('/vm/manifest.json').then((r) => r.json()),
+        ]);
+        if (disposed || role !== 'host') return;
+        const e = new V86Engine(manifest);
+        engine = e;
+        e.onOutput((data) => {
+          t.write(data);
+          for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES)
+            s.emit('term:out', { tab: DEFAULT_TAB, seq: ++hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
+        });
+        try {
+          await e.boot((p) => {
+            setBoot(p);
+            sendStatus(p, p.phase !== 'booting');
+          });
+        } catch (err) {
+          const p: BootProgress = { phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) };
+          setBoot(p);
+          sendStatus(p, true);
+        }
+      };
+
+      const stopHosting = async () => {
+        const e = engine;
+        engine = null;
+        setBoot(null);
+        await e?.destroy();
+      };
+
+      t.onData((data) => {
+        if (role === 'host') engine?.write(data);
+        else s.emit('term:in', { tab: DEFAULT_TAB, data });
+      });
+      const onWindowResize = () => {
+        if (role !== 'host') return;
+        fit.fit();
+      };
+      t.onResize(() => role === 'host' && sendSize());
+      window.addEventListener('resize', onWindowResize);
+
+      s.on('connect', () => {
+        setConn('connected');
+        setFatal(null);
+      });
+      s.on('disconnect', () => setConn('reconnecting'));
+      s.on('connect_error', (err) => {
+        const data = (err as Error & { data?: ProtocolErrorPayload }).data;
+        if (data && FATAL_CODES.has(data.code)) {
+          setFatal(data);
+          s.disconnect();
+        } else setConn('reconnecting');
+      });
+      s.on('room:state', (st) => {
+        setState(st);
+        if (st.role === role) {
+          // Same seat after a reconnect: tell the server where the VM stands again.
+          if (role === 'host' && lastStatus) {
+            sendSize();
+            sendStatus(lastStatus, true);
+          }
+          return;
+        }
+        const was = role;
+        role = st.role;
+        if (role === 'host') {
+          void startHosting();
+        } else if (was === 'host') {
+          flash('Another browser is hosting this room now; you are watching.');
+          void stopHosting();
+        }
+      });
+      s.on('term:snapshot', (snap) => role === 'guest' && stream.snapshot(snap));
+      s.on('term:out', (f) => role === 'guest' && stream.out(f));
+      s.on('term:resize', (r) => role === 'guest' && t.resize(r.cols, r.rows));
+      s.on('term:in', (m) => role === 'host' && engine?.write(m.data));
+      s.on('room:error', (e) => flash(`${e.code}: ${e.message}`));
+      t.focus();
+
+      return () => window.removeEventListener('resize', onWindowResize);
+    })().then(
+      (cleanup) => {
+        if (disposed) cleanup?.();
+      },
+      (err) => setFatal({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) }),
+    );
+
+    return () => {
+      disposed = true;
+      clearTimeout(noticeTimer);
+      socket?.disconnect();
+      void engine?.destroy();
+      term?.dispose();
+    };
+  }, [roomId]);
+
+  const role = state?.role;
+  const progress = role === 'host' ? boot : state?.hostStatus;
+  const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
+  const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}/r/${roomId}`;
+
+  if (fatal && ['ROOM_NOT_FOUND', 'BAD_ROOM_ID'].includes(fatal.code)) {
+    return (
+      <main className="center" data-error={fatal.code}>
+        <h1>Room not found</h1>
+        <p>There is no room called “{roomId}”. Check the link, or start a new one.</p>
+        <NewRoomForm />
+      </main>
+    );
+  }
+
+  return (
+    <main className="room" data-role={role ?? ''} data-conn={conn} data-phase={phase}>
+      <header className="topbar">
+        <span className="brand">
+          <a href="/">Tandem</a>
+        </span>
+        <span className="badge">room {roomId}</span>
+        {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
+        <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
+        {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
+        <span className="spacer" />
+        <span className="row">
+          <input readOnly value={shareUrl} aria-label="Share link" size={34} onFocus={(e) => e.currentTarget.select()} />
+          <button
+            className="secondary"
+            onClick={() => {
+              void navigator.clipboard?.writeText(shareUrl).then(() => setCopied(true));
+              setTimeout(() => setCopied(false), 1500);
+            }}
+          >
+            {copied ? 'Copied' : 'Copy link'}
+          </button>
+        </span>
+        <NewRoomForm compact />
+      </header>
+      {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
+      {state && !state.hostConnected && role === 'guest' && (
+        <div className="notice warn" role="status">
+          Host disconnected — the room waits for the host to return.
+        </div>
+      )}
+      {notice && <div className="notice warn">{notice}</div>}
+      {progress && progress.phase !== 'ready' && (
+        <>
+          <div className="progress" role="progressbar" aria-valuenow={Math.round(progress.progress * 100)} aria-valuemin={0} aria-valuemax={100}>
+            <div style={{ width: `${Math.round(progress.progress * 100)}%` }} />
+          </div>
+          <div className={`status ${progress.phase === 'failed' ? 'bad' : ''}`}>
+            {progress.phase === 'failed' ? `VM failed to start: ${progress.message}` : progress.message}
+          </div>
+        </>
+      )}
+      {progress?.phase === 'ready' && <div className="status">{progress.message}</div>}
+      <div className="term-wrap">
+        <div ref={termEl} className={`term ${role ?? ''}`} />
+      </div>
+    </main>
+  );
+}
+
+function NewRoomForm({ compact = false }: { compact?: boolean }) {
+  return (
+    <form method="post" action="/rooms/new" className="row">
+      {!compact && <input name="name" placeholder="Room name" maxLength={80} />}
+      <button type={compact ? 'submit' : 'submit'} className={compact ? 'secondary' : ''}>
+        New room
+      </button>
+    </form>
+  );
+}

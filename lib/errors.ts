@@ -1,0 +1,33 @@
+/** Every error code the server sends, by name. Clients switch on these; never on message text. */
+export const ERROR_CODES = [
+  'BAD_MESSAGE', // payload failed schema validation
+  'TOO_LARGE', // payload over its byte cap
+  'PROTOCOL_MISMATCH', // client speaks another protocol version
+  'BAD_ROOM_ID', // room id not in the allowed alphabet
+  'ROOM_NOT_FOUND', // no such room
+  'NOT_HOST', // a host-only action from a guest (e.g. a second "host" racing the first)
+  'NO_HOST', // input for a room whose host is away
+  'RATE_LIMITED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class TandemError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}

@@ -1,0 +1,122 @@
+/**
+ * The one protocol between browsers and the server. Both sides import this file.
+ * Terminal bytes travel as Socket.IO events; every inbound payload is validated with the schemas
+ * below before anything acts on it. Bump PROTOCOL_VERSION on any incompatible change: the server
+ * refuses other versions at connect with PROTOCOL_MISMATCH.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from './errors';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Caps on inbound payloads, in bytes of UTF-16 string length (an upper bound for UTF-8 ≤ 3×). */
+export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
+export const MAX_INPUT_CHUNK_BYTES = 4 * 1024;
+/** Socket.IO refuses frames over this many bytes before they are parsed. */
+export const MAX_SOCKET_FRAME_BYTES = 256 * 1024;
+
+export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const TAB_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const DEFAULT_TAB = 'main';
+
+export const roomIdSchema = z.string().regex(ROOM_ID_RE);
+const tabSchema = z.string().regex(TAB_ID_RE);
+
+/** Sent in the Socket.IO handshake (`auth`). */
+export const handshakeSchema = z.object({
+  v: z.number().int(),
+  room: z.string().max(200),
+  /** Stable per browser tab; lets a returning host be recognised. */
+  clientId: z.string().min(8).max(64),
+  /** Ask to host the VM if nobody does. */
+  wantHost: z.boolean().default(true),
+  name: z.string().max(64).optional(),
+});
+export type Handshake = z.infer<typeof handshakeSchema>;
+
+// ---- client → server ----
+export const termOutSchema = z.object({
+  tab: tabSchema,
+  /** The host's own sequence number for this tab, starting at 1; duplicates are dropped. */
+  seq: z.number().int().positive(),
+  data: z.string().max(MAX_OUTPUT_CHUNK_BYTES),
+});
+export const termInSchema = z.object({ tab: tabSchema, data: z.string().min(1).max(MAX_INPUT_CHUNK_BYTES) });
+export const termResizeSchema = z.object({
+  tab: tabSchema,
+  cols: z.number().int().min(2).max(500),
+  rows: z.number().int().min(1).max(300),
+});
+export const termSyncSchema = z.object({ tab: tabSchema });
+export const hostStatusSchema = z.object({
+  tab: tabSchema,
+  phase: z.enum(['loading', 'booting', 'ready', 'failed']),
+  progress: z.number().min(0).max(1),
+  message: z.string().max(500).default(''),
+});
+
+export type TermOut = z.infer<typeof termOutSchema>;
+export type TermIn = z.infer<typeof termInSchema>;
+export type TermResize = z.infer<typeof termResizeSchema>;
+export type HostStatus = z.infer<typeof hostStatusSchema>;
+
+export type Role = 'host' | 'guest';
+
+export interface RoomState {
+  room: string;
+  role: Role;
+  hostConnected: boolean;
+  /** Latest host VM status, so a late guest sees boot progress too. */
+  hostStatus: HostStatus | null;
+  guests: number;
+}
+
+export interface Snapshot {
+  tab: string;
+  /** Relay sequence number the snapshot includes; live output continues at seq + 1. */
+  seq: number;
+  cols: number;
+  rows: number;
+  data: string;
+}
+
+export interface OutFrame {
+  tab: string;
+  seq: number;
+  data: string;
+}
+
+export interface ProtocolErrorPayload {
+  code: ErrorCode;
+  message: string;
+  /** The event that caused it, when there was one. */
+  event?: string;
+}
+
+export interface ServerToClientEvents {
+  'room:state': (s: RoomState) => void;
+  'term:snapshot': (s: Snapshot) => void;
+  'term:out': (f: OutFrame) => void;
+  /** To the host only: keystrokes from anyone in the room. */
+  'term:in': (i: TermIn) => void;
+  'term:resize': (r: TermResize) => void;
+  'room:error': (e: ProtocolErrorPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  'term:out': (f: TermOut) => void;
+  'term:in': (i: TermIn) => void;
+  'term:resize': (r: TermResize) => void;
+  'term:sync': (s: { tab: string }) => void;
+  'host:status': (s: HostStatus) => void;
+}
+
+/** Event name → schema, so the server validates every inbound event in one place. */
+export const inboundSchemas = {
+  'term:out': termOutSchema,
+  'term:in': termInSchema,
+  'term:resize': termResizeSchema,
+  'term:sync': termSyncSchema,
+  'host:status': hostStatusSchema,
+} as const;
+export type InboundEvent = keyof typeof inboundSchemas;

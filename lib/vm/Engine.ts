@@ -1,0 +1,17 @@
+/** What the room needs from a VM engine; v86 and CheerpX both implement it. */
+export interface BootProgress {
+  phase: 'loading' | 'booting' | 'ready' | 'failed';
+  /** 0..1, monotonic within a boot. */
+  progress: number;
+  message: string;
+}
+
+export interface Engine {
+  readonly name: 'v86' | 'cheerpx';
+  /** Resolves when the guest's first shell prompt is up. */
+  boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }>;
+  write(data: string): void;
+  onOutput(cb: (data: string) => void): void;
+  resize(cols: number, rows: number): void;
+  destroy(): Promise<void>;
+}

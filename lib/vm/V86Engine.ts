@@ -1,0 +1,186 @@
+import type { V86, V86Options } from 'v86';
+import type { BootProgress, Engine } from './Engine';
+import { ShellIntegration } from './ShellIntegration';
+import { deleteSnapshot, loadSnapshot, saveSnapshot } from './snapshotStore';
+
+/** What /vm/manifest.json describes (server/assets/guestManifest.ts). */
+export interface GuestManifest {
+  version: string;
+  memoryMB: number;
+  bios: string;
+  vgaBios: string;
+  bzimage: string;
+  initrd: string;
+  cmdline: string;
+  wasm: string;
+  lib: string;
+}
+
+/** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
+const EXPECTED_BOOT_MS = 8000;
+/** Give up on a boot that shows no prompt in this time: the page says so instead of spinning. */
+const BOOT_TIMEOUT_MS = 120_000;
+/** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
+const OUTPUT_FLUSH_MS = 4;
+
+let libPromise: Promise<new (o: V86Options) => V86> | null = null;
+
+/** libv86.js is a classic script that defines window.V86; loading it this way keeps it out of the bundle. */
+function loadLib(src: string): Promise<new (o: V86Options) => V86> {
+  libPromise ??= new Promise((resolve, reject) => {
+    const w = window as unknown as { V86?: new (o: V86Options) => V86 };
+    if (w.V86) return resolve(w.V86);
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = () => (w.V86 ? resolve(w.V86) : reject(new Error('v86 did not load')));
+    s.onerror = () => {
+      libPromise = null;
+      reject(new Error(`could not load the v86 engine from ${src}`));
+    };
+    document.head.appendChild(s);
+  });
+  return libPromise;
+}
+
+export class V86Engine implements Engine {
+  readonly name = 'v86' as const;
+  private emulator: V86 | null = null;
+  private listeners: ((data: string) => void)[] = [];
+  private decoder = new TextDecoder();
+  private encoder = new TextEncoder();
+  private bytes: number[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private shell = new ShellIntegration();
+  private onPrompt: (() => void) | null = null;
+
+  constructor(
+    private manifest: GuestManifest,
+    private opts: { snapshots?: boolean; screen?: HTMLElement | null } = {},
+  ) {}
+
+  get snapshotKey(): string {
+    return `v86:${this.manifest.version}`;
+  }
+
+  onOutput(cb: (data: string) => void): void {
+    this.listeners.push(cb);
+  }
+
+  write(data: string): void {
+    this.emulator?.serial_send_bytes(0, this.encoder.encode(data));
+  }
+
+  resize(): void {
+    // The serial console has no window size; the guest keeps 80×24 semantics.
+  }
+
+  async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
+    const t0 = performance.now();
+    let last = 0;
+    const report = (phase: BootProgress['phase'], progress: number, message: string) => {
+      last = Math.max(last, Math.min(progress, phase === 'ready' ? 1 : 0.99));
+      onProgress({ phase, progress: last, message });
+    };
+    report('loading', 0.02, 'Loading the v86 engine');
+    const V86Ctor = await loadLib(this.manifest.lib);
+    const useSnapshots = this.opts.snapshots !== false;
+    const state = useSnapshots ? await loadSnapshot(this.snapshotKey) : null;
+
+    const options: V86Options = {
+      wasm_path: this.manifest.wasm,
+      memory_size: this.manifest.memoryMB * 1024 * 1024,
+      vga_memory_size: 2 * 1024 * 1024,
+      bios: { url: this.manifest.bios },
+      vga_bios: { url: this.manifest.vgaBios },
+      bzimage: { url: this.manifest.bzimage },
+      initrd: { url: this.manifest.initrd },
+      cmdline: this.manifest.cmdline,
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+      screen_container: this.opts.screen ?? null,
+      ...(state ? { initial_state: { buffer: state } } : {}),
+    };
+    const emulator = new V86Ctor(options);
+    this.emulator = emulator;
+    emulator.add_listener('download-progress', (e) => {
+      const file = e.file_count > 0 ? (e.file_index + (e.lengthComputable && e.total ? e.loaded / e.total : 0)) / e.file_count : 0;
+      report('loading', 0.05 + 0.3 * file, `Downloading ${e.file_name.split('/').pop()?.split('?')[0] ?? 'files'}`);
+    });
+    emulator.add_listener('serial0-output-byte', (b) => this.pushByte(b));
+
+    const prompt = new Promise<void>((resolve) => (this.onPrompt = resolve));
+    const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+    await loaded;
+    const bootStart = performance.now();
+    const ticker = setInterval(() => {
+      const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
+      report('booting', 0.35 + 0.6 * (1 - Math.exp(-2 * f)), state ? 'Restoring saved VM' : 'Booting Linux');
+    }, 200);
+    // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
+    if (state) setTimeout(() => this.write('\r'), 50);
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        prompt,
+        new Promise((_, reject) => {
+          timeout = setTimeout(() => reject(new Error(`no shell prompt after ${BOOT_TIMEOUT_MS / 1000} s`)), BOOT_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (e) {
+      report('failed', last, e instanceof Error ? e.message : String(e));
+      if (state) await deleteSnapshot(this.snapshotKey); // the snapshot may be what broke the boot
+      throw e;
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(timeout);
+    }
+    const ms = Math.round(performance.now() - t0);
+    report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
+    if (!state && useSnapshots) void this.takeSnapshot();
+    return { restored: !!state, ms };
+  }
+
+  /** Saves the booted guest so the next boot in this browser restores it in about a second. */
+  private async takeSnapshot(): Promise<void> {
+    const emulator = this.emulator;
+    if (!emulator) return;
+    try {
+      const state = await emulator.save_state();
+      await saveSnapshot(this.snapshotKey, state);
+    } catch (e) {
+      console.warn('[tandem] snapshot not saved:', e);
+    }
+  }
+
+  private pushByte(b: number): void {
+    this.bytes.push(b);
+    this.flushTimer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const text = this.decoder.decode(new Uint8Array(this.bytes), { stream: true });
+    this.bytes = [];
+    if (!text) return;
+    if (this.onPrompt) {
+      for (const ev of this.shell.push(text)) {
+        if (ev.kind === 'prompt') {
+          this.onPrompt();
+          this.onPrompt = null;
+          break;
+        }
+      }
+    }
+    for (const l of this.listeners) l(text);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    const e = this.emulator;
+    this.emulator = null;
+    this.listeners = [];
+    if (e) await e.destroy();
+  }
+}

@@ -1,0 +1,98 @@
+import http from 'node:http';
+import path from 'node:path';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Env } from '../lib/env';
+import { openDb, type Db } from '../lib/db';
+import { log as rootLog } from '../lib/log';
+import { attachRelay, type RelayHub } from './relay/attachRelay';
+import { RoomStore } from './rooms/RoomStore';
+import { createVmAssetHandler } from './assets/vmAssets';
+import { buildGuestManifest, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
+import { readBody, sendError, sendJson } from './http/json';
+import { PROTOCOL_VERSION } from '../lib/protocol';
+import { TandemError } from '../lib/errors';
+
+export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_FORM_BYTES = 4 * 1024;
+
+type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+
+export interface TandemServer {
+  http: http.Server;
+  db: Db;
+  rooms: RoomStore;
+  hub: RelayHub;
+  guest: GuestManifest;
+  /** Resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires one HTTP server: our own routes (health, VM assets, room creation), Socket.IO for the
+ * terminal relay, and everything else to Next (when given; integration tests run without it).
+ */
+export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}): TandemServer {
+  const log = rootLog.child({ cap: 'server' });
+  const db = openDb(path.resolve(env.DATA_DIR));
+  const rooms = new RoomStore(db);
+  const publicVm = path.join(ROOT_DIR, 'public', 'vm');
+  const missing = missingGuestFiles(publicVm);
+  if (missing.length) throw new Error(`guest files missing in public/vm: ${missing.join(', ')} (run scripts/build-guest)`);
+  const v86Version = (createRequire(import.meta.url)('v86/package.json') as { version: string }).version;
+  const guest = buildGuestManifest(publicVm, v86Version);
+  const vmAsset = createVmAssetHandler(publicVm);
+  const started = Date.now();
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = url.pathname;
+    if (p.startsWith('/socket.io/')) return; // engine.io answers these itself
+    if (p === '/healthz') {
+      return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
+    }
+    if (p === '/vm/manifest.json') return sendJson(res, 200, guest);
+    if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
+    if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (opts.next) return void opts.next(req, res);
+    sendError(res, 404, 'NOT_FOUND', `no route ${p}`);
+  });
+
+  async function createRoom(req: http.IncomingMessage, res: http.ServerResponse) {
+    try {
+      const body = await readBody(req, MAX_FORM_BYTES);
+      const form = new URLSearchParams(body);
+      const room = rooms.create(form.get('name') || 'Untitled room');
+      res.writeHead(303, { location: `/r/${room.id}` }).end();
+    } catch (e) {
+      if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
+      sendError(res, 413, 'TOO_LARGE', 'form too large');
+    }
+  }
+
+  const hub = attachRelay(server, { roomExists: (id) => rooms.get(id) !== undefined, log: rootLog.child({ cap: 'relay' }) });
+
+  return {
+    http: server,
+    db,
+    rooms,
+    hub,
+    guest,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      }),
+    close: async () => {
+      await hub.close(); // also closes the HTTP server
+      db.$client.close();
+      log.debug('closed');
+    },
+  };
+}
+
+export function ensureDir(p: string): void {
+  fs.mkdirSync(p, { recursive: true });
+}

@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST, type RelayTransport } from './RoomRelay';
+import { TandemError } from '../../lib/errors';
+import { MAX_INPUT_CHUNK_BYTES } from '../../lib/protocol';
+
+type Sent = { to: string; event: string; payload: unknown };
+
+function fakeTransport() {
+  const sent: Sent[] = [];
+  const guests = new Set<string>();
+  const pending = new Map<string, number>();
+  const dropped: string[] = [];
+  const t: RelayTransport = {
+    send: (to, event, payload) => void sent.push({ to, event, payload }),
+    broadcastGuests: (except, event, payload) => {
+      for (const g of guests) if (!except.includes(g)) sent.push({ to: g, event, payload });
+    },
+    pendingBytes: (id) => pending.get(id) ?? 0,
+    setGuest: (id, isGuest) => void (isGuest ? guests.add(id) : guests.delete(id)),
+    disconnect: (id) => void dropped.push(id),
+  };
+  return { t, sent, pending, dropped, of: (to: string, event: string) => sent.filter((s) => s.to === to && s.event === event).map((s) => s.payload) };
+}
+
+const peer = (id: string, clientId = `client-${id}`) => ({ id, clientId, wantHost: true });
+const errCode = (fn: () => void) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as TandemError).code;
+  }
+  return null;
+};
+const flush = () => new Promise((r) => setTimeout(r, 30));
+
+let relay: RoomRelay;
+afterEach(() => relay?.close());
+
+describe('RoomRelay', () => {
+  it('makes the first peer host and later ones guests; a racing second host is refused', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    expect(relay.handleConnect(peer('a'))).toBe('host');
+    expect(relay.handleConnect(peer('b'))).toBe('guest');
+    expect(errCode(() => relay.handleMessage('b', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
+    expect(errCode(() => relay.handleMessage('b', 'term:resize', { tab: 'main', cols: 80, rows: 24 }))).toBe('NOT_HOST');
+  });
+
+  it('relays host output to guests in sequence and guest input to the host', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'hello ' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 2, data: 'world' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 2, data: 'world' }); // retransmit
+    expect(f.of('g', 'term:out')).toEqual([
+      { tab: 'main', seq: 1, data: 'hello ' },
+      { tab: 'main', seq: 2, data: 'world' },
+    ]);
+    relay.handleMessage('g', 'term:in', { tab: 'main', data: 'ls\r' });
+    expect(f.of('h', 'term:in')).toEqual([{ tab: 'main', data: 'ls\r' }]);
+  });
+
+  it('gives a late guest the current screen as a snapshot', async () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'line one\r\nline two' });
+    relay.handleConnect(peer('late'));
+    await flush();
+    const [snap] = f.of('late', 'term:snapshot') as { seq: number; data: string }[];
+    expect(snap.seq).toBe(1);
+    expect(snap.data).toContain('line one');
+    expect(snap.data).toContain('line two');
+  });
+
+  it('names malformed and oversized messages', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x'.repeat(MAX_INPUT_CHUNK_BYTES + 1) }))).toBe('TOO_LARGE');
+    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: '../etc', data: 'x' }))).toBe('BAD_MESSAGE');
+    expect(errCode(() => relay.handleMessage('g', 'term:in', null))).toBe('BAD_MESSAGE');
+    expect(errCode(() => relay.handleMessage('g', 'nope', {}))).toBe('BAD_MESSAGE');
+    expect(errCode(() => relay.handleMessage('stranger', 'term:in', { tab: 'main', data: 'x' }))).toBe('FORBIDDEN');
+    // the room still works
+    relay.handleMessage('g', 'term:in', { tab: 'main', data: 'ok' });
+    expect(f.of('h', 'term:in')).toHaveLength(1);
+  });
+
+  it('tells guests the host left, refuses their input, and lets a host return', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    relay.handleClose('h');
+    const states = f.of('g', 'room:state') as { hostConnected: boolean }[];
+    expect(states.at(-1)?.hostConnected).toBe(false);
+    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x' }))).toBe('NO_HOST');
+    expect(relay.handleConnect(peer('h2'))).toBe('host');
+    relay.handleMessage('h2', 'term:out', { tab: 'main', seq: 1, data: 'back' });
+    expect((f.of('g', 'term:out') as { data: string }[]).at(-1)?.data).toBe('back');
+  });
+
+  it('lets the same browser tab reclaim its host seat before the old connection times out', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('old', 'tab-1'));
+    expect(relay.handleConnect(peer('new', 'tab-1'))).toBe('host');
+    expect(f.dropped).toEqual(['old']);
+  });
+
+  it('stops streaming to a guest that does not drain and resyncs it with a snapshot', async () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('slow'));
+    relay.handleConnect(peer('fast'));
+    await flush(); // join snapshots
+    f.pending.set('slow', MAX_PENDING_BYTES_PER_GUEST + 1);
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'a' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 2, data: 'b' });
+    expect(f.of('slow', 'term:out')).toHaveLength(0);
+    expect(f.of('fast', 'term:out')).toHaveLength(2);
+    const snapsBefore = f.of('slow', 'term:snapshot').length;
+    f.pending.set('slow', 0);
+    await new Promise((r) => setTimeout(r, 400));
+    const snaps = f.of('slow', 'term:snapshot') as { seq: number; data: string }[];
+    expect(snaps.length).toBe(snapsBefore + 1);
+    expect(snaps.at(-1)?.seq).toBe(2);
+    expect(snaps.at(-1)?.data).toContain('ab');
+  });
+});

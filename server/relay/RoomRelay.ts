@@ -1,0 +1,260 @@
+import { TandemError } from '../../lib/errors';
+import {
+  DEFAULT_TAB,
+  inboundSchemas,
+  type HostStatus,
+  type InboundEvent,
+  type OutFrame,
+  type RoomState,
+  type ServerToClientEvents,
+  type Snapshot,
+} from '../../lib/protocol';
+import { TerminalMirror } from './TerminalMirror';
+
+/** A guest whose transport holds more unsent bytes than this stops getting live frames and
+ * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
+export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
+/** Input queued towards the host beyond this is refused with RATE_LIMITED. */
+export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
+export const MAX_TABS_PER_ROOM = 8;
+const STALE_CHECK_MS = 200;
+
+export interface Peer {
+  id: string;
+  clientId: string;
+  name?: string;
+  wantHost: boolean;
+}
+
+/** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
+export interface RelayTransport {
+  send<E extends keyof ServerToClientEvents>(peerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** Send to every guest but `except`, encoding the frame once. */
+  broadcastGuests<E extends keyof ServerToClientEvents>(
+    except: readonly string[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
+  /** Bytes accepted for this peer but not yet written to its connection. */
+  pendingBytes(peerId: string): number;
+  /** Guests join the broadcast group, hosts leave it. */
+  setGuest(peerId: string, isGuest: boolean): void;
+  /** Drops a peer's connection (a host replaced by its own newer connection). */
+  disconnect(peerId: string): void;
+}
+
+interface TabStream {
+  mirror: TerminalMirror;
+  /** Relay sequence number of the last frame sent to guests. */
+  seq: number;
+  /** Last host sequence number accepted; a reconnecting host restarts from 1. */
+  hostSeq: number;
+}
+
+/**
+ * One room's live terminal sharing, free of any transport: the first peer to ask becomes host and
+ * runs the VM; its output goes to every guest in order, through a headless mirror that gives late
+ * joiners the current screen; guests' keystrokes go to the host.
+ */
+export class RoomRelay {
+  private peers = new Map<string, Peer>();
+  private hostId: string | null = null;
+  private hostStatus: HostStatus | null = null;
+  private tabs = new Map<string, TabStream>();
+  /** Guests left out of live frames for a tab until they drain. */
+  private stale = new Map<string, Set<string>>();
+  private staleTimer: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly roomId: string,
+    private transport: RelayTransport,
+  ) {
+    this.tab(DEFAULT_TAB);
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  get hasHost(): boolean {
+    return this.hostId !== null;
+  }
+
+  handleConnect(peer: Peer): 'host' | 'guest' {
+    this.peers.set(peer.id, peer);
+    // The same browser tab reconnecting before its old connection timed out takes its seat back.
+    const current = this.hostId ? this.peers.get(this.hostId) : undefined;
+    if (peer.wantHost && current && current.clientId === peer.clientId && current.id !== peer.id) {
+      this.peers.delete(current.id);
+      this.hostId = null;
+      this.transport.disconnect(current.id);
+    }
+    const role = peer.wantHost && this.hostId === null ? 'host' : 'guest';
+    if (role === 'host') {
+      this.hostId = peer.id;
+      this.hostStatus = null;
+      for (const t of this.tabs.values()) t.hostSeq = 0;
+    }
+    this.transport.setGuest(peer.id, role === 'guest');
+    this.transport.send(peer.id, 'room:state', this.state(role));
+    if (role === 'host') this.broadcastState();
+    else this.sendSnapshots(peer.id);
+    return role;
+  }
+
+  handleClose(peerId: string): void {
+    if (!this.peers.delete(peerId)) return;
+    this.stale.delete(peerId);
+    if (peerId === this.hostId) {
+      this.hostId = null;
+      this.hostStatus = null;
+    }
+    this.broadcastState();
+  }
+
+  /** Validates and applies one inbound event. Throws TandemError for anything refused. */
+  handleMessage(peerId: string, event: string, payload: unknown): void {
+    if (this.closed) return;
+    const peer = this.peers.get(peerId);
+    if (!peer) throw new TandemError('FORBIDDEN', 'not connected to this room');
+    if (!(event in inboundSchemas)) throw new TandemError('BAD_MESSAGE', `unknown event ${event}`);
+    const schema = inboundSchemas[event as InboundEvent];
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      const tooLarge = parsed.error.issues.some((i) => i.code === 'too_big');
+      throw new TandemError(tooLarge ? 'TOO_LARGE' : 'BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    const msg = parsed.data;
+    const isHost = peerId === this.hostId;
+    switch (event as InboundEvent) {
+      case 'term:out': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
+        const m = msg as { tab: string; seq: number; data: string };
+        this.output(m.tab, m.seq, m.data);
+        return;
+      }
+      case 'term:resize': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
+        const m = msg as { tab: string; cols: number; rows: number };
+        this.tab(m.tab).mirror.resize(m.cols, m.rows);
+        this.transport.broadcastGuests([], 'term:resize', m);
+        return;
+      }
+      case 'host:status': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
+        this.hostStatus = msg as HostStatus;
+        this.broadcastState();
+        return;
+      }
+      case 'term:in': {
+        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
+        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
+          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
+        const m = msg as { tab: string; data: string };
+        this.transport.send(this.hostId, 'term:in', m);
+        return;
+      }
+      case 'term:sync': {
+        const m = msg as { tab: string };
+        if (!this.tabs.has(m.tab)) throw new TandemError('NOT_FOUND', `no tab ${m.tab}`);
+        void this.sendSnapshot(peerId, m.tab);
+        return;
+      }
+    }
+  }
+
+  /** Hands a chunk of host output to the mirror and every guest that keeps up. */
+  private output(tabId: string, hostSeq: number, data: string): void {
+    const t = this.tab(tabId);
+    if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
+    t.hostSeq = hostSeq;
+    if (data.length === 0) return;
+    t.seq += 1;
+    t.mirror.write(data, t.seq);
+    const except: string[] = [];
+    for (const id of this.peers.keys()) {
+      if (id === this.hostId) continue;
+      const staleTabs = this.stale.get(id);
+      if (staleTabs?.has(tabId)) {
+        except.push(id);
+      } else if (this.transport.pendingBytes(id) > MAX_PENDING_BYTES_PER_GUEST) {
+        except.push(id);
+        this.markStale(id, tabId);
+      }
+    }
+    const frame: OutFrame = { tab: tabId, seq: t.seq, data };
+    this.transport.broadcastGuests(except, 'term:out', frame);
+  }
+
+  private tab(tabId: string): TabStream {
+    let t = this.tabs.get(tabId);
+    if (!t) {
+      if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} tabs`);
+      t = { mirror: new TerminalMirror(), seq: 0, hostSeq: 0 };
+      this.tabs.set(tabId, t);
+    }
+    return t;
+  }
+
+  private markStale(peerId: string, tabId: string): void {
+    let s = this.stale.get(peerId);
+    if (!s) this.stale.set(peerId, (s = new Set()));
+    s.add(tabId);
+    this.staleTimer ??= setInterval(() => this.checkStale(), STALE_CHECK_MS);
+  }
+
+  private checkStale(): void {
+    for (const [peerId, tabs] of this.stale) {
+      if (this.transport.pendingBytes(peerId) > MAX_PENDING_BYTES_PER_GUEST / 4) continue;
+      this.stale.delete(peerId);
+      for (const tab of tabs) void this.sendSnapshot(peerId, tab);
+    }
+    if (this.stale.size === 0 && this.staleTimer) {
+      clearInterval(this.staleTimer);
+      this.staleTimer = null;
+    }
+  }
+
+  private sendSnapshots(peerId: string): void {
+    for (const tab of this.tabs.keys()) void this.sendSnapshot(peerId, tab);
+  }
+
+  private async sendSnapshot(peerId: string, tabId: string): Promise<void> {
+    const t = this.tabs.get(tabId);
+    if (!t) return;
+    const snap = await t.mirror.snapshot();
+    if (!this.peers.has(peerId) || this.closed) return;
+    const s: Snapshot = { tab: tabId, ...snap };
+    this.transport.send(peerId, 'term:snapshot', s);
+  }
+
+  /** Snapshot of a tab for callers outside the socket flow (benchmarks, the command API). */
+  snapshot(tabId = DEFAULT_TAB) {
+    return this.tab(tabId).mirror.snapshot();
+  }
+
+  private state(role: 'host' | 'guest'): RoomState {
+    return {
+      room: this.roomId,
+      role,
+      hostConnected: this.hostId !== null,
+      hostStatus: this.hostStatus,
+      guests: this.peers.size - (this.hostId ? 1 : 0),
+    };
+  }
+
+  private broadcastState(): void {
+    this.transport.broadcastGuests([], 'room:state', this.state('guest'));
+    if (this.hostId) this.transport.send(this.hostId, 'room:state', this.state('host'));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.staleTimer = null;
+    for (const t of this.tabs.values()) t.mirror.dispose();
+    this.tabs.clear();
+    this.peers.clear();
+  }
+}

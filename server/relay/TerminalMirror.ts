@@ -1,0 +1,69 @@
+import headless from '@xterm/headless';
+import serialize from '@xterm/addon-serialize';
+
+// Both packages ship CommonJS bundles; take the classes off the default export so this works
+// under tsx, vitest and Node's ESM loader alike.
+const { Terminal } = headless as unknown as typeof import('@xterm/headless');
+const { SerializeAddon } = serialize as unknown as typeof import('@xterm/addon-serialize');
+
+/** Memory the mirror's scrollback may use; xterm keeps ~12 bytes per cell. */
+export const MAX_SCROLLBACK_BYTES = 2 * 1024 * 1024;
+const BYTES_PER_CELL = 12;
+/** Lines of history a late joiner receives; bounds snapshot size and time whatever the history. */
+export const SNAPSHOT_SCROLLBACK_LINES = 500;
+
+/**
+ * A headless copy of one terminal's screen, fed the same bytes as the host's xterm, so a late
+ * guest gets the current screen at once instead of the host replaying history.
+ */
+export class TerminalMirror {
+  private term: InstanceType<typeof Terminal>;
+  private serializer: InstanceType<typeof SerializeAddon>;
+  /** Relay seq of the last chunk the terminal has fully parsed. */
+  private parsedSeq = 0;
+  private cached: { seq: number; data: string } | null = null;
+
+  constructor(
+    public cols = 80,
+    public rows = 24,
+  ) {
+    this.term = new Terminal({ cols, rows, scrollback: scrollbackLines(cols), allowProposedApi: true });
+    this.serializer = new SerializeAddon();
+    this.term.loadAddon(this.serializer);
+  }
+
+  write(data: string, seq: number): void {
+    this.term.write(data, () => {
+      this.parsedSeq = seq;
+    });
+  }
+
+  resize(cols: number, rows: number): void {
+    if (cols === this.cols && rows === this.rows) return;
+    this.cols = cols;
+    this.rows = rows;
+    this.term.resize(cols, rows);
+    this.term.options.scrollback = scrollbackLines(cols);
+    this.cached = null;
+  }
+
+  /** Serialized screen + recent history, once every write queued so far has been parsed. */
+  snapshot(): Promise<{ seq: number; data: string; cols: number; rows: number }> {
+    return new Promise((resolve) => {
+      this.term.write('', () => {
+        if (!this.cached || this.cached.seq !== this.parsedSeq) {
+          this.cached = { seq: this.parsedSeq, data: this.serializer.serialize({ scrollback: SNAPSHOT_SCROLLBACK_LINES }) };
+        }
+        resolve({ seq: this.cached.seq, data: this.cached.data, cols: this.cols, rows: this.rows });
+      });
+    });
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+}
+
+function scrollbackLines(cols: number): number {
+  return Math.max(100, Math.floor(MAX_SCROLLBACK_BYTES / (cols * BYTES_PER_CELL)));
+}

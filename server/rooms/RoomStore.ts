@@ -1,0 +1,35 @@
+import crypto from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../lib/db';
+import { rooms, type RoomRow } from '../../drizzle/schema';
+import { ROOM_ID_RE } from '../../lib/protocol';
+import { TandemError } from '../../lib/errors';
+
+export const DEFAULT_ROOM = 'default';
+export const MAX_ROOM_NAME_CHARS = 80;
+
+/** Rooms that exist; the relay refuses any other id. */
+export class RoomStore {
+  constructor(private db: Db) {
+    this.ensure(DEFAULT_ROOM, 'Default room');
+  }
+
+  get(id: string): RoomRow | undefined {
+    if (!ROOM_ID_RE.test(id)) return undefined;
+    return this.db.select().from(rooms).where(eq(rooms.id, id)).get();
+  }
+
+  create(name: string, engine: string | null = null): RoomRow {
+    const clean = name.trim().slice(0, MAX_ROOM_NAME_CHARS);
+    if (!clean) throw new TandemError('BAD_MESSAGE', 'room name is empty');
+    // 80 random bits: unguessable enough that a room link is not found by scanning.
+    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date() };
+    this.db.insert(rooms).values(row).run();
+    return row;
+  }
+
+  ensure(id: string, name: string): RoomRow {
+    this.db.insert(rooms).values({ id, name, engine: null, createdAt: new Date() }).onConflictDoNothing().run();
+    return this.get(id)!;
+  }
+}
