@@ -12,8 +12,9 @@ export const PROTOCOL_VERSION = 1;
 /** Caps on inbound payloads, in bytes of UTF-16 string length (an upper bound for UTF-8 ≤ 3×). */
 export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
 export const MAX_INPUT_CHUNK_BYTES = 4 * 1024;
-/** Socket.IO refuses frames over this many bytes before they are parsed. */
-export const MAX_SOCKET_FRAME_BYTES = 256 * 1024;
+/** Socket.IO drops a connection sending a frame over this many bytes (before parsing); smaller
+ * oversized payloads get a named TOO_LARGE error from schema validation. */
+export const MAX_SOCKET_FRAME_BYTES = 1024 * 1024;
 
 export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const TAB_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;

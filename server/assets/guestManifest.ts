@@ -31,7 +31,8 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string): Gue
   return {
     version,
     engine: 'v86',
-    memoryMB: 64,
+    // v86 loads the initrd at the fixed address 64 MiB, so the guest needs more than that.
+    memoryMB: 128,
     bios: `/vm/seabios.bin${q}`,
     vgaBios: `/vm/vgabios.bin${q}`,
     bzimage: `/vm/bzImage${q}`,

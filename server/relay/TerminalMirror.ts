@@ -22,6 +22,7 @@ export class TerminalMirror {
   /** Relay seq of the last chunk the terminal has fully parsed. */
   private parsedSeq = 0;
   private cached: { seq: number; data: string } | null = null;
+  private disposed = false;
 
   constructor(
     public cols = 80,
@@ -50,7 +51,9 @@ export class TerminalMirror {
   /** Serialized screen + recent history, once every write queued so far has been parsed. */
   snapshot(): Promise<{ seq: number; data: string; cols: number; rows: number }> {
     return new Promise((resolve) => {
+      if (this.disposed) return resolve({ seq: this.parsedSeq, data: '', cols: this.cols, rows: this.rows });
       this.term.write('', () => {
+        if (this.disposed) return resolve({ seq: this.parsedSeq, data: '', cols: this.cols, rows: this.rows });
         if (!this.cached || this.cached.seq !== this.parsedSeq) {
           this.cached = { seq: this.parsedSeq, data: this.serializer.serialize({ scrollback: SNAPSHOT_SCROLLBACK_LINES }) };
         }
@@ -60,6 +63,7 @@ export class TerminalMirror {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.term.dispose();
   }
 }

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { next, startServer, type ClientSocket } from '../testing/startServer';
+import { MAX_SOCKET_FRAME_BYTES } from '../../lib/protocol';
+
+let srv: Awaited<ReturnType<typeof startServer>>;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(async () => {
+  await srv?.close();
+});
+
+const connectError = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { data?: { code: string } }).data?.code;
+  }
+  return 'connected';
+};
+
+describe('relay over real Socket.IO', () => {
+  it('shares host output with guests live and gives a late guest the screen', async () => {
+    const host = await srv.client('default');
+    expect((await next(host, 'room:state')).role).toBe('host');
+    const guest = await srv.client('default');
+    const st = await next(guest, 'room:state');
+    expect(st).toMatchObject({ role: 'guest', hostConnected: true });
+
+    const got = next(guest, 'term:out');
+    host.emit('term:out', { tab: 'main', seq: 1, data: 'user@tandem:~$ echo $((6*7))\r\n42\r\n' });
+    expect((await got).data).toContain('42');
+
+    const typed = next(host, 'term:in');
+    guest.emit('term:in', { tab: 'main', data: 'ls\r' });
+    expect(await typed).toEqual({ tab: 'main', data: 'ls\r' });
+
+    const late = await srv.client('default');
+    const snap = await next(late, 'term:snapshot');
+    expect(snap.seq).toBe(1);
+    expect(snap.data).toContain('42');
+
+    const resized = next(guest, 'term:resize');
+    host.emit('term:resize', { tab: 'main', cols: 100, rows: 30 });
+    expect(await resized).toMatchObject({ cols: 100, rows: 30 });
+    for (const s of [host, guest, late]) s.disconnect();
+  });
+
+  it('tells guests when the host leaves and resumes when a host returns', async () => {
+    const host = await srv.client('default', { clientId: 'host-tab-1' });
+    await next(host, 'room:state');
+    const guest = await srv.client('default');
+    await next(guest, 'room:state');
+    const gone = next(guest, 'room:state');
+    host.disconnect();
+    expect((await gone).hostConnected).toBe(false);
+    const err = next(guest, 'room:error');
+    guest.emit('term:in', { tab: 'main', data: 'x' });
+    expect((await err).code).toBe('NO_HOST');
+
+    const back = next(guest, 'room:state');
+    const host2 = await srv.client('default', { clientId: 'host-tab-1' });
+    expect((await next(host2, 'room:state')).role).toBe('host');
+    expect((await back).hostConnected).toBe(true);
+    const out = next(guest, 'term:out');
+    host2.emit('term:out', { tab: 'main', seq: 1, data: 'resumed' });
+    expect((await out).data).toBe('resumed');
+    host2.disconnect();
+    guest.disconnect();
+  });
+
+  it('refuses bad handshakes with named errors', async () => {
+    expect(await connectError(srv.client('default', { v: 999 }))).toBe('PROTOCOL_MISMATCH');
+    expect(await connectError(srv.client('no-such-room'))).toBe('ROOM_NOT_FOUND');
+    expect(await connectError(srv.client('../../etc/passwd'))).toBe('BAD_ROOM_ID');
+  });
+
+  it('answers malformed, oversized and forged messages with named errors and keeps working', async () => {
+    const host = await srv.client('default');
+    await next(host, 'room:state');
+    const guest: ClientSocket = await srv.client('default');
+    await next(guest, 'room:state');
+    const errors: string[] = [];
+    guest.on('room:error', (e) => errors.push(e.code + ':' + e.event));
+
+    guest.emit('term:out', { tab: 'main', seq: 1, data: 'I am the host now' });
+    guest.emit('term:in', { tab: 'main', data: 'x'.repeat(5000) });
+    guest.emit('term:in', 'not an object' as never);
+    (guest as unknown as { emit: (e: string, p: unknown) => void }).emit('rm -rf', {});
+    await new Promise((r) => setTimeout(r, 200));
+    // Socket.IO runs catch-all listeners before event handlers, so compare as a set.
+    expect(errors.sort()).toEqual(['BAD_MESSAGE:rm -rf', 'BAD_MESSAGE:term:in', 'NOT_HOST:term:out', 'TOO_LARGE:term:in']);
+
+    // A frame beyond the socket cap closes only that connection.
+    const big = await srv.client('default');
+    const closed = new Promise((r) => big.once('disconnect', r));
+    big.emit('term:in', { tab: 'main', data: 'y'.repeat(MAX_SOCKET_FRAME_BYTES + 10) });
+    await closed;
+
+    const typed = next(host, 'term:in');
+    guest.emit('term:in', { tab: 'main', data: 'still works' });
+    expect((await typed).data).toBe('still works');
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    host.disconnect();
+    guest.disconnect();
+  });
+
+  it('makes exactly one host when two race for an empty room', async () => {
+    const room = srv.server.rooms.create('race').id;
+    const [a, b] = await Promise.all([srv.client(room), srv.client(room)]);
+    const roles = await Promise.all([next(a, 'room:state'), next(b, 'room:state')]);
+    expect(roles.map((r) => r.role).sort()).toEqual(['guest', 'host']);
+    a.disconnect();
+    b.disconnect();
+  });
+});

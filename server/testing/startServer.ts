@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { loadEnv } from '../../lib/env';
+import { createTandemServer, type TandemServer } from '../app';
+import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/protocol';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir. */
+export async function startServer(extraEnv: Record<string, string> = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...extraEnv });
+  const server: TandemServer = createTandemServer(env);
+  const port = await server.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  const sockets: ClientSocket[] = [];
+  return {
+    server,
+    url,
+    dataDir,
+    /** Connects a Socket.IO client; resolves once connected (or rejects with the connect error). */
+    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean } = {}): Promise<ClientSocket> {
+      const s: ClientSocket = connect(url, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true },
+      });
+      sockets.push(s);
+      record(s);
+      return new Promise((resolve, reject) => {
+        s.once('connect', () => resolve(s));
+        s.once('connect_error', (e) => reject(e));
+      });
+    },
+    async close() {
+      for (const s of sockets) s.disconnect();
+      await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Arrival = { event: string; arg: unknown };
+const inboxes = new WeakMap<ClientSocket, { queue: Arrival[]; waiters: (() => void)[] }>();
+
+/** Keeps every event a socket receives from the moment it is created, so none is missed between awaits. */
+function record(s: ClientSocket): void {
+  const box = { queue: [] as Arrival[], waiters: [] as (() => void)[] };
+  inboxes.set(s, box);
+  s.onAny((event: string, arg: unknown) => {
+    box.queue.push({ event, arg });
+    for (const w of box.waiters.splice(0)) w();
+  });
+}
+
+/** Resolves with the oldest not yet taken event of that name. */
+export function next<E extends keyof ServerToClientEvents>(s: ClientSocket, event: E, timeoutMs = 5000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  const box = inboxes.get(s)!;
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
+    const look = () => {
+      const i = box.queue.findIndex((a) => a.event === event);
+      if (i < 0) return void box.waiters.push(look);
+      clearTimeout(t);
+      resolve(box.queue.splice(i, 1)[0].arg as Parameters<ServerToClientEvents[E]>[0]);
+    };
+    look();
+  });
+}
