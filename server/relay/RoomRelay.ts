@@ -43,6 +43,12 @@ export interface RelayTransport {
   disconnect(peerId: string): void;
 }
 
+/** Observers of a room's stream: the command queue and recordings hang off these. */
+export interface RelayHooks {
+  onOutput?(roomId: string, tab: string, data: string): void;
+  onHostChange?(roomId: string, connected: boolean): void;
+}
+
 interface TabStream {
   mirror: TerminalMirror;
   /** Relay sequence number of the last frame sent to guests. */
@@ -69,6 +75,7 @@ export class RoomRelay {
   constructor(
     readonly roomId: string,
     private transport: RelayTransport,
+    private hooks: RelayHooks = {},
   ) {
     this.tab(DEFAULT_TAB);
   }
@@ -98,7 +105,10 @@ export class RoomRelay {
     }
     this.transport.setGuest(peer.id, role === 'guest');
     this.transport.send(peer.id, 'room:state', this.state(role));
-    if (role === 'host') this.broadcastState();
+    if (role === 'host') {
+      this.broadcastState();
+      this.hooks.onHostChange?.(this.roomId, true);
+    }
     else this.sendSnapshots(peer.id);
     return role;
   }
@@ -106,11 +116,25 @@ export class RoomRelay {
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.stale.delete(peerId);
-    if (peerId === this.hostId) {
+    const wasHost = peerId === this.hostId;
+    if (wasHost) {
       this.hostId = null;
       this.hostStatus = null;
     }
     this.broadcastState();
+    if (wasHost) this.hooks.onHostChange?.(this.roomId, false);
+  }
+
+  /** Input from the server itself (the command queue), typed into the host's VM like a guest's keys. */
+  injectInput(tab: string, data: string): boolean {
+    if (!this.hostId || this.closed) return false;
+    this.transport.send(this.hostId, 'term:in', { tab, data });
+    return true;
+  }
+
+  /** The host's last reported VM phase, e.g. 'ready' once its shell prompt is up. */
+  get hostPhase(): HostStatus['phase'] | null {
+    return this.hostStatus?.phase ?? null;
   }
 
   /** Validates and applies one inbound event. Throws TandemError for anything refused. */
@@ -172,6 +196,7 @@ export class RoomRelay {
     if (data.length === 0) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
+    this.hooks.onOutput?.(this.roomId, tabId, data);
     const except: string[] = [];
     for (const id of this.peers.keys()) {
       if (id === this.hostId) continue;

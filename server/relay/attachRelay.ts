@@ -11,6 +11,7 @@ import {
   type ServerToClientEvents,
 } from '../../lib/protocol';
 import type { Logger } from 'pino';
+import { EventEmitter } from 'node:events';
 import { RoomRelay, type RelayTransport } from './RoomRelay';
 
 interface SocketData {
@@ -25,8 +26,15 @@ type TandemSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<st
 /** Keep an empty room's mirror this long, so a host that reloads finds guests' screens intact. */
 export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
 
+/** Hub-wide stream events: 'output' (roomId, tab, data) and 'host' (roomId, connected). */
+export interface RelayEvents {
+  output: [roomId: string, tab: string, data: string];
+  host: [roomId: string, connected: boolean];
+}
+
 export interface RelayHub {
   io: TandemServer;
+  events: EventEmitter<RelayEvents>;
   relays: Map<string, RoomRelay>;
   relay(roomId: string): RoomRelay | undefined;
   close(): Promise<void>;
@@ -48,6 +56,12 @@ export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) =
     serveClient: false,
   });
   const relays = new Map<string, RoomRelay>();
+  const events = new EventEmitter<RelayEvents>();
+  events.setMaxListeners(0);
+  const hooks = {
+    onOutput: (roomId: string, tab: string, data: string) => events.emit('output', roomId, tab, data),
+    onHostChange: (roomId: string, connected: boolean) => events.emit('host', roomId, connected),
+  };
   const reapers = new Map<string, ReturnType<typeof setTimeout>>();
   const guestGroup = (room: string) => `g:${room}`;
 
@@ -85,7 +99,7 @@ export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) =
   io.on('connection', (socket: TandemSocket) => {
     const { room } = socket.data;
     let relay = relays.get(room);
-    if (!relay) relays.set(room, (relay = new RoomRelay(room, transportFor(room))));
+    if (!relay) relays.set(room, (relay = new RoomRelay(room, transportFor(room), hooks)));
     clearTimeout(reapers.get(room));
     reapers.delete(room);
     const r = relay;
@@ -126,6 +140,7 @@ export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) =
 
   return {
     io,
+    events,
     relays,
     relay: (id) => relays.get(id),
     close: async () => {
