@@ -7,6 +7,7 @@ import type { Env } from '../lib/env';
 import { openDb, type Db } from '../lib/db';
 import { log as rootLog } from '../lib/log';
 import { attachRelay, type RelayHub } from './relay/attachRelay';
+import { YjsHub } from './collab/YjsHub';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { buildGuestManifest, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
@@ -72,7 +73,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
   }
 
-  const hub = attachRelay(server, { roomExists: (id) => rooms.get(id) !== undefined, log: rootLog.child({ cap: 'relay' }) });
+  const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const hub = attachRelay(server, { roomExists, log: rootLog.child({ cap: 'relay' }) });
+  const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
+  // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
+  server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
 
   return {
     http: server,
@@ -86,6 +91,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
         server.listen(port, host, () => resolve((server.address() as { port: number }).port));
       }),
     close: async () => {
+      yjs.close();
       await hub.close(); // also closes the HTTP server
       db.$client.close();
       log.debug('closed');
