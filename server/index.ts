@@ -1,10 +1,14 @@
 /** Entry point: `npm start` (production) and `npm run dev`. One port for Next, Socket.IO and Yjs. */
+import fs from 'node:fs';
+import path from 'node:path';
 import next from 'next';
 import { loadEnv } from '../lib/env';
 import { log } from '../lib/log';
 import { createTandemServer, ROOT_DIR } from './app';
 
 async function main() {
+  const dotenv = path.join(ROOT_DIR, '.env');
+  if (fs.existsSync(dotenv)) process.loadEnvFile(dotenv);
   const env = loadEnv();
   const dev = env.NODE_ENV !== 'production';
   const app = next({ dev, dir: ROOT_DIR, hostname: env.HOST, port: env.PORT });

@@ -14,6 +14,7 @@ import {
 } from '../../lib/protocol';
 import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import { TermStream } from '../../lib/client/TermStream';
+import { usePresence } from './usePresence';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
@@ -192,6 +193,7 @@ export default function Room({ roomId }: { roomId: string }) {
   }, [roomId]);
 
   const role = state?.role;
+  const people = usePresence(roomId, role);
   const progress = role === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}/r/${roomId}`;
@@ -216,6 +218,13 @@ export default function Room({ roomId }: { roomId: string }) {
         {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
+        <span className="people" aria-label="People in this room">
+          {people.map((p) => (
+            <span key={p.clientId} className="person" title={`${p.name} (${p.role})`} style={{ borderColor: p.color }}>
+              {p.name}
+            </span>
+          ))}
+        </span>
         <span className="spacer" />
         <span className="row">
           <input readOnly value={shareUrl} aria-label="Share link" size={34} onFocus={(e) => e.currentTarget.select()} />
