@@ -32,6 +32,8 @@ export const handshakeSchema = z.object({
   /** Ask to host the VM if nobody does. */
   wantHost: z.boolean().default(true),
   name: z.string().max(64).optional(),
+  /** Signed by the server for its own headless host browser (lib/auth/hostToken.ts). */
+  hostToken: z.string().max(300).optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 
@@ -67,6 +69,8 @@ export interface RoomState {
   room: string;
   role: Role;
   hostConnected: boolean;
+  /** The host is the server's headless browser (a human opening the room takes over). */
+  hostHeadless: boolean;
   /** Latest host VM status, so a late guest sees boot progress too. */
   hostStatus: HostStatus | null;
   guests: number;

@@ -8,6 +8,8 @@ import { openDb, type Db } from '../lib/db';
 import { log as rootLog } from '../lib/log';
 import { attachRelay, type RelayHub } from './relay/attachRelay';
 import { YjsHub } from './collab/YjsHub';
+import { loadOrCreateSecret } from '../lib/auth/secret';
+import { signHostToken, verifyHostToken } from '../lib/auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { buildGuestManifest, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
@@ -25,6 +27,8 @@ export interface TandemServer {
   db: Db;
   rooms: RoomStore;
   hub: RelayHub;
+  /** Signs a token that lets the server's headless browser host `room`. */
+  hostToken(room: string): string;
   guest: GuestManifest;
   /** Resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
@@ -37,7 +41,9 @@ export interface TandemServer {
  */
 export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}): TandemServer {
   const log = rootLog.child({ cap: 'server' });
-  const db = openDb(path.resolve(env.DATA_DIR));
+  const dataDir = path.resolve(env.DATA_DIR);
+  const db = openDb(dataDir);
+  const secret = loadOrCreateSecret(dataDir, env.AUTH_SECRET);
   const rooms = new RoomStore(db);
   const publicVm = path.join(ROOT_DIR, 'public', 'vm');
   const missing = missingGuestFiles(publicVm);
@@ -74,7 +80,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
-  const hub = attachRelay(server, { roomExists, log: rootLog.child({ cap: 'relay' }) });
+  const hub = attachRelay(server, {
+    roomExists,
+    verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
+    log: rootLog.child({ cap: 'relay' }),
+  });
   const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
   server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
@@ -85,6 +95,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     rooms,
     hub,
     guest,
+    hostToken: (room) => signHostToken(secret, room),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -133,3 +133,24 @@ describe('RoomRelay', () => {
     expect(snaps.at(-1)?.data).toContain('ab');
   });
 });
+
+describe('RoomRelay with a headless host', () => {
+  it('lets a human take over from the headless host, which becomes a guest', () => {
+    const f = fakeTransport();
+    const changes: boolean[] = [];
+    relay = new RoomRelay('r1', f.t, { onHostChange: (_r, c) => changes.push(c) });
+    expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('host');
+    expect((f.of('bot', 'room:state').at(-1) as { hostHeadless: boolean }).hostHeadless).toBe(true);
+    expect(relay.handleConnect(peer('human'))).toBe('host');
+    expect((f.of('bot', 'room:state').at(-1) as { role: string }).role).toBe('guest');
+    expect(changes).toEqual([true, false, true]);
+    expect(errCode(() => relay.handleMessage('bot', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
+  });
+
+  it('does not let a headless peer displace a human host', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('human'));
+    expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('guest');
+  });
+});

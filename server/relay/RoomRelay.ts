@@ -24,6 +24,8 @@ export interface Peer {
   clientId: string;
   name?: string;
   wantHost: boolean;
+  /** The server's own headless host browser; a human who wants to host takes its seat. */
+  headless?: boolean;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -96,6 +98,13 @@ export class RoomRelay {
       this.peers.delete(current.id);
       this.hostId = null;
       this.transport.disconnect(current.id);
+    }
+    // A human arriving takes over from the headless host (whose page then stops its VM).
+    if (peer.wantHost && !peer.headless && current?.headless && this.hostId === current.id) {
+      this.hostId = null;
+      this.transport.setGuest(current.id, true);
+      this.transport.send(current.id, 'room:state', this.state('guest'));
+      this.hooks.onHostChange?.(this.roomId, false);
     }
     const role = peer.wantHost && this.hostId === null ? 'host' : 'guest';
     if (role === 'host') {
@@ -264,6 +273,7 @@ export class RoomRelay {
       room: this.roomId,
       role,
       hostConnected: this.hostId !== null,
+      hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
     };

@@ -19,6 +19,7 @@ interface SocketData {
   clientId: string;
   wantHost: boolean;
   name?: string;
+  headless: boolean;
 }
 type TandemServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TandemSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -47,7 +48,10 @@ function connectError(code: TandemError['code'], message: string): Error {
 }
 
 /** Socket.IO adapter around RoomRelay: authenticates the handshake, then forwards each event. */
-export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) => boolean; log: Logger }): RelayHub {
+export function attachRelay(
+  http: HttpServer,
+  opts: { roomExists: (id: string) => boolean; verifyHostToken: (room: string, token: string) => boolean; log: Logger },
+): RelayHub {
   const io: TandemServer = new Server(http, {
     path: '/socket.io',
     destroyUpgrade: false,
@@ -92,7 +96,9 @@ export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) =
       return next(connectError('PROTOCOL_MISMATCH', `server speaks protocol ${PROTOCOL_VERSION}, client ${hs.v}; reload the page`));
     if (!ROOM_ID_RE.test(hs.room)) return next(connectError('BAD_ROOM_ID', 'room ids are lowercase letters, digits and dashes'));
     if (!opts.roomExists(hs.room)) return next(connectError('ROOM_NOT_FOUND', `no room ${hs.room}`));
-    socket.data = { room: hs.room, clientId: hs.clientId, wantHost: hs.wantHost, name: hs.name };
+    if (hs.hostToken !== undefined && !opts.verifyHostToken(hs.room, hs.hostToken))
+      return next(connectError('UNAUTHORIZED', 'host token is invalid or expired'));
+    socket.data = { room: hs.room, clientId: hs.clientId, wantHost: hs.wantHost, name: hs.name, headless: hs.hostToken !== undefined };
     next();
   });
 
@@ -103,7 +109,8 @@ export function attachRelay(http: HttpServer, opts: { roomExists: (id: string) =
     clearTimeout(reapers.get(room));
     reapers.delete(room);
     const r = relay;
-    const role = r.handleConnect({ id: socket.id, clientId: socket.data.clientId, wantHost: socket.data.wantHost, name: socket.data.name });
+    const { clientId, wantHost, name, headless } = socket.data;
+    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless });
     opts.log.debug({ room, sid: socket.id, role }, 'peer joined');
 
     for (const event of Object.keys(inboundSchemas)) {

@@ -113,4 +113,21 @@ describe('relay over real Socket.IO', () => {
     a.disconnect();
     b.disconnect();
   });
+
+  it('accepts the server-signed host token, refuses forged ones, and lets a human take over', async () => {
+    const room = srv.server.rooms.create('headless').id;
+    const forged = srv.server.hostToken(room).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect(await connectError(srv.client(room, { hostToken: forged }))).toBe('UNAUTHORIZED');
+    expect(await connectError(srv.client(room, { hostToken: srv.server.hostToken('default') }))).toBe('UNAUTHORIZED');
+
+    const bot = await srv.client(room, { hostToken: srv.server.hostToken(room) });
+    expect(await next(bot, 'room:state')).toMatchObject({ role: 'host', hostHeadless: true });
+    const human = await srv.client(room);
+    expect(await next(human, 'room:state')).toMatchObject({ role: 'host', hostHeadless: false });
+    let st = await next(bot, 'room:state');
+    while (st.role !== 'guest') st = await next(bot, 'room:state');
+    expect(st.role).toBe('guest');
+    bot.disconnect();
+    human.disconnect();
+  });
 });

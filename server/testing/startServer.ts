@@ -21,13 +21,13 @@ export async function startServer(extraEnv: Record<string, string> = {}) {
     url,
     dataDir,
     /** Connects a Socket.IO client; resolves once connected (or rejects with the connect error). */
-    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean } = {}): Promise<ClientSocket> {
+    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string } = {}): Promise<ClientSocket> {
       const s: ClientSocket = connect(url, {
         path: '/socket.io',
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
-        auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true },
+        auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true, hostToken: opts.hostToken },
       });
       sockets.push(s);
       record(s);
