@@ -15,11 +15,18 @@ import {
 import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import { TermStream } from '../../lib/client/TermStream';
 import { usePresence } from './usePresence';
+import { CommandBlocks } from '../../lib/client/CommandBlocks';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
 const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
+
+/** The server's headless host opens rooms with `#host=<signed token>`. */
+function hostTokenFromHash(): string | undefined {
+  const m = /(?:^#|&)host=([^&]+)/.exec(window.location.hash);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
 
 function clientId(): string {
   const key = 'tandem:client';
@@ -36,6 +43,8 @@ export default function Room({ roomId }: { roomId: string }) {
   const [boot, setBoot] = useState<BootProgress | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  const [commands, setCommands] = useState(0);
+  const blocksRef = useRef<CommandBlocks | null>(null);
 
   useEffect(() => {
     let disposed = false;
@@ -67,11 +76,14 @@ export default function Room({ roomId }: { roomId: string }) {
       const fit = new FitAddon();
       t.loadAddon(fit);
       t.open(termEl.current);
+      const blocks = new CommandBlocks(t, setCommands);
+      blocksRef.current = blocks;
 
+      const hostToken = hostTokenFromHash();
       const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
         path: '/socket.io',
         transports: ['websocket'],
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: true },
+        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: true, hostToken },
       });
       socket = s;
       let role: Role | null = null;
@@ -79,7 +91,14 @@ export default function Room({ roomId }: { roomId: string }) {
       let lastStatus: BootProgress | null = null;
       let lastStatusSent = 0;
       const stream = new TermStream(
-        { reset: () => t.reset(), write: (d) => t.write(d), resize: (c, r) => t.resize(c, r) },
+        {
+          reset: () => {
+            blocks.reset();
+            t.reset();
+          },
+          write: (d) => t.write(d),
+          resize: (c, r) => t.resize(c, r),
+        },
         () => s.emit('term:sync', { tab: DEFAULT_TAB }),
       );
 
@@ -100,7 +119,14 @@ export default function Room({ roomId }: { roomId: string }) {
           fetch('/vm/manifest.json').then((r) => r.json()),
         ]);
         if (disposed || role !== 'host') return;
-        const e = new V86Engine(manifest);
+        const e = new V86Engine(manifest, {
+          publishSnapshot: hostToken
+            ? async (gz) => {
+                const r = await fetch(`/vm/boot-snapshot/${manifest.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
+                if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
+              }
+            : undefined,
+        });
         engine = e;
         e.onOutput((data) => {
           t.write(data);
@@ -216,6 +242,7 @@ export default function Room({ roomId }: { roomId: string }) {
         </span>
         <span className="badge">room {roomId}</span>
         {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
+        {state?.hostHeadless && role === 'guest' && <span className="badge">VM runs on the server’s headless host</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
         <span className="people" aria-label="People in this room">
@@ -226,6 +253,14 @@ export default function Room({ roomId }: { roomId: string }) {
           ))}
         </span>
         <span className="spacer" />
+        <span className="row" aria-label="Commands">
+          <button className="secondary" title="Previous command" disabled={!commands} onClick={() => blocksRef.current?.jump(-1)}>
+            ↑
+          </button>
+          <button className="secondary" title="Next command" disabled={!commands} onClick={() => blocksRef.current?.jump(1)}>
+            ↓
+          </button>
+        </span>
         <span className="row">
           <input readOnly value={shareUrl} aria-label="Share link" size={34} onFocus={(e) => e.currentTarget.select()} />
           <button

@@ -1,7 +1,7 @@
 import type { V86, V86Options } from 'v86';
 import type { BootProgress, Engine } from './Engine';
 import { ShellIntegration } from './ShellIntegration';
-import { deleteSnapshot, loadSnapshot, saveSnapshot } from './snapshotStore';
+import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
 
 /** What /vm/manifest.json describes (server/assets/guestManifest.ts). */
 export interface GuestManifest {
@@ -20,6 +20,8 @@ export interface GuestManifest {
 const EXPECTED_BOOT_MS = 8000;
 /** Give up on a boot that shows no prompt in this time: the page says so instead of spinning. */
 const BOOT_TIMEOUT_MS = 120_000;
+/** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
+const RESTORE_TIMEOUT_MS = 20_000;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
 const OUTPUT_FLUSH_MS = 4;
 
@@ -55,8 +57,31 @@ export class V86Engine implements Engine {
 
   constructor(
     private manifest: GuestManifest,
-    private opts: { snapshots?: boolean; screen?: HTMLElement | null } = {},
+    private opts: {
+      snapshots?: boolean;
+      screen?: HTMLElement | null;
+      /** Publish the cold-boot snapshot for every host (only the server's headless host may). */
+      publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
+    } = {},
   ) {}
+
+  private get trustedSnapshotUrl(): string {
+    return `/vm/boot-snapshot/${this.manifest.version}`;
+  }
+
+  /** This browser's own snapshot, else the server's trusted one, else null (cold boot). */
+  private async findState(): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
+    if (this.opts.snapshots === false) return null;
+    const local = await loadSnapshot(this.snapshotKey);
+    if (local) return { state: local, source: 'local' };
+    try {
+      const r = await fetch(this.trustedSnapshotUrl);
+      if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
+    } catch {
+      /* none published yet */
+    }
+    return null;
+  }
 
   get snapshotKey(): string {
     return `v86:${this.manifest.version}`;
@@ -75,6 +100,27 @@ export class V86Engine implements Engine {
   }
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
+    const found = await this.findState();
+    if (!found) return this.bootOnce(onProgress, null);
+    try {
+      return await this.bootOnce(onProgress, found.state);
+    } catch {
+      // A snapshot that does not come back to a prompt is dropped; boot cold instead.
+      if (found.source === 'local') await deleteSnapshot(this.snapshotKey);
+      await this.stopEmulator();
+      return this.bootOnce(onProgress, null);
+    }
+  }
+
+  private async stopEmulator(): Promise<void> {
+    const e = this.emulator;
+    this.emulator = null;
+    this.onPrompt = null;
+    this.shell = new ShellIntegration();
+    if (e) await e.destroy().catch(() => {});
+  }
+
+  private async bootOnce(onProgress: (p: BootProgress) => void, state: ArrayBuffer | null): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     let last = 0;
     const report = (phase: BootProgress['phase'], progress: number, message: string) => {
@@ -84,7 +130,6 @@ export class V86Engine implements Engine {
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadLib(this.manifest.lib);
     const useSnapshots = this.opts.snapshots !== false;
-    const state = useSnapshots ? await loadSnapshot(this.snapshotKey) : null;
 
     const options: V86Options = {
       wasm_path: this.manifest.wasm,
@@ -92,9 +137,8 @@ export class V86Engine implements Engine {
       vga_memory_size: 2 * 1024 * 1024,
       bios: { url: this.manifest.bios },
       vga_bios: { url: this.manifest.vgaBios },
-      bzimage: { url: this.manifest.bzimage },
-      initrd: { url: this.manifest.initrd },
-      cmdline: this.manifest.cmdline,
+      // A saved state already holds kernel and initrd in guest memory: skip their download.
+      ...(state ? {} : { bzimage: { url: this.manifest.bzimage }, initrd: { url: this.manifest.initrd }, cmdline: this.manifest.cmdline }),
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
@@ -125,12 +169,12 @@ export class V86Engine implements Engine {
       await Promise.race([
         prompt,
         new Promise((_, reject) => {
-          timeout = setTimeout(() => reject(new Error(`no shell prompt after ${BOOT_TIMEOUT_MS / 1000} s`)), BOOT_TIMEOUT_MS);
+          const ms = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
+          timeout = setTimeout(() => reject(new Error(`no shell prompt after ${ms / 1000} s`)), ms);
         }),
       ]);
     } catch (e) {
-      report('failed', last, e instanceof Error ? e.message : String(e));
-      if (state) await deleteSnapshot(this.snapshotKey); // the snapshot may be what broke the boot
+      if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
       throw e;
     } finally {
       clearInterval(ticker);
@@ -142,13 +186,14 @@ export class V86Engine implements Engine {
     return { restored: !!state, ms };
   }
 
-  /** Saves the booted guest so the next boot in this browser restores it in about a second. */
+  /** Saves the booted guest so the next boot restores it in about a second. */
   private async takeSnapshot(): Promise<void> {
     const emulator = this.emulator;
     if (!emulator) return;
     try {
       const state = await emulator.save_state();
-      await saveSnapshot(this.snapshotKey, state);
+      if (this.opts.publishSnapshot) await this.opts.publishSnapshot(await gzip(state));
+      else await saveSnapshot(this.snapshotKey, state);
     } catch (e) {
       console.warn('[tandem] snapshot not saved:', e);
     }
@@ -178,9 +223,7 @@ export class V86Engine implements Engine {
 
   async destroy(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    const e = this.emulator;
-    this.emulator = null;
     this.listeners = [];
-    if (e) await e.destroy();
+    await this.stopEmulator();
   }
 }

@@ -32,15 +32,18 @@ async function tx<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBReq
   }
 }
 
-async function pipe(data: ArrayBuffer, stream: CompressionStream | DecompressionStream): Promise<ArrayBuffer> {
+export async function pipe(data: ArrayBuffer, stream: CompressionStream | DecompressionStream): Promise<ArrayBuffer> {
   return new Response(new Blob([data]).stream().pipeThrough(stream)).arrayBuffer();
 }
+
+export const gzip = (data: ArrayBuffer) => pipe(data, new CompressionStream('gzip'));
+export const gunzip = (data: ArrayBuffer) => pipe(data, new DecompressionStream('gzip'));
 
 export async function loadSnapshot(key: string): Promise<ArrayBuffer | null> {
   try {
     const blob = await tx<Blob | undefined>('readonly', (s) => s.get(key) as IDBRequest<Blob | undefined>);
     if (!blob) return null;
-    return await pipe(await blob.arrayBuffer(), new DecompressionStream('gzip'));
+    return await gunzip(await blob.arrayBuffer());
   } catch {
     await deleteSnapshot(key); // corrupt or unreadable: a cold boot will make a new one
     return null;
@@ -49,7 +52,7 @@ export async function loadSnapshot(key: string): Promise<ArrayBuffer | null> {
 
 /** Returns the stored size in bytes, or throws with a readable message (e.g. quota exceeded). */
 export async function saveSnapshot(key: string, state: ArrayBuffer): Promise<number> {
-  const packed = await pipe(state, new CompressionStream('gzip'));
+  const packed = await gzip(state);
   try {
     await tx('readwrite', (s) => s.put(new Blob([packed]), key));
   } catch (e) {
