@@ -11,6 +11,9 @@ export const ERROR_CODES = [
   'UNAUTHORIZED',
   'FORBIDDEN',
   'NOT_FOUND',
+  'CONFLICT', // e.g. an Idempotency-Key reused for a different command, or cancelling a finished one
+  'METHOD_NOT_ALLOWED',
+  'UNAVAILABLE', // a feature switched off by configuration (API_KEY unset)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

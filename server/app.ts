@@ -12,10 +12,13 @@ import { loadOrCreateSecret } from '../lib/auth/secret';
 import { signHostToken, verifyHostToken } from '../lib/auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
+import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION } from '../lib/protocol';
 import { TandemError } from '../lib/errors';
+import { CommandQueue } from './commands/CommandQueue';
+import { createApiHandler } from './commands/apiRoutes';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -27,6 +30,7 @@ export interface TandemServer {
   db: Db;
   rooms: RoomStore;
   hub: RelayHub;
+  commands: CommandQueue;
   /** Signs a token that lets the server's headless browser host `room`. */
   hostToken(room: string): string;
   guest: GuestManifest;
@@ -51,6 +55,12 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const v86Version = (createRequire(import.meta.url)('v86/package.json') as { version: string }).version;
   const guest = buildGuestManifest(publicVm, v86Version);
   const vmAsset = createVmAssetHandler(publicVm);
+  const bootSnapshot = createBootSnapshotHandler({
+    dir: path.join(dataDir, 'snapshots'),
+    guestVersion: guest.version,
+    // Any room's valid host token: the headless browser is the server's own.
+    isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
+  });
   const started = Date.now();
 
   const server = http.createServer((req, res) => {
@@ -61,8 +71,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
     }
     if (p === '/vm/manifest.json') return sendJson(res, 200, guest);
+    if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (api(req, res, url)) return;
     if (opts.next) return void opts.next(req, res);
     sendError(res, 404, 'NOT_FOUND', `no route ${p}`);
   });
@@ -85,6 +97,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
   });
+  const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+  const api = createApiHandler({ queue: commands, roomExists, apiKey: env.API_KEY, log: rootLog.child({ cap: 'api' }) });
   const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
   server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
@@ -94,6 +108,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     db,
     rooms,
     hub,
+    commands,
     guest,
     hostToken: (room) => signHostToken(secret, room),
     listen: (port, host) =>
@@ -103,6 +118,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       }),
     close: async () => {
       yjs.close();
+      commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server
       db.$client.close();
       log.debug('closed');

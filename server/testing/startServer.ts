@@ -8,9 +8,12 @@ import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents 
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir. */
-export async function startServer(extraEnv: Record<string, string> = {}) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
+/**
+ * A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir, or in `dataDir`
+ * (kept on close, so a test can start another server on it: a restart).
+ */
+export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string } = {}) {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...extraEnv });
   const server: TandemServer = createTandemServer(env);
   const port = await server.listen(0, '127.0.0.1');
@@ -39,7 +42,7 @@ export async function startServer(extraEnv: Record<string, string> = {}) {
     async close() {
       for (const s of sockets) s.disconnect();
       await server.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

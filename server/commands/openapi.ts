@@ -1,0 +1,237 @@
+import { ERROR_CODES } from '../../lib/errors';
+import { COMMAND_STATES } from '../../drizzle/schema';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  MAX_CMD_BYTES,
+  MAX_COMMAND_OUTPUT_BYTES,
+  MAX_COMMAND_TIMEOUT_MS,
+  MAX_QUEUED_PER_ROOM,
+  MIN_COMMAND_TIMEOUT_MS,
+} from './CommandQueue';
+
+/** Hand-written OpenAPI 3.1 description of the command API, served at GET /api/openapi.json. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Tandem command API',
+    version: '1.0.0',
+    description:
+      'Runs shell commands in a room\'s shared terminal (typed visibly into the host\'s VM), one at a time per room, in order. ' +
+      'Compatible with the WebVM seed dialect at /api. Output is the terminal text between the typed line and the next prompt, ' +
+      `CRLF turned into LF, at most ${MAX_COMMAND_OUTPUT_BYTES} bytes (then \`truncated\` is true). ` +
+      'Commands wait in the queue while the room has no host or its shell is busy; they survive a server restart, and a command ' +
+      'that was running when the server stopped becomes `interrupted` (it is never run twice).',
+  },
+  servers: [{ url: '/' }],
+  security: [{ bearer: [] }, { apiKeyQuery: [] }, { apiKeyHeader: [] }],
+  paths: {
+    '/api': {
+      post: {
+        summary: 'Queue a command and wait for its result',
+        description:
+          'Waits up to 60 s for the command to finish (200), else answers 202 with the id to poll. `?wait=false` answers at once. ' +
+          'The command may come in the JSON body or as `?cmd=`; body fields win.',
+        operationId: 'runCommand',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { name: 'cmd', in: 'query', schema: { type: 'string' } },
+          { name: 'room', in: 'query', schema: { $ref: '#/components/schemas/RoomId' } },
+          { name: 'timeoutMs', in: 'query', schema: { $ref: '#/components/schemas/TimeoutMs' } },
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'], default: 'true' } },
+        ],
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/CommandRequest' } } },
+        },
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '400': { $ref: '#/components/responses/Error' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '409': { description: 'The Idempotency-Key was used for a different command.', $ref: '#/components/responses/Error' },
+          '413': { $ref: '#/components/responses/Error' },
+          '429': { description: `The room already has ${MAX_QUEUED_PER_ROOM} commands queued.`, $ref: '#/components/responses/Error' },
+          '503': { description: 'API_KEY is not set on the server: the API is off.', $ref: '#/components/responses/Error' },
+        },
+      },
+      get: {
+        summary: 'One command (?commandId=) or the most recent commands',
+        operationId: 'getOrListCommands',
+        parameters: [
+          { name: 'commandId', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          { name: 'room', in: 'query', schema: { $ref: '#/components/schemas/RoomId' }, description: 'Only this room\'s commands.' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'With commandId: wait up to 60 s for it to finish.' },
+        ],
+        responses: {
+          '200': {
+            description: 'With commandId: the finished command (as POST). Without: recent commands, newest first, without their output.',
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/FinishedCommand' },
+                    {
+                      type: 'object',
+                      required: ['success', 'commands'],
+                      properties: {
+                        success: { const: true },
+                        commands: { type: 'array', items: { anyOf: [{ $ref: '#/components/schemas/FinishedCommand' }, { $ref: '#/components/schemas/PendingCommand' }] } },
+                      },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+          '202': { $ref: '#/components/responses/Pending' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '503': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/commands/{id}': {
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        { name: 'room', in: 'query', schema: { $ref: '#/components/schemas/RoomId' }, description: 'If given, a command of another room is 404.' },
+      ],
+      get: {
+        summary: 'A command and, once finished, its result',
+        operationId: 'getCommand',
+        parameters: [{ name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' }],
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+        },
+      },
+      delete: {
+        summary: 'Cancel a command',
+        description: 'A queued command is cancelled at once; a running one gets Ctrl-C and is `cancelled` when its prompt returns.',
+        operationId: 'cancelCommand',
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '409': { description: 'The command had already finished otherwise.', $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/commands/{id}/cancel': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      post: {
+        summary: 'Cancel a command (same as DELETE /api/commands/{id})',
+        operationId: 'cancelCommandPost',
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '404': { $ref: '#/components/responses/Error' },
+          '409': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/openapi.json': {
+      get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'The server\'s API_KEY.' },
+      apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+      apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+    },
+    parameters: {
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description:
+          'Makes retries safe: a second POST with the same key (in the same room) returns the first command instead of running it again ' +
+          '(409 if the command text differs). Replays carry the header `Idempotent-Replayed: true`.',
+        schema: { type: 'string', minLength: 1, maxLength: 200 },
+      },
+    },
+    schemas: {
+      RoomId: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default' },
+      TimeoutMs: { type: 'integer', minimum: MIN_COMMAND_TIMEOUT_MS, maximum: MAX_COMMAND_TIMEOUT_MS, default: DEFAULT_COMMAND_TIMEOUT_MS },
+      CommandRequest: {
+        type: 'object',
+        required: ['cmd'],
+        properties: {
+          cmd: { type: 'string', minLength: 1, description: `At most ${MAX_CMD_BYTES} bytes (UTF-8). Several lines are fine.` },
+          room: { $ref: '#/components/schemas/RoomId' },
+          timeoutMs: {
+            $ref: '#/components/schemas/TimeoutMs',
+            description: 'Running time allowed; then the command gets Ctrl-C and ends as `timeout`.',
+          },
+          wait: { type: 'boolean', default: true },
+        },
+      },
+      State: {
+        type: 'string',
+        enum: [...COMMAND_STATES],
+        description: 'Our precise state: queued → running → done | failed | timeout | cancelled | interrupted.',
+      },
+      CommandBase: {
+        type: 'object',
+        required: ['success', 'commandId', 'id', 'room', 'cmd', 'state', 'status', 'createdAt'],
+        properties: {
+          success: { const: true, description: 'The request succeeded (not: the command did).' },
+          commandId: { type: 'string', format: 'uuid' },
+          id: { type: 'string', format: 'uuid', description: 'Same as commandId.' },
+          room: { type: 'string' },
+          cmd: { type: 'string' },
+          state: { $ref: '#/components/schemas/State' },
+          createdAt: { type: 'string', format: 'date-time' },
+          startedAt: { type: ['string', 'null'], format: 'date-time' },
+          finishedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      FinishedCommand: {
+        allOf: [
+          { $ref: '#/components/schemas/CommandBase' },
+          {
+            type: 'object',
+            required: ['status', 'exitCode', 'truncated', 'error'],
+            properties: {
+              status: { enum: ['completed', 'error'], description: 'completed = exit code 0; error = anything else (the seed\'s meaning).' },
+              exitCode: { type: ['integer', 'null'] },
+              output: { type: 'string', description: 'Left out in lists.' },
+              truncated: { type: 'boolean' },
+              error: { type: ['string', 'null'], description: 'Why it did not succeed, in words.' },
+            },
+          },
+        ],
+      },
+      PendingCommand: {
+        allOf: [
+          { $ref: '#/components/schemas/CommandBase' },
+          {
+            type: 'object',
+            required: ['status', 'message'],
+            properties: { status: { enum: ['pending', 'running'] }, message: { type: 'string' } },
+          },
+        ],
+      },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+    responses: {
+      Finished: { description: 'The command finished.', content: { 'application/json': { schema: { $ref: '#/components/schemas/FinishedCommand' } } } },
+      Pending: { description: 'Not finished yet: poll GET /api/commands/{id}.', content: { 'application/json': { schema: { $ref: '#/components/schemas/PendingCommand' } } } },
+      Error: { description: 'A named error.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    },
+  },
+} as const;
