@@ -31,6 +31,9 @@ export default defineConfig({
     timeout: 300_000,
     reuseExistingServer: false,
     stdout: 'pipe',
-    env: { PORT: String(PORT), HOST, DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEADLESS: 'off' },
+    env: { PORT: String(PORT), HOST, DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEADLESS: 'auto',
+      // Tests never reach the internet: v86 by default; the fallback test routes CheerpX's CDN itself.
+      VM_ENGINE: 'v86',
+      API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key' },
   },
 });

@@ -40,6 +40,8 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   // `42` alone on a line: the VM's answer, not the echoed command line.
   await expect.poll(() => screen(guest)).toMatch(/^42\s*$/m);
   await expect.poll(() => screen(host)).toMatch(/^42\s*$/m);
+  // Shell integration: the finished command's prompt line carries an exit-code badge.
+  await expect(host.locator('.cmd-badge.ok').first()).toBeVisible();
 
   // A late joiner gets the current screen from the server's mirror: the host sends nothing for it.
   await host.waitForTimeout(500); // let the prompt after 42 settle

@@ -19,6 +19,8 @@ import { PROTOCOL_VERSION } from '../lib/protocol';
 import { TandemError } from '../lib/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandler } from './commands/apiRoutes';
+import { HeadlessHostPool } from './host/HeadlessHostPool';
+import { DEFAULT_CHEERPX_DISK } from '../lib/vm/CheerpXEngine';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -31,6 +33,8 @@ export interface TandemServer {
   rooms: RoomStore;
   hub: RelayHub;
   commands: CommandQueue;
+  /** The headless host browser pool, once the server listens and HEADLESS=auto. */
+  headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
   hostToken(room: string): string;
   guest: GuestManifest;
@@ -54,7 +58,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   if (missing.length) throw new Error(`guest files missing in public/vm: ${missing.join(', ')} (run scripts/build-guest)`);
   const v86Version = (createRequire(import.meta.url)('v86/package.json') as { version: string }).version;
   const guest = buildGuestManifest(publicVm, v86Version);
-  const vmAsset = createVmAssetHandler(publicVm);
+  const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
   const bootSnapshot = createBootSnapshotHandler({
     dir: path.join(dataDir, 'snapshots'),
     guestVersion: guest.version,
@@ -70,7 +74,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     if (p === '/healthz') {
       return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
     }
-    if (p === '/vm/manifest.json') return sendJson(res, 200, guest);
+    if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room')));
     if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
@@ -98,6 +102,32 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'relay' }),
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+
+  /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
+  function manifestFor(roomId: string | null) {
+    const room = roomId ? rooms.get(roomId) : undefined;
+    const engine = (room?.engine ?? env.VM_ENGINE) as 'auto' | 'cheerpx' | 'v86';
+    return { ...guest, engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
+  }
+
+  // The server's own headless browser hosts rooms that need a VM and have no human host.
+  let pool: HeadlessHostPool | null = null;
+  const headless = (): HeadlessHostPool | null => {
+    const addr = server.address();
+    if (env.HEADLESS !== 'auto' || !addr || typeof addr === 'string') return null;
+    pool ??= new HeadlessHostPool({
+      baseUrl: `http://${env.HOST}:${addr.port}`,
+      hostToken: (room) => signHostToken(secret, room),
+      log: rootLog.child({ cap: 'headless' }),
+    });
+    return pool;
+  };
+  commands.events.on('needsHost', (room) => {
+    const start = () => headless()?.ensureHost(room).catch((err) => log.warn({ err: String(err), room }, 'headless host did not start'));
+    if (server.listening) start();
+    else server.once('listening', start);
+  });
+  commands.events.on('finished', (row) => pool?.touch(row.room));
   const api = createApiHandler({ queue: commands, roomExists, apiKey: env.API_KEY, log: rootLog.child({ cap: 'api' }) });
   const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
@@ -109,6 +139,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     rooms,
     hub,
     commands,
+    headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),
     listen: (port, host) =>
@@ -117,6 +148,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
         server.listen(port, host, () => resolve((server.address() as { port: number }).port));
       }),
     close: async () => {
+      await pool?.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server

@@ -44,6 +44,7 @@ export default function Room({ roomId }: { roomId: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [commands, setCommands] = useState(0);
+  const [engineNotice, setEngineNotice] = useState<string | null>(null);
   const blocksRef = useRef<CommandBlocks | null>(null);
 
   useEffect(() => {
@@ -71,6 +72,7 @@ export default function Room({ roomId }: { roomId: string }) {
         fontSize: 14,
         scrollback: 5000,
         theme: { background: '#000000' },
+        allowProposedApi: true, // decorations for command badges
       });
       term = t;
       const fit = new FitAddon();
@@ -80,10 +82,12 @@ export default function Room({ roomId }: { roomId: string }) {
       blocksRef.current = blocks;
 
       const hostToken = hostTokenFromHash();
+      const params = new URLSearchParams(window.location.search);
       const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
         path: '/socket.io',
         transports: ['websocket'],
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: true, hostToken },
+        // `?watch` joins as a guest even when nobody hosts (e.g. to watch the headless host).
+        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: !params.has('watch'), hostToken },
       });
       socket = s;
       let role: Role | null = null;
@@ -114,19 +118,34 @@ export default function Room({ roomId }: { roomId: string }) {
       const startHosting = async () => {
         fit.fit();
         sendSize();
-        const [{ V86Engine }, manifest] = await Promise.all([
-          import('../../lib/vm/V86Engine'),
-          fetch('/vm/manifest.json').then((r) => r.json()),
+        const [{ createEngine }, manifest] = await Promise.all([
+          import('../../lib/vm/createEngine'),
+          fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}`).then((r) => r.json()),
         ]);
         if (disposed || role !== 'host') return;
-        const e = new V86Engine(manifest, {
-          publishSnapshot: hostToken
-            ? async (gz) => {
-                const r = await fetch(`/vm/boot-snapshot/${manifest.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
-                if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
-              }
-            : undefined,
-        });
+        const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? manifest.engineChoice;
+        let e: Engine;
+        try {
+          e = await createEngine({
+            // The headless host always runs v86: its boot snapshot is what every host restores.
+            choice: hostToken ? 'v86' : choice,
+            manifest,
+            cheerpx: { disk: manifest.cheerpxDisk, overlayKey: `tandem:${roomId}:${manifest.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols: t.cols, rows: t.rows },
+            notice: (text) => setEngineNotice(text),
+            publishSnapshot: hostToken
+              ? async (gz) => {
+                  const r = await fetch(`/vm/boot-snapshot/${manifest.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
+                  if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
+                }
+              : undefined,
+          });
+        } catch (err) {
+          const p: BootProgress = { phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) };
+          setBoot(p);
+          sendStatus(p, true);
+          return;
+        }
+        if (disposed || role !== 'host') return void e.destroy();
         engine = e;
         e.onOutput((data) => {
           t.write(data);
@@ -282,6 +301,11 @@ export default function Room({ roomId }: { roomId: string }) {
         </div>
       )}
       {notice && <div className="notice warn">{notice}</div>}
+      {engineNotice && role === 'host' && (
+        <div className="notice warn" role="status">
+          {engineNotice}
+        </div>
+      )}
       {progress && progress.phase !== 'ready' && (
         <>
           <div className="progress" role="progressbar" aria-valuenow={Math.round(progress.progress * 100)} aria-valuemin={0} aria-valuemax={100}>

@@ -59,7 +59,14 @@ export class CommandBlocks {
   private badge(block: Block): void {
     const ok = block.exitCode === 0;
     const label = ok ? '✓' : `✗ ${block.exitCode}`;
-    const deco = this.term.registerDecoration({ marker: block.prompt, anchor: 'right', x: 0, width: label.length + 1 });
+    let deco: IDecoration | undefined;
+    try {
+      // Decorations are xterm's proposed API (the terminal is created with allowProposedApi);
+      // a badge that cannot be drawn must never stop the output around it.
+      deco = this.term.registerDecoration({ marker: block.prompt, anchor: 'right', x: 0, width: label.length + 1 });
+    } catch {
+      return;
+    }
     if (!deco) return;
     block.badge = deco;
     deco.onRender((el) => {

@@ -7,6 +7,8 @@ import { sendFile } from './rangeFile';
 /** The v86 engine's own files, served from the installed npm package rather than copied. */
 const V86_FILES = new Set(['libv86.js', 'libv86.mjs', 'v86.wasm', 'v86-fallback.wasm']);
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Files the browser engines read from the guest sources, e.g. CheerpX's shell integration. */
+const GUEST_SOURCE_FILES: Record<string, string> = { 'tandem.bashrc': 'scripts/guest/disk/etc/bash.bashrc' };
 
 export function v86BuildDir(): string {
   const require = createRequire(import.meta.url);
@@ -14,14 +16,18 @@ export function v86BuildDir(): string {
 }
 
 /** `/vm/<name>`: guest images from public/vm, engine files from the v86 package. */
-export function createVmAssetHandler(publicVmDir: string) {
+export function createVmAssetHandler(publicVmDir: string, rootDir: string) {
   const buildDir = v86BuildDir();
   return (req: IncomingMessage, res: ServerResponse, name: string): void => {
     if (!NAME_RE.test(name)) {
       res.writeHead(404).end();
       return;
     }
-    const file = V86_FILES.has(name) ? path.join(buildDir, name) : path.join(publicVmDir, name);
+    const file = V86_FILES.has(name)
+      ? path.join(buildDir, name)
+      : GUEST_SOURCE_FILES[name]
+        ? path.join(rootDir, GUEST_SOURCE_FILES[name])
+        : path.join(publicVmDir, name);
     sendFile(req, res, fs.existsSync(file) ? file : path.join(publicVmDir, '__missing__'));
   };
 }

@@ -104,6 +104,22 @@ describe('RoomRelay', () => {
     expect((f.of('g', 'term:out') as { data: string }[]).at(-1)?.data).toBe('back');
   });
 
+  it('sends one head count for guests leaving together, not one per departure', async () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    const ids = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    for (const id of ids) relay.handleConnect({ ...peer(id), wantHost: false });
+    const before = f.sent.length;
+    for (const id of ids.slice(1)) relay.handleClose(id);
+    await new Promise((r) => setTimeout(r, 100));
+    const states = f.sent.slice(before).filter((s) => s.event === 'room:state' && (s.to === 'g0' || s.to === 'h'));
+    expect(states.map((s) => [s.to, (s.payload as { guests: number }).guests]).sort()).toEqual([
+      ['g0', 1],
+      ['h', 1],
+    ]);
+  });
+
   it('lets the same browser tab reclaim its host seat before the old connection times out', () => {
     const f = fakeTransport();
     relay = new RoomRelay('r1', f.t);

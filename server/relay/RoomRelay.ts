@@ -18,6 +18,9 @@ export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export const MAX_TABS_PER_ROOM = 8;
 const STALE_CHECK_MS = 200;
+/** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
+ * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
+const STATE_COALESCE_MS = 50;
 
 export interface Peer {
   id: string;
@@ -72,6 +75,7 @@ export class RoomRelay {
   /** Guests left out of live frames for a tab until they drain. */
   private stale = new Map<string, Set<string>>();
   private staleTimer: ReturnType<typeof setInterval> | null = null;
+  private stateTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   constructor(
@@ -129,8 +133,13 @@ export class RoomRelay {
     if (wasHost) {
       this.hostId = null;
       this.hostStatus = null;
+      this.broadcastState();
+    } else {
+      this.stateTimer ??= setTimeout(() => {
+        this.stateTimer = null;
+        if (!this.closed) this.broadcastState();
+      }, STATE_COALESCE_MS);
     }
-    this.broadcastState();
     if (wasHost) this.hooks.onHostChange?.(this.roomId, false);
   }
 
@@ -280,6 +289,8 @@ export class RoomRelay {
   }
 
   private broadcastState(): void {
+    if (this.stateTimer) clearTimeout(this.stateTimer); // this one carries the latest count
+    this.stateTimer = null;
     this.transport.broadcastGuests([], 'room:state', this.state('guest'));
     if (this.hostId) this.transport.send(this.hostId, 'room:state', this.state('host'));
   }
@@ -288,6 +299,8 @@ export class RoomRelay {
     this.closed = true;
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = null;
     for (const t of this.tabs.values()) t.mirror.dispose();
     this.tabs.clear();
     this.peers.clear();

@@ -1,0 +1,121 @@
+import type { BootProgress, Engine } from './Engine';
+import { ShellIntegration } from './ShellIntegration';
+
+/** CheerpX's npm package only re-exports its engine from the vendor CDN; we import it the same way. */
+export const CHEERPX_VERSION = '1.3.9';
+export const CHEERPX_URL = `https://cxrtnc.leaningtech.com/${CHEERPX_VERSION}/cx.esm.js`;
+/** WebVM's public Debian image: the default disk when DISK_SOURCE is not set. */
+export const DEFAULT_CHEERPX_DISK = 'wss://disks.webvm.io/debian_large_20230522_5044875331.ext2';
+/** How long `auto` waits for CheerpX before falling back to v86. */
+export const CHEERPX_LOAD_TIMEOUT_MS = 5000;
+
+type CX = typeof import('@leaningtech/cheerpx');
+
+export async function loadCheerpX(timeoutMs = CHEERPX_LOAD_TIMEOUT_MS): Promise<CX> {
+  if (!globalThis.crossOriginIsolated) throw new Error('CheerpX needs a cross-origin isolated page (COOP/COEP headers)');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      import(/* webpackIgnore: true */ /* turbopackIgnore: true */ CHEERPX_URL) as Promise<CX>,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`CheerpX did not load within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface CheerpXOptions {
+  /** wss:// CloudDevice disk or http(s):// disk served with Range. */
+  disk: string;
+  /** Keys the copy-on-write overlay in IndexedDB: one per room and disk. */
+  overlayKey: string;
+  /** Shell integration rc file contents, written into /data. */
+  bashrc: string;
+  cols: number;
+  rows: number;
+  onTailscaleLogin?: (url: string) => void;
+  onTailscaleState?: (state: number) => void;
+}
+
+/**
+ * Debian on CheerpX: the disk streamed from `disk`, writes kept in an IndexedDB overlay, bash as
+ * uid 1000 in /home/user. Only reachable online (the engine comes from the vendor's CDN).
+ */
+export class CheerpXEngine implements Engine {
+  readonly name = 'cheerpx' as const;
+  private cx: InstanceType<CX['Linux']> | null = null;
+  private send: ((key: number) => void) | null = null;
+  private listeners: ((data: string) => void)[] = [];
+  private decoder = new TextDecoder();
+  private encoder = new TextEncoder();
+  private shell = new ShellIntegration();
+
+  constructor(
+    private mod: CX,
+    private opts: CheerpXOptions,
+  ) {}
+
+  onOutput(cb: (data: string) => void): void {
+    this.listeners.push(cb);
+  }
+
+  write(data: string): void {
+    if (!this.send) return;
+    for (const b of this.encoder.encode(data)) this.send(b);
+  }
+
+  resize(): void {
+    // setCustomConsole fixes the size at creation; CheerpX has no resize call yet.
+  }
+
+  async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
+    const t0 = performance.now();
+    const { Linux, CloudDevice, HttpBytesDevice, IDBDevice, OverlayDevice, DataDevice } = this.mod;
+    onProgress({ phase: 'loading', progress: 0.1, message: `Opening disk ${this.opts.disk}` });
+    const base = this.opts.disk.startsWith('wss://') ? await CloudDevice.create(this.opts.disk) : await HttpBytesDevice.create(this.opts.disk);
+    const overlay = await OverlayDevice.create(base, await IDBDevice.create(this.opts.overlayKey));
+    const data = await DataDevice.create();
+    await data.writeFile('/tandem.bashrc', this.opts.bashrc);
+    onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Linux (CheerpX)' });
+    const cx = await Linux.create({
+      mounts: [
+        { type: 'ext2', path: '/', dev: overlay },
+        { type: 'dir', path: '/data', dev: data },
+        { type: 'devs', path: '/dev', dev: data },
+        { type: 'proc', path: '/proc', dev: data },
+      ],
+      networkInterface: {
+        loginUrlCb: (url) => this.opts.onTailscaleLogin?.(url),
+        stateUpdateCb: (s) => this.opts.onTailscaleState?.(s),
+      },
+    });
+    this.cx = cx;
+    const prompt = new Promise<void>((resolve) => {
+      this.send = cx.setCustomConsole(
+        (buf) => {
+          const text = this.decoder.decode(buf, { stream: true });
+          if (this.shell.push(text).some((e) => e.kind === 'prompt')) resolve();
+          for (const l of this.listeners) l(text);
+        },
+        this.opts.cols,
+        this.opts.rows,
+      );
+    });
+    const env = ['HOME=/home/user', 'USER=user', 'LOGNAME=user', 'TERM=xterm-256color', 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin'];
+    // --rcfile makes bash read our integration after the image's own profile (sourced from it).
+    void cx.run('/bin/bash', ['--rcfile', '/data/tandem.bashrc', '-i'], { env, cwd: '/home/user', uid: 1000, gid: 1000 });
+    await prompt;
+    const ms = Math.round(performance.now() - t0);
+    onProgress({ phase: 'ready', progress: 1, message: `CheerpX ready in ${(ms / 1000).toFixed(1)} s` });
+    return { restored: false, ms };
+  }
+
+  async destroy(): Promise<void> {
+    this.listeners = [];
+    this.send = null;
+    this.cx?.delete();
+    this.cx = null;
+  }
+}

@@ -1,0 +1,34 @@
+import type { Engine } from './Engine';
+import type { GuestManifest } from './V86Engine';
+
+export type EngineChoice = 'auto' | 'cheerpx' | 'v86';
+
+export interface EngineSetup {
+  choice: EngineChoice;
+  manifest: GuestManifest;
+  /** For CheerpX: the disk (DISK_SOURCE or WebVM's Debian image) and the overlay key. */
+  cheerpx: { disk: string; overlayKey: string; bashrcUrl: string; cols: number; rows: number };
+  publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
+  /** Shown to the user, e.g. when auto falls back to v86. */
+  notice: (text: string) => void;
+}
+
+/**
+ * Picks the VM engine. `auto` tries CheerpX for a few seconds and falls back to v86 (which always
+ * works offline) with a visible notice; `cheerpx` fails loudly instead of falling back.
+ */
+export async function createEngine(s: EngineSetup): Promise<Engine> {
+  if (s.choice !== 'v86') {
+    try {
+      const { loadCheerpX, CheerpXEngine } = await import('./CheerpXEngine');
+      const [mod, bashrc] = await Promise.all([loadCheerpX(), fetch(s.cheerpx.bashrcUrl).then((r) => r.text())]);
+      return new CheerpXEngine(mod, { ...s.cheerpx, bashrc });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (s.choice === 'cheerpx') throw new Error(`CheerpX could not start: ${reason}`);
+      s.notice(`CheerpX is not available here (${reason}); running the v86 engine instead.`);
+    }
+  }
+  const { V86Engine } = await import('./V86Engine');
+  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot });
+}
