@@ -21,6 +21,8 @@ type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
 const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
+/** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
+const MAX_BUFFERED_FRAMES_OFFLINE = 256;
 
 /** The server's headless host opens rooms with `#host=<signed token>`. */
 function hostTokenFromHash(): string | undefined {
@@ -149,6 +151,10 @@ export default function Room({ roomId }: { roomId: string }) {
         engine = e;
         e.onOutput((data) => {
           t.write(data);
+          // While disconnected Socket.IO buffers emits for the reconnect; past a cap we drop them
+          // rather than grow without bound (guests then resync from the mirror).
+          const buffered = (s as unknown as { sendBuffer: unknown[] }).sendBuffer;
+          if (!s.connected && buffered.length > MAX_BUFFERED_FRAMES_OFFLINE) return;
           for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES)
             s.emit('term:out', { tab: DEFAULT_TAB, seq: ++hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
         });
@@ -211,6 +217,7 @@ export default function Room({ roomId }: { roomId: string }) {
         } else if (was === 'host') {
           flash('Another browser is hosting this room now; you are watching.');
           void stopHosting();
+          s.emit('term:sync', { tab: DEFAULT_TAB }); // the new host's screen, from the server's mirror
         }
       });
       s.on('term:snapshot', (snap) => role === 'guest' && stream.snapshot(snap));
