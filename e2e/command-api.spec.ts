@@ -1,4 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
+import { screen } from './helpers';
 
 const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
 
@@ -37,8 +38,8 @@ test('the command API runs commands in a real VM hosted by the server’s headle
   await guest.goto(`/r/${room}?watch=1`);
   await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
   const third = run(request, room, 'echo from-the-api-$((20+22))');
-  await expect.poll(() => guest.locator('.xterm-rows').innerText(), { timeout: 60_000 }).toMatch(/^from-the-api-42\s*$/m);
-  await expect.poll(() => guest.locator('.xterm-rows').innerText()).toContain('echo from-the-api-$((20+22))');
+  await expect.poll(() => screen(guest), { timeout: 60_000 }).toMatch(/^from-the-api-42\s*$/m);
+  await expect.poll(() => screen(guest)).toContain('echo from-the-api-$((20+22))');
   expect((await third).exitCode).toBe(0);
   await ctx.close();
 });

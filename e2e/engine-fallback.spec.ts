@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { CHEERPX_URL } from '../lib/vm/CheerpXEngine';
+import { screen } from './helpers';
 
 test('auto engine falls back to v86 with a visible notice when CheerpX cannot load', async ({ page }) => {
   // Offline by construction: the CDN request is answered here and never leaves the machine.
@@ -14,5 +15,5 @@ test('auto engine falls back to v86 with a visible notice when CheerpX cannot lo
   expect(cdnRequests).toBe(1);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   await expect(page.locator('main.room')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
-  await expect.poll(() => page.locator('.xterm-rows').innerText()).toMatch(/user@tandem:~\$/);
+  await expect.poll(() => screen(page)).toMatch(/user@tandem:~\$/);
 });

@@ -1,25 +1,10 @@
-import { expect, test, type Page } from '@playwright/test';
-
-/** Text of the terminal as rendered in the page (xterm's DOM renderer), one string per row. */
-async function screen(page: Page): Promise<string> {
-  return page.locator('.xterm-rows').innerText();
-}
-
-async function newRoom(page: Page, name: string): Promise<string> {
-  const res = await page.request.post('/rooms/new', { form: { name }, maxRedirects: 0 });
-  expect(res.status()).toBe(303);
-  return res.headers().location;
-}
-
-async function waitForPrompt(page: Page) {
-  await expect(page.locator('main.room')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
-  await expect.poll(() => screen(page), { timeout: 30_000 }).toMatch(/user@tandem:~\$/);
-}
+import { expect, test } from '@playwright/test';
+import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
 
 test('a host shares its real v86 VM live; a guest types, both see the result; a late guest gets the screen', async ({ browser }) => {
   const hostCtx = await browser.newContext();
   const host = await hostCtx.newPage();
-  const roomPath = await newRoom(host, 'e2e pairing');
+  const roomPath = await newRoom(host.request, 'e2e pairing');
   let hostOutFrames = 0;
   host.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:out"') && hostOutFrames++)));
   await host.goto(roomPath);
@@ -34,9 +19,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
 
-  await guest.locator('.xterm').click();
-  await guest.keyboard.type('echo $((6*7))');
-  await guest.keyboard.press('Enter');
+  await typeLine(guest, 'echo $((6*7))');
   // `42` alone on a line: the VM's answer, not the echoed command line.
   await expect.poll(() => screen(guest)).toMatch(/^42\s*$/m);
   await expect.poll(() => screen(host)).toMatch(/^42\s*$/m);
@@ -64,9 +47,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   // The second boot in the same browser restores the saved VM instead of booting cold.
   await expect(host2.locator('.status')).toContainText('Restored');
   await expect(guest.getByText('Host disconnected')).toBeHidden();
-  await guest.locator('.xterm').click();
-  await guest.keyboard.type('echo sum=$((40+2))');
-  await guest.keyboard.press('Enter');
+  await typeLine(guest, 'echo sum=$((40+2))');
   await expect.poll(() => screen(guest)).toMatch(/^sum=42\s*$/m);
   await expect.poll(() => screen(late)).toMatch(/^sum=42\s*$/m);
 
@@ -76,4 +57,38 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
 test('an unknown room shows a clear error', async ({ page }) => {
   await page.goto('/r/no-such-room');
   await expect(page.getByRole('heading', { name: 'Room not found' })).toBeVisible();
+});
+
+test('the host opens a second terminal (its own VM); guests follow the tab list and switch on their own', async ({ browser }) => {
+  const hostCtx = await browser.newContext();
+  const host = await hostCtx.newPage();
+  const roomPath = await newRoom(host.request, 'e2e tabs');
+  await host.goto(roomPath);
+  await waitForPrompt(host);
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
+  await guest.goto(roomPath);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+
+  await host.getByRole('button', { name: 'New terminal' }).click();
+  await expect(host.getByRole('tab', { name: 'Terminal 2' })).toBeVisible();
+  await expect(guest.getByRole('tab', { name: 'Terminal 2' })).toBeVisible();
+  await host.getByRole('tab', { name: 'Terminal 2' }).click();
+  await expect.poll(() => screen(host), { timeout: 120_000 }).toMatch(/user@tandem:~\$/);
+  await typeLine(host, 'echo tab2-$((1+1))');
+  await expect.poll(() => screen(host)).toMatch(/^tab2-2\s*$/m);
+
+  // The guest still looks at the main terminal until it switches on its own.
+  await expect.poll(() => screen(guest)).not.toContain('tab2-2');
+  await guest.getByRole('tab', { name: 'Terminal 2' }).click();
+  await expect.poll(() => screen(guest)).toMatch(/^tab2-2\s*$/m);
+  // Typing in the guest's second tab reaches the second VM only.
+  await typeLine(guest, 'echo from-guest-$((3*3))');
+  await expect.poll(() => screen(host)).toMatch(/^from-guest-9\s*$/m);
+  await host.getByRole('tab', { name: 'Terminal', exact: true }).click();
+  await expect.poll(() => screen(host)).not.toContain('from-guest-9');
+
+  await host.getByRole('button', { name: 'Close Terminal 2' }).click();
+  await expect(guest.getByRole('tab', { name: 'Terminal 2' })).toBeHidden();
+  await Promise.all([hostCtx.close(), guestCtx.close()]);
 });

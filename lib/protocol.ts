@@ -51,6 +51,9 @@ export const termResizeSchema = z.object({
   rows: z.number().int().min(1).max(300),
 });
 export const termSyncSchema = z.object({ tab: tabSchema });
+export const MAX_TAB_TITLE_CHARS = 40;
+export const tabOpenSchema = z.object({ tab: tabSchema, title: z.string().trim().min(1).max(MAX_TAB_TITLE_CHARS) });
+export const tabCloseSchema = z.object({ tab: tabSchema });
 export const hostStatusSchema = z.object({
   tab: tabSchema,
   phase: z.enum(['loading', 'booting', 'ready', 'failed']),
@@ -65,6 +68,11 @@ export type HostStatus = z.infer<typeof hostStatusSchema>;
 
 export type Role = 'host' | 'guest';
 
+export interface TabInfo {
+  id: string;
+  title: string;
+}
+
 export interface RoomState {
   room: string;
   role: Role;
@@ -74,6 +82,8 @@ export interface RoomState {
   /** Latest host VM status, so a late guest sees boot progress too. */
   hostStatus: HostStatus | null;
   guests: number;
+  /** Terminals in the room, in order; `main` always exists. */
+  tabs: TabInfo[];
 }
 
 export interface Snapshot {
@@ -114,6 +124,8 @@ export interface ClientToServerEvents {
   'term:resize': (r: TermResize) => void;
   'term:sync': (s: { tab: string }) => void;
   'host:status': (s: HostStatus) => void;
+  'tab:open': (t: { tab: string; title: string }) => void;
+  'tab:close': (t: { tab: string }) => void;
 }
 
 /** Event name → schema, so the server validates every inbound event in one place. */
@@ -123,5 +135,7 @@ export const inboundSchemas = {
   'term:resize': termResizeSchema,
   'term:sync': termSyncSchema,
   'host:status': hostStatusSchema,
+  'tab:open': tabOpenSchema,
+  'tab:close': tabCloseSchema,
 } as const;
 export type InboundEvent = keyof typeof inboundSchemas;

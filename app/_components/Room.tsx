@@ -11,16 +11,20 @@ import {
   type Role,
   type RoomState,
   type ServerToClientEvents,
+  type TabInfo,
 } from '../../lib/protocol';
 import type { BootProgress, Engine } from '../../lib/vm/Engine';
-import { TermStream } from '../../lib/client/TermStream';
+import type { GuestManifest } from '../../lib/vm/V86Engine';
+import type { EngineChoice } from '../../lib/vm/createEngine';
+import { TabView } from '../../lib/client/TabView';
 import { usePresence } from './usePresence';
-import { CommandBlocks } from '../../lib/client/CommandBlocks';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
 const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
+/** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
+const MAX_HOST_TABS = 4;
 /** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
 const MAX_BUFFERED_FRAMES_OFFLINE = 256;
 
@@ -45,15 +49,15 @@ export default function Room({ roomId }: { roomId: string }) {
   const [boot, setBoot] = useState<BootProgress | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
-  const [commands, setCommands] = useState(0);
+  const [commands, setCommands] = useState<Record<string, number>>({});
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
-  const blocksRef = useRef<CommandBlocks | null>(null);
+  const [activeTab, setActiveTab] = useState(DEFAULT_TAB);
+  const controls = useRef<{ show(tab: string): void; open(): void; close(tab: string): void; jump(dir: -1 | 1): void } | null>(null);
 
   useEffect(() => {
     let disposed = false;
     let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
-    let engine: Engine | null = null;
-    let term: import('@xterm/xterm').Terminal | null = null;
+    const views = new Map<string, TabView>();
     let noticeTimer: ReturnType<typeof setTimeout> | undefined;
     const flash = (text: string) => {
       setNotice(text);
@@ -68,21 +72,7 @@ export default function Room({ roomId }: { roomId: string }) {
         import('socket.io-client'),
       ]);
       if (disposed || !termEl.current) return;
-      const t = new Terminal({
-        cursorBlink: true,
-        fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
-        fontSize: 14,
-        scrollback: 5000,
-        theme: { background: '#000000' },
-        allowProposedApi: true, // decorations for command badges
-      });
-      term = t;
-      const fit = new FitAddon();
-      t.loadAddon(fit);
-      t.open(termEl.current);
-      const blocks = new CommandBlocks(t, setCommands);
-      blocksRef.current = blocks;
-
+      const container = termEl.current;
       const hostToken = hostTokenFromHash();
       const params = new URLSearchParams(window.location.search);
       const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
@@ -93,21 +83,36 @@ export default function Room({ roomId }: { roomId: string }) {
       });
       socket = s;
       let role: Role | null = null;
-      let hostSeq = 0;
+      let active = DEFAULT_TAB;
       let lastStatus: BootProgress | null = null;
       let lastStatusSent = 0;
-      const stream = new TermStream(
-        {
-          reset: () => {
-            blocks.reset();
-            t.reset();
-          },
-          write: (d) => t.write(d),
-          resize: (c, r) => t.resize(c, r),
-        },
-        () => s.emit('term:sync', { tab: DEFAULT_TAB }),
-      );
+      let manifest: (GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string }) | null = null;
 
+      const view = (tab: string): TabView => {
+        let v = views.get(tab);
+        if (!v) {
+          v = new TabView({ Terminal, FitAddon }, container, tab, {
+            onCommands: (t, n) => setCommands((c) => ({ ...c, [t]: n })),
+            requestSync: (t) => s.emit('term:sync', { tab: t }),
+            onInput: (t, data) => {
+              if (role === 'host') views.get(t)?.engine?.write(data);
+              else s.emit('term:in', { tab: t, data });
+            },
+          });
+          v.show(tab === active);
+          views.set(tab, v);
+        }
+        return v;
+      };
+      const show = (tab: string) => {
+        if (!views.has(tab)) return;
+        active = tab;
+        setActiveTab(tab);
+        for (const v of views.values()) v.show(v.id === tab);
+        if (role === 'host') views.get(tab)?.fit.fit();
+      };
+
+      // Boot status is the main terminal's: the command queue waits on it.
       const sendStatus = (p: BootProgress, force = false) => {
         lastStatus = p;
         const now = Date.now();
@@ -115,79 +120,96 @@ export default function Room({ roomId }: { roomId: string }) {
         lastStatusSent = now;
         s.emit('host:status', { tab: DEFAULT_TAB, ...p });
       };
-      const sendSize = () => s.emit('term:resize', { tab: DEFAULT_TAB, cols: t.cols, rows: t.rows });
+      const sendSize = (v: TabView) => s.emit('term:resize', { tab: v.id, cols: v.term.cols, rows: v.term.rows });
 
-      const startHosting = async () => {
-        fit.fit();
-        sendSize();
-        const [{ createEngine }, manifest] = await Promise.all([
-          import('../../lib/vm/createEngine'),
-          fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}`).then((r) => r.json()),
-        ]);
-        if (disposed || role !== 'host') return;
-        const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? manifest.engineChoice;
+      /** Starts the VM behind one terminal (host only). */
+      const startEngine = async (v: TabView) => {
+        const isMain = v.id === DEFAULT_TAB;
+        const report = (p: BootProgress, force: boolean) => {
+          if (!isMain) return;
+          setBoot(p);
+          sendStatus(p, force);
+        };
+        v.fit.fit();
+        sendSize(v);
+        const { createEngine } = await import('../../lib/vm/createEngine');
+        manifest ??= await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}`).then((r) => r.json());
+        if (disposed || role !== 'host' || !manifest) return;
+        const m = manifest;
+        const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? m.engineChoice;
         let e: Engine;
         try {
           e = await createEngine({
             // The headless host always runs v86: its boot snapshot is what every host restores.
             choice: hostToken ? 'v86' : choice,
-            manifest,
-            cheerpx: { disk: manifest.cheerpxDisk, overlayKey: `tandem:${roomId}:${manifest.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols: t.cols, rows: t.rows },
+            manifest: m,
+            cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${roomId}:${v.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols: v.term.cols, rows: v.term.rows },
             notice: (text) => setEngineNotice(text),
-            publishSnapshot: hostToken
-              ? async (gz) => {
-                  const r = await fetch(`/vm/boot-snapshot/${manifest.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
-                  if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
-                }
-              : undefined,
+            publishSnapshot:
+              hostToken && isMain
+                ? async (gz) => {
+                    const r = await fetch(`/vm/boot-snapshot/${m.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
+                    if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
+                  }
+                : undefined,
           });
         } catch (err) {
-          const p: BootProgress = { phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) };
-          setBoot(p);
-          sendStatus(p, true);
+          report({ phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) }, true);
           return;
         }
-        if (disposed || role !== 'host') return void e.destroy();
-        engine = e;
+        if (disposed || role !== 'host' || views.get(v.id) !== v) return void e.destroy();
+        v.engine = e;
         e.onOutput((data) => {
-          t.write(data);
+          v.term.write(data);
           // While disconnected Socket.IO buffers emits for the reconnect; past a cap we drop them
           // rather than grow without bound (guests then resync from the mirror).
           const buffered = (s as unknown as { sendBuffer: unknown[] }).sendBuffer;
           if (!s.connected && buffered.length > MAX_BUFFERED_FRAMES_OFFLINE) return;
           for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES)
-            s.emit('term:out', { tab: DEFAULT_TAB, seq: ++hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
+            s.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
         });
         try {
-          await e.boot((p) => {
-            setBoot(p);
-            sendStatus(p, p.phase !== 'booting');
-          });
+          await e.boot((p) => report(p, p.phase !== 'booting'));
         } catch (err) {
-          const p: BootProgress = { phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) };
-          setBoot(p);
-          sendStatus(p, true);
+          report({ phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) }, true);
         }
       };
 
-      const stopHosting = async () => {
-        const e = engine;
-        engine = null;
-        setBoot(null);
-        await e?.destroy();
+      /** Makes the views match the room's tab list; the host runs a VM per tab. */
+      const syncTabs = (tabs: TabInfo[]) => {
+        const ids = new Set(tabs.map((t) => t.id));
+        for (const [id, v] of views)
+          if (!ids.has(id)) {
+            v.dispose();
+            views.delete(id);
+          }
+        for (const t of tabs) {
+          const isNew = !views.has(t.id);
+          const v = view(t.id);
+          if (role === 'host' && !v.engine && isNew) void startEngine(v);
+          else if (role === 'guest' && isNew && t.id !== DEFAULT_TAB) s.emit('term:sync', { tab: t.id });
+        }
+        if (!views.has(active)) show(DEFAULT_TAB);
       };
 
-      t.onData((data) => {
-        if (role === 'host') engine?.write(data);
-        else s.emit('term:in', { tab: DEFAULT_TAB, data });
-      });
       const onWindowResize = () => {
-        if (role !== 'host') return;
-        fit.fit();
+        if (role === 'host') views.get(active)?.fit.fit();
       };
-      t.onResize(() => role === 'host' && sendSize());
       window.addEventListener('resize', onWindowResize);
 
+      controls.current = {
+        show,
+        jump: (dir) => views.get(active)?.blocks.jump(dir),
+        open: () => {
+          if (role !== 'host') return;
+          const n = views.size + 1;
+          const id = `t${Date.now().toString(36)}`;
+          s.emit('tab:open', { tab: id, title: `Terminal ${n}` });
+        },
+        close: (tab) => role === 'host' && s.emit('tab:close', { tab }),
+      };
+
+      view(DEFAULT_TAB);
       s.on('connect', () => {
         setConn('connected');
         setFatal(null);
@@ -202,30 +224,37 @@ export default function Room({ roomId }: { roomId: string }) {
       });
       s.on('room:state', (st) => {
         setState(st);
-        if (st.role === role) {
-          // Same seat after a reconnect: tell the server where the VM stands again.
+        const was = role;
+        role = st.role;
+        if (was === role) {
+          syncTabs(st.tabs);
+          // Same seat after a reconnect: tell the server where the VMs stand again.
           if (role === 'host' && lastStatus) {
-            sendSize();
+            for (const v of views.values()) sendSize(v);
             sendStatus(lastStatus, true);
           }
           return;
         }
-        const was = role;
-        role = st.role;
         if (role === 'host') {
-          void startHosting();
-        } else if (was === 'host') {
-          flash('Another browser is hosting this room now; you are watching.');
-          void stopHosting();
-          s.emit('term:sync', { tab: DEFAULT_TAB }); // the new host's screen, from the server's mirror
+          for (const v of views.values()) v.term.reset();
+          syncTabs(st.tabs);
+          for (const v of views.values()) if (!v.engine) void startEngine(v);
+        } else {
+          if (was === 'host') {
+            flash('Another browser is hosting this room now; you are watching.');
+            setBoot(null);
+            for (const v of views.values()) void v.stopEngine();
+          }
+          syncTabs(st.tabs);
+          // The current screens come from the server's mirrors.
+          if (was === 'host') for (const v of views.values()) s.emit('term:sync', { tab: v.id });
         }
       });
-      s.on('term:snapshot', (snap) => role === 'guest' && stream.snapshot(snap));
-      s.on('term:out', (f) => role === 'guest' && stream.out(f));
-      s.on('term:resize', (r) => role === 'guest' && t.resize(r.cols, r.rows));
-      s.on('term:in', (m) => role === 'host' && engine?.write(m.data));
+      s.on('term:snapshot', (snap) => role === 'guest' && views.get(snap.tab)?.snapshot(snap));
+      s.on('term:out', (f) => role === 'guest' && views.get(f.tab)?.out(f));
+      s.on('term:resize', (r) => role === 'guest' && views.get(r.tab)?.term.resize(r.cols, r.rows));
+      s.on('term:in', (m) => role === 'host' && views.get(m.tab)?.engine?.write(m.data));
       s.on('room:error', (e) => flash(`${e.code}: ${e.message}`));
-      t.focus();
 
       return () => window.removeEventListener('resize', onWindowResize);
     })().then(
@@ -237,10 +266,11 @@ export default function Room({ roomId }: { roomId: string }) {
 
     return () => {
       disposed = true;
+      controls.current = null;
       clearTimeout(noticeTimer);
       socket?.disconnect();
-      void engine?.destroy();
-      term?.dispose();
+      for (const v of views.values()) v.dispose();
+      views.clear();
     };
   }, [roomId]);
 
@@ -280,10 +310,10 @@ export default function Room({ roomId }: { roomId: string }) {
         </span>
         <span className="spacer" />
         <span className="row" aria-label="Commands">
-          <button className="secondary" title="Previous command" disabled={!commands} onClick={() => blocksRef.current?.jump(-1)}>
+          <button className="secondary" title="Previous command" disabled={!commands[activeTab]} onClick={() => controls.current?.jump(-1)}>
             ↑
           </button>
-          <button className="secondary" title="Next command" disabled={!commands} onClick={() => blocksRef.current?.jump(1)}>
+          <button className="secondary" title="Next command" disabled={!commands[activeTab]} onClick={() => controls.current?.jump(1)}>
             ↓
           </button>
         </span>
@@ -324,8 +354,27 @@ export default function Room({ roomId }: { roomId: string }) {
         </>
       )}
       {progress?.phase === 'ready' && <div className="status">{progress.message}</div>}
+      <nav className="tabs" role="tablist" aria-label="Terminals">
+        {(state?.tabs ?? [{ id: DEFAULT_TAB, title: 'Terminal' }]).map((t) => (
+          <span key={t.id} className={`tab ${t.id === activeTab ? 'active' : ''}`}>
+            <button role="tab" aria-selected={t.id === activeTab} className="tab-title" onClick={() => controls.current?.show(t.id)}>
+              {t.title}
+            </button>
+            {role === 'host' && t.id !== DEFAULT_TAB && (
+              <button className="tab-close" aria-label={`Close ${t.title}`} onClick={() => controls.current?.close(t.id)}>
+                ×
+              </button>
+            )}
+          </span>
+        ))}
+        {role === 'host' && (state?.tabs.length ?? 1) < MAX_HOST_TABS && (
+          <button className="tab-new" aria-label="New terminal" title="New terminal (another VM)" onClick={() => controls.current?.open()}>
+            +
+          </button>
+        )}
+      </nav>
       <div className="term-wrap">
-        <div ref={termEl} className={`term ${role ?? ''}`} />
+        <div ref={termEl} className={`terms ${role ?? ''}`} />
       </div>
     </main>
   );

@@ -170,3 +170,41 @@ describe('RoomRelay with a headless host', () => {
     expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('guest');
   });
 });
+
+describe('RoomRelay tabs', () => {
+  it('lets the host open and close terminals; each has its own stream and mirror', async () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    relay.handleMessage('h', 'tab:open', { tab: 't2', title: 'Build' });
+    expect((f.of('g', 'room:state').at(-1) as { tabs: unknown }).tabs).toEqual([
+      { id: 'main', title: 'Terminal' },
+      { id: 't2', title: 'Build' },
+    ]);
+    relay.handleMessage('h', 'term:out', { tab: 't2', seq: 1, data: 'in tab two' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'in main' });
+    expect(f.of('g', 'term:out')).toEqual([
+      { tab: 't2', seq: 1, data: 'in tab two' },
+      { tab: 'main', seq: 1, data: 'in main' },
+    ]);
+    expect((await relay.snapshot('t2')).data).toContain('in tab two');
+    expect((await relay.snapshot('main')).data).not.toContain('in tab two');
+    relay.handleMessage('h', 'tab:close', { tab: 't2' });
+    expect(errCode(() => relay.handleMessage('h', 'term:out', { tab: 't2', seq: 2, data: 'x' }))).toBe('NOT_FOUND');
+  });
+
+  it('refuses guests managing tabs, closing main, duplicates and too many tabs', () => {
+    const f = fakeTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    expect(errCode(() => relay.handleMessage('g', 'tab:open', { tab: 'x', title: 'x' }))).toBe('NOT_HOST');
+    expect(errCode(() => relay.handleMessage('h', 'tab:close', { tab: 'main' }))).toBe('FORBIDDEN');
+    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 'main', title: 'again' }))).toBe('CONFLICT');
+    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 'y', title: '' }))).toBe('BAD_MESSAGE');
+    for (let i = 1; i < 8; i++) relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
+    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 't9', title: 'one too many' }))).toBe('TOO_LARGE');
+    expect(errCode(() => relay.handleMessage('g', 'term:sync', { tab: 'nope' }))).toBe('NOT_FOUND');
+  });
+});

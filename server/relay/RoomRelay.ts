@@ -55,6 +55,7 @@ export interface RelayHooks {
 }
 
 interface TabStream {
+  title: string;
   mirror: TerminalMirror;
   /** Relay sequence number of the last frame sent to guests. */
   seq: number;
@@ -83,7 +84,7 @@ export class RoomRelay {
     private transport: RelayTransport,
     private hooks: RelayHooks = {},
   ) {
-    this.tab(DEFAULT_TAB);
+    this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
   }
 
   get size(): number {
@@ -199,8 +200,27 @@ export class RoomRelay {
       }
       case 'term:sync': {
         const m = msg as { tab: string };
-        if (!this.tabs.has(m.tab)) throw new TandemError('NOT_FOUND', `no tab ${m.tab}`);
+        this.tab(m.tab);
         void this.sendSnapshot(peerId, m.tab);
+        return;
+      }
+      case 'tab:open': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
+        const m = msg as { tab: string; title: string };
+        if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
+        if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
+        this.tabs.set(m.tab, { title: m.title, mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+        this.broadcastState();
+        return;
+      }
+      case 'tab:close': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
+        const m = msg as { tab: string };
+        if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
+        this.tab(m.tab).mirror.dispose();
+        this.tabs.delete(m.tab);
+        for (const s of this.stale.values()) s.delete(m.tab);
+        this.broadcastState();
         return;
       }
     }
@@ -231,12 +251,8 @@ export class RoomRelay {
   }
 
   private tab(tabId: string): TabStream {
-    let t = this.tabs.get(tabId);
-    if (!t) {
-      if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} tabs`);
-      t = { mirror: new TerminalMirror(), seq: 0, hostSeq: 0 };
-      this.tabs.set(tabId, t);
-    }
+    const t = this.tabs.get(tabId);
+    if (!t) throw new TandemError('NOT_FOUND', `no terminal ${tabId} in this room`);
     return t;
   }
 
@@ -285,6 +301,7 @@ export class RoomRelay {
       hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
+      tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
     };
   }
 
