@@ -128,7 +128,17 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
-  const api = createApiHandler({ queue: commands, roomExists, apiKey: env.API_KEY, log: rootLog.child({ cap: 'api' }) });
+  const api = createApiHandler({
+    queue: commands,
+    roomExists,
+    rooms: {
+      get: (id) => rooms.get(id),
+      list: (limit) => rooms.list(limit),
+      hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
+    },
+    apiKey: env.API_KEY,
+    log: rootLog.child({ cap: 'api' }),
+  });
   const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
   server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));

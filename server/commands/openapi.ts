@@ -8,6 +8,7 @@ import {
   MAX_QUEUED_PER_ROOM,
   MIN_COMMAND_TIMEOUT_MS,
 } from './CommandQueue';
+import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
 /** Hand-written OpenAPI 3.1 description of the command API, served at GET /api/openapi.json. */
 export const openApiDocument = {
@@ -63,6 +64,7 @@ export const openApiDocument = {
           { name: 'room', in: 'query', schema: { $ref: '#/components/schemas/RoomId' }, description: 'Only this room\'s commands.' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
           { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'With commandId: wait up to 60 s for it to finish.' },
+          { $ref: '#/components/parameters/WaitMs' },
         ],
         responses: {
           '200': {
@@ -100,7 +102,10 @@ export const openApiDocument = {
       get: {
         summary: 'A command and, once finished, its result',
         operationId: 'getCommand',
-        parameters: [{ name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' }],
+        parameters: [
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' },
+          { $ref: '#/components/parameters/WaitMs' },
+        ],
         responses: {
           '200': { $ref: '#/components/responses/Finished' },
           '202': { $ref: '#/components/responses/Pending' },
@@ -134,6 +139,139 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/commands/batch': {
+      post: {
+        summary: 'Run one command in many rooms (a class)',
+        description:
+          `Queues the command in every listed room (1 to ${MAX_BATCH_ROOMS}, each once), then waits up to 60 s for all of them (\`?wait=false\` answers at once). ` +
+          'Results come in the order of `rooms`. A room that cannot take the command (unknown id, malformed id, full queue, ' +
+          'Idempotency-Key conflict) gets an error item and the others run regardless. 200 when every item is finished or an error, ' +
+          '202 while any command is still queued or running: follow each with GET /api/rooms/{id}/commands/{cid}?wait=true. ' +
+          'An Idempotency-Key applies per room, so retrying the same batch with the same key returns the same commands.',
+        operationId: 'runBatch',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'], default: 'true' } },
+        ],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchRequest' } } } },
+        responses: {
+          '200': { $ref: '#/components/responses/Batch' },
+          '202': { $ref: '#/components/responses/Batch' },
+          '400': { description: 'Malformed body: rooms missing, empty, over the limit or repeated; cmd missing; bad timeoutMs.', $ref: '#/components/responses/Error' },
+          '401': { $ref: '#/components/responses/Error' },
+          '413': { $ref: '#/components/responses/Error' },
+          '503': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/rooms': {
+      get: {
+        summary: 'The rooms, newest first',
+        operationId: 'listRooms',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_ROOM_LIST_LIMIT, default: DEFAULT_ROOM_LIST_LIMIT } }],
+        responses: {
+          '200': {
+            description: 'Rooms with whether a host (a browser, or the server\'s headless one) runs their VM now.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['success', 'rooms'],
+                  properties: { success: { const: true }, rooms: { type: 'array', items: { $ref: '#/components/schemas/Room' } } },
+                },
+              },
+            },
+          },
+          '401': { $ref: '#/components/responses/Error' },
+          '503': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/rooms/{roomId}': {
+      parameters: [{ $ref: '#/components/parameters/RoomIdPath' }],
+      get: {
+        summary: 'One room',
+        operationId: 'getRoom',
+        responses: {
+          '200': {
+            description: 'The room.',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['success', 'room'], properties: { success: { const: true }, room: { $ref: '#/components/schemas/Room' } } },
+              },
+            },
+          },
+          '400': { $ref: '#/components/responses/Error' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/rooms/{roomId}/commands': {
+      parameters: [{ $ref: '#/components/parameters/RoomIdPath' }],
+      post: {
+        summary: 'Queue a command in this room and wait for its result',
+        description: 'As POST /api with the room taken from the path (a `room` in the body must match it).',
+        operationId: 'runRoomCommand',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'], default: 'true' } },
+        ],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CommandRequest' } } } },
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '400': { $ref: '#/components/responses/Error' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '409': { $ref: '#/components/responses/Error' },
+          '413': { $ref: '#/components/responses/Error' },
+          '429': { $ref: '#/components/responses/Error' },
+          '503': { $ref: '#/components/responses/Error' },
+        },
+      },
+      get: {
+        summary: 'This room\'s recent commands, newest first, without their output',
+        operationId: 'listRoomCommands',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
+        responses: {
+          '200': { $ref: '#/components/responses/CommandList' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/api/rooms/{roomId}/commands/{id}': {
+      parameters: [
+        { $ref: '#/components/parameters/RoomIdPath' },
+        { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'A command of another room is 404.' },
+      ],
+      get: {
+        summary: 'A command of this room and, once finished, its result',
+        operationId: 'getRoomCommand',
+        parameters: [
+          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' },
+          { $ref: '#/components/parameters/WaitMs' },
+        ],
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+        },
+      },
+      delete: {
+        summary: 'Cancel a command of this room',
+        operationId: 'cancelRoomCommand',
+        responses: {
+          '200': { $ref: '#/components/responses/Finished' },
+          '202': { $ref: '#/components/responses/Pending' },
+          '401': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '409': { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
     '/api/openapi.json': {
       get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
     },
@@ -153,6 +291,13 @@ export const openApiDocument = {
           '(409 if the command text differs). Replays carry the header `Idempotent-Replayed: true`.',
         schema: { type: 'string', minLength: 1, maxLength: 200 },
       },
+      WaitMs: {
+        name: 'waitMs',
+        in: 'query',
+        description: 'With wait=true: wait at most this long instead of 60 s (a client following many commands keeps its connections turning over).',
+        schema: { type: 'integer', minimum: MIN_API_WAIT_MS, maximum: API_WAIT_MS },
+      },
+      RoomIdPath: { name: 'roomId', in: 'path', required: true, schema: { $ref: '#/components/schemas/RoomId' } },
     },
     schemas: {
       RoomId: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default' },
@@ -168,6 +313,35 @@ export const openApiDocument = {
             description: 'Running time allowed; then the command gets Ctrl-C and ends as `timeout`.',
           },
           wait: { type: 'boolean', default: true },
+        },
+      },
+      Room: {
+        type: 'object',
+        required: ['id', 'name', 'createdAt', 'hostConnected'],
+        properties: {
+          id: { $ref: '#/components/schemas/RoomId' },
+          name: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+          hostConnected: { type: 'boolean', description: 'A host runs the room\'s VM now; without one, commands wait (the server may start its headless host).' },
+        },
+      },
+      BatchRequest: {
+        type: 'object',
+        required: ['rooms', 'cmd'],
+        properties: {
+          rooms: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: MAX_BATCH_ROOMS, uniqueItems: true },
+          cmd: { type: 'string', minLength: 1, description: `At most ${MAX_CMD_BYTES} bytes (UTF-8).` },
+          timeoutMs: { $ref: '#/components/schemas/TimeoutMs' },
+          wait: { type: 'boolean', default: true },
+        },
+      },
+      BatchError: {
+        type: 'object',
+        required: ['room', 'success', 'error'],
+        properties: {
+          room: { type: 'string' },
+          success: { const: false },
+          error: { $ref: '#/components/schemas/Error/properties/error' },
         },
       },
       State: {
@@ -231,6 +405,45 @@ export const openApiDocument = {
     responses: {
       Finished: { description: 'The command finished.', content: { 'application/json': { schema: { $ref: '#/components/schemas/FinishedCommand' } } } },
       Pending: { description: 'Not finished yet: poll GET /api/commands/{id}.', content: { 'application/json': { schema: { $ref: '#/components/schemas/PendingCommand' } } } },
+      CommandList: {
+        description: 'Recent commands, newest first, without their output.',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['success', 'commands'],
+              properties: {
+                success: { const: true },
+                commands: { type: 'array', items: { anyOf: [{ $ref: '#/components/schemas/FinishedCommand' }, { $ref: '#/components/schemas/PendingCommand' }] } },
+              },
+            },
+          },
+        },
+      },
+      Batch: {
+        description: 'One item per room, in the order asked: the command (finished or pending) or why the room did not get it.',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['success', 'results'],
+              properties: {
+                success: { const: true },
+                results: {
+                  type: 'array',
+                  items: {
+                    oneOf: [
+                      { $ref: '#/components/schemas/FinishedCommand' },
+                      { $ref: '#/components/schemas/PendingCommand' },
+                      { $ref: '#/components/schemas/BatchError' },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
       Error: { description: 'A named error.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     },
   },

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../lib/db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE } from '../../lib/protocol';
@@ -17,6 +17,11 @@ export class RoomStore {
   get(id: string): RoomRow | undefined {
     if (!ROOM_ID_RE.test(id)) return undefined;
     return this.db.select().from(rooms).where(eq(rooms.id, id)).get();
+  }
+
+  /** Newest first. */
+  list(limit: number): RoomRow[] {
+    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt)).limit(limit).all();
   }
 
   create(name: string, engine: string | null = null): RoomRow {

@@ -1,0 +1,45 @@
+import crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './HttpError';
+
+/**
+ * Who is calling the command API. Today the server's API_KEY is the only credential and it may use
+ * every room; per-user API tokens will be another kind with their own rooms, and every route asks
+ * `mayUseRoom` already.
+ */
+export interface ApiPrincipal {
+  kind: 'apiKey';
+  /** A room the principal may not use is reported as not found, like one that does not exist. */
+  mayUseRoom(roomId: string): boolean;
+}
+
+/** Authenticates one request or throws 401/503 as an HttpError. The one place the API checks credentials. */
+export type ApiAuthenticator = (req: IncomingMessage, url: URL) => ApiPrincipal;
+
+const API_KEY_PRINCIPAL: ApiPrincipal = { kind: 'apiKey', mayUseRoom: () => true };
+
+/** The credential a request carries: `?api_key=`, `Authorization: Bearer`, or `x-api-key`. */
+export function presentedKey(req: IncomingMessage, url: URL): string | undefined {
+  const auth = req.headers.authorization;
+  const bearer = auth && /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+  const header = req.headers['x-api-key'];
+  return url.searchParams.get('api_key') ?? (bearer || undefined) ?? (typeof header === 'string' ? header : undefined);
+}
+
+/** Accepts the server's API_KEY; with none set the API is off (503). */
+export function apiKeyAuthenticator(apiKey: string | undefined): ApiAuthenticator {
+  const keyDigest = apiKey ? sha256(apiKey) : null;
+  return (req, url) => {
+    if (!keyDigest) throw new HttpError('UNAVAILABLE', 'the command API is off: the server has no API_KEY set');
+    const given = presentedKey(req, url);
+    const challenge = { 'www-authenticate': 'Bearer' };
+    if (!given) throw new HttpError('UNAUTHORIZED', 'an API key is required: ?api_key=KEY or Authorization: Bearer KEY', challenge);
+    // Equal-length digests, compared in constant time: neither the key nor its length leaks.
+    if (!crypto.timingSafeEqual(sha256(given), keyDigest)) throw new HttpError('UNAUTHORIZED', 'wrong API key', challenge);
+    return API_KEY_PRINCIPAL;
+  };
+}
+
+function sha256(s: string): Buffer {
+  return crypto.createHash('sha256').update(s, 'utf8').digest();
+}
