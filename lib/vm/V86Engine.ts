@@ -1,20 +1,11 @@
 import type { V86, V86Options } from 'v86';
 import type { BootProgress, Engine } from './Engine';
 import { ShellIntegration } from './ShellIntegration';
+import type { GuestManifest } from './GuestManifest';
+
+export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
 
-/** What /vm/manifest.json describes (server/assets/guestManifest.ts). */
-export interface GuestManifest {
-  version: string;
-  memoryMB: number;
-  bios: string;
-  vgaBios: string;
-  bzimage: string;
-  initrd: string;
-  cmdline: string;
-  wasm: string;
-  lib: string;
-}
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
 const EXPECTED_BOOT_MS = 8000;

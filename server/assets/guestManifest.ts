@@ -1,20 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { GuestManifest } from '../../lib/vm/GuestManifest';
 
-/** What the browser needs to boot the bundled guest, and a version that keys its snapshots. */
-export interface GuestManifest {
-  version: string;
-  engine: 'v86';
-  memoryMB: number;
-  bios: string;
-  vgaBios: string;
-  bzimage: string;
-  initrd: string;
-  cmdline: string;
-  wasm: string;
-  lib: string;
-}
+export type { GuestManifest };
 
 const FILES = ['seabios.bin', 'vgabios.bin', 'bzImage', 'initrd.cpio'] as const;
 

@@ -4,29 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer } from '../testing/startServer';
 import { hostFakeShell, type FakeShell } from '../testing/FakeShell';
+import { call, type Json } from '../testing/http';
 
 const KEY = 'test-key-0123456789';
 type Srv = Awaited<ReturnType<typeof startServer>>;
-/** Response bodies are checked field by field, so they stay loosely typed. */
-type Json = any;
 
-async function call(srv: Srv, pathAndQuery: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    body = JSON.stringify(init.json);
-    headers.set('content-type', 'application/json');
-  }
-  const r = await fetch(`${srv.url}${pathAndQuery}`, { ...init, headers, body });
-  const text = await r.text();
-  let json: Json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // left null: the assertion on it says what came instead
-  }
-  return { status: r.status, headers: r.headers, json, text };
-}
 const post = (srv: Srv, json: unknown, query = '', headers: Record<string, string> = {}) =>
   call(srv, `/api?api_key=${KEY}${query}`, { method: 'POST', json, headers });
 

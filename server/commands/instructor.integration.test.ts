@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer } from '../testing/startServer';
 import { hostFakeShell, type FakeShell } from '../testing/FakeShell';
+import { call, type Json } from '../testing/http';
 import { MAX_BATCH_ROOMS } from './apiCaps';
 
 /**
@@ -10,26 +11,7 @@ import { MAX_BATCH_ROOMS } from './apiCaps';
 const KEY = 'instructor-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };
 type Srv = Awaited<ReturnType<typeof startServer>>;
-/** Response bodies are checked field by field, so they stay loosely typed. */
-type Json = any;
 
-async function call(srv: Srv, pathAndQuery: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    body = JSON.stringify(init.json);
-    headers.set('content-type', 'application/json');
-  }
-  const r = await fetch(`${srv.url}${pathAndQuery}`, { ...init, headers, body });
-  const text = await r.text();
-  let json: Json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // left null: the assertion on it says what came instead
-  }
-  return { status: r.status, headers: r.headers, json, text };
-}
 const get = (srv: Srv, p: string) => call(srv, p, { headers: AUTH });
 const post = (srv: Srv, p: string, json: unknown, headers: Record<string, string> = {}) => call(srv, p, { method: 'POST', json, headers: { ...AUTH, ...headers } });
 
