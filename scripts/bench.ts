@@ -26,7 +26,9 @@ import {
   type ServerToClientEvents,
   type Snapshot,
 } from '../lib/protocol';
-import type { MemoryReport } from './bench/ipc';
+import { BENCH_API_KEY, type MemoryReport } from './bench/ipc';
+import { hostFakeShell } from '../server/testing/FakeShell';
+import type { ClientSocket } from '../server/testing/startServer';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -37,7 +39,7 @@ const MB = 1024 * 1024;
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv: string[]) {
-  const o = { json: '', guests: 500, messages: 200, warmup: 20, intervalMs: 10, rounds: 4, batch: 50, snapshotReps: 7 };
+  const o = { json: '', guests: 500, messages: 200, warmup: 20, intervalMs: 10, rounds: 4, batch: 50, snapshotReps: 7, apiReps: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -510,6 +512,33 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 // ---------------------------------------------------------------- main
 
+/** Round trips of POST /api for `true`, hosted by a peer that answers like ash with no run time. */
+async function measureApiOverhead(url: string, reps: number): Promise<{ p50: number; p95: number }> {
+  const room = 'default';
+  const host = open(url, room, true);
+  await connected(host);
+  hostFakeShell(host as unknown as ClientSocket);
+  const post = async () => {
+    const r = await fetch(`${url}/api`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ cmd: 'true', room }),
+    });
+    const body = (await r.json()) as { exitCode?: number };
+    if (r.status !== 200 || body.exitCode !== 0) throw new Error(`api answered ${r.status} ${JSON.stringify(body)}`);
+  };
+  await post(); // warm-up: the first command waits for the prompt
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await post();
+    times.push(performance.now() - t0);
+  }
+  host.disconnect();
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const N = o.guests;
@@ -599,6 +628,12 @@ async function main(): Promise<void> {
   m.snapshot_kb_1kb = s1k.bytes / 1024;
   m.snapshot_kb_10mb = s10m.bytes / 1024;
   m.history_feed_mb_per_s = 10 / (s10m.feedMs / 1000);
+  // ---- command API overhead: POST /api round trip for `true` against a warm host
+  log('command API overhead');
+  const api = await measureApiOverhead(tandem.url, o.apiReps);
+  m.api_overhead_ms = api.p50;
+  m.api_overhead_p95_ms = api.p95;
+
   childCpuMs += cpuMs(await tandem.call<NodeJS.CpuUsage>('cpu'));
   await tandem.stop();
   // What other processes took while we ran, in cores: the bench is only meaningful on a quiet box.
@@ -651,6 +686,8 @@ async function main(): Promise<void> {
     { metric: 'rss_mb_per_guest_idle', value: m.rss_mb_per_guest_idle, unit: 'MB' },
     { metric: 'rss_mb_per_guest_after_traffic', value: m.rss_mb_per_guest_after_traffic, unit: 'MB' },
     { metric: 'floor_rss_mb_per_guest', value: m.floor_rss_mb_per_guest, unit: 'MB' },
+    { metric: 'api_overhead_ms', value: m.api_overhead_ms, unit: 'ms', target: '< 50 ms', ok: m.api_overhead_ms < 50 },
+    { metric: 'api_overhead_p95_ms', value: m.api_overhead_p95_ms, unit: 'ms' },
     { metric: 'other_cpu_cores', value: m.other_cpu_cores, unit: 'cores' },
   ];
   const cores = os.availableParallelism();
@@ -661,6 +698,8 @@ async function main(): Promise<void> {
       `  measured in rounds alternating with the relay's. *_500 rows use --guests (${n}).\n` +
       `snapshot_ms_*: RoomRelay.snapshot() timed inside the server, mirror cache cold, median of ${o.snapshotReps};\n` +
       `snapshot_join_ms_*: late joiner connect() → term:snapshot received. rss: server child after GC,\n` +
+      `api_overhead_ms: POST /api {"cmd":"true"} round trip, median of ${o.apiReps}, host = a socket.io peer answering\n` +
+      `  like the guest shell at once (so the VM's own run time is ~0 and all of it is overhead).\n` +
       `  larger of two readings with guests connected (idle, after traffic).\n\n` +
       table(rows) +
       '\n',

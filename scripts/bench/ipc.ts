@@ -1,3 +1,6 @@
+/** The bench server's API key (loopback only, a throwaway data dir). */
+export const BENCH_API_KEY = 'bench-api-key';
+
 /**
  * Child side of the benchmark's IPC: the bench (parent) forks a server child and sends it
  * `{ id, cmd, args }`; the child answers `{ id, ok, result | error }`. A child announces itself

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadEnv } from '../../lib/env';
+import { BENCH_API_KEY } from './ipc';
 import { createTandemServer } from '../../server/app';
 import { serveIpc } from './ipc';
 
@@ -16,7 +17,7 @@ const dataDir = process.env.BENCH_DATA_DIR || fs.mkdtempSync(path.join(os.tmpdir
 const removeDataDir = () => fs.rmSync(dataDir, { recursive: true, force: true });
 process.on('exit', removeDataDir);
 
-const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', API_KEY: BENCH_API_KEY, HEADLESS: 'off' });
 const srv = createTandemServer(env);
 const port = await srv.listen(0, '127.0.0.1');
 

@@ -133,6 +133,7 @@ export class FakeShell {
       return { out: `${text}\r\n`, exit: 0 };
     }
     if ((m = /^\(exit (\d+)\)$/.exec(line))) return { out: '', exit: Number(m[1]) };
+    if (line === 'true' || line === ':') return { out: '', exit: 0 };
     if ((m = /^sleep (\d+(?:\.\d+)?)$/.exec(line))) return { out: '', exit: 0, ms: Number(m[1]) * 1000 };
     if ((m = /^seq (\d+)$/.exec(line))) {
       let out = '';
