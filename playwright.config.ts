@@ -11,7 +11,8 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-'));
 
 export default defineConfig({
   testDir: 'e2e',
-  timeout: 180_000,
+  // A scenario boots up to three VMs on 2 cores; under load one boot can take a minute.
+  timeout: 360_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
   workers: 1,
