@@ -14,6 +14,13 @@ export const ERROR_CODES = [
   'CONFLICT', // e.g. an Idempotency-Key reused for a different command, or cancelling a finished one
   'METHOD_NOT_ALLOWED',
   'UNAVAILABLE', // a feature switched off by configuration (API_KEY unset)
+  'PASSWORD_TOO_SHORT', // under MIN_PASSWORD_CHARS (lib/auth/password.ts)
+  'PASSWORD_TOO_LONG', // over MAX_PASSWORD_CHARS
+  'PASSWORD_TOO_SIMPLE', // too few kinds of character, or a well-known password
+  'EXPIRED', // an invite past its expiry
+  'USED_UP', // an invite that reached its maximum uses
+  'REVOKED', // an invite its room revoked
+  'LAST_OWNER', // the change would leave a room without an owner
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -139,7 +139,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     apiKey: env.API_KEY,
     log: rootLog.child({ cap: 'api' }),
   });
-  const yjs = new YjsHub({ roomExists, log: rootLog.child({ cap: 'yjs' }) });
+  const yjs = new YjsHub({ roomExists, db, log: rootLog.child({ cap: 'yjs' }) });
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
   server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
 

@@ -7,33 +7,166 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { Logger } from 'pino';
+import { asc, eq } from 'drizzle-orm';
 import { ROOM_ID_RE } from '../../lib/protocol';
+import type { Db } from '../../lib/db';
+import { yjsUpdates } from '../../drizzle/schema';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
 /** One Yjs websocket message; presence and notes are small. */
 export const MAX_YJS_MESSAGE_BYTES = 512 * 1024;
-/** A room's document beyond this is refused further updates (notes are not a file store). */
+/**
+ * A room's document beyond this is refused further updates (notes are not a file store). What is
+ * stored stays under MAX_YJS_DOC_BYTES + MAX_YJS_MESSAGE_BYTES: the check runs before each message.
+ */
 export const MAX_YJS_DOC_BYTES = 4 * 1024 * 1024;
+/** A room's stored updates are merged into one row past this many. */
+export const YJS_COMPACT_AFTER_ROWS = 200;
+/**
+ * Over the byte cap, compact (deleted text may shrink away) only if this much, or an eighth of the
+ * cap if less, was appended since the last compaction; otherwise the document counts as full.
+ * Keeps a nearly full room from re-encoding megabytes on every keystroke.
+ */
+const MIN_BYTES_BETWEEN_COMPACTIONS = 64 * 1024;
 const PING_MS = 30_000;
 
 interface RoomDoc {
   doc: Y.Doc;
   awareness: awarenessProtocol.Awareness;
   conns: Map<WebSocket, Set<number>>;
+  log: YjsRoomLog;
+}
+
+export interface YjsLogOptions {
+  compactAfterRows?: number;
+  maxDocBytes?: number;
+}
+
+/**
+ * One room's Yjs document kept in SQLite as an append-only log of updates (yjs_updates), loaded
+ * into the doc on construction. Every update is one row, written synchronously in the doc's
+ * 'update' handler, before the hub relays it. Past `compactAfterRows` rows, or over the byte cap,
+ * the rows are replaced by one holding Y.encodeStateAsUpdate, in one transaction, so a crash keeps
+ * either the old rows or the new one. Compaction is also how deleted text stops costing space
+ * (the doc has gc on). Transport-free: YjsHub makes one per open room.
+ */
+export class YjsRoomLog {
+  private storedRows = 0;
+  private storedBytes = 0;
+  private appendedSinceCompaction = 0;
+  private readonly compactAfterRows: number;
+  private readonly maxDocBytes: number;
+  private readonly minBytesBetweenCompactions: number;
+
+  constructor(
+    private db: Db,
+    private roomId: string,
+    private doc: Y.Doc,
+    private log: Logger,
+    opts: YjsLogOptions = {},
+  ) {
+    this.compactAfterRows = opts.compactAfterRows ?? YJS_COMPACT_AFTER_ROWS;
+    this.maxDocBytes = opts.maxDocBytes ?? MAX_YJS_DOC_BYTES;
+    this.minBytesBetweenCompactions = Math.min(MIN_BYTES_BETWEEN_COMPACTIONS, Math.ceil(this.maxDocBytes / 8));
+    this.load();
+  }
+
+  /** Rows stored for the room. */
+  get rows(): number {
+    return this.storedRows;
+  }
+
+  /** Bytes stored for the room: the encoded document right after a compaction, roughly an upper bound on it otherwise. */
+  get bytes(): number {
+    return this.storedBytes;
+  }
+
+  /**
+   * True when the stored bytes exceed the cap: refuse further updates. Within
+   * MIN_BYTES_BETWEEN_COMPACTIONS of appends after a compaction, a document just under the cap may
+   * be refused until the next compaction (at the latest when its last client leaves).
+   */
+  get full(): boolean {
+    return this.storedBytes > this.maxDocBytes;
+  }
+
+  /** Stores one update of the doc (call from its 'update' event). */
+  append(update: Uint8Array, now = new Date()): void {
+    this.db.insert(yjsUpdates).values({ roomId: this.roomId, update: toBuffer(update), createdAt: now }).run();
+    this.storedRows++;
+    this.storedBytes += update.byteLength;
+    this.appendedSinceCompaction += update.byteLength;
+    if (this.storedRows > this.compactAfterRows || (this.full && this.appendedSinceCompaction >= this.minBytesBetweenCompactions)) this.compact(now);
+  }
+
+  /** Replaces the room's rows with one holding the whole document. Nothing to do when nothing is stored. */
+  compact(now = new Date()): void {
+    if (this.storedRows === 0 || (this.storedRows === 1 && this.appendedSinceCompaction === 0)) return;
+    this.rewrite(now);
+  }
+
+  private rewrite(now = new Date()): void {
+    const state = Y.encodeStateAsUpdate(this.doc);
+    this.db.transaction(
+      () => {
+        this.db.delete(yjsUpdates).where(eq(yjsUpdates.roomId, this.roomId)).run();
+        this.db.insert(yjsUpdates).values({ roomId: this.roomId, update: toBuffer(state), createdAt: now }).run();
+      },
+      { behavior: 'immediate' },
+    );
+    this.storedRows = 1;
+    this.storedBytes = state.byteLength;
+    this.appendedSinceCompaction = 0;
+  }
+
+  private load(): void {
+    const rows = this.db
+      .select({ id: yjsUpdates.id, update: yjsUpdates.update })
+      .from(yjsUpdates)
+      .where(eq(yjsUpdates.roomId, this.roomId))
+      .orderBy(asc(yjsUpdates.id))
+      .all();
+    if (!rows.length) return;
+    const updates = rows.map((r) => new Uint8Array(r.update));
+    let damaged = false;
+    try {
+      Y.applyUpdate(this.doc, Y.mergeUpdates(updates), YjsRoomLog);
+    } catch (err) {
+      // A damaged row must not cost the room everything else: apply what still decodes.
+      damaged = true;
+      this.log.warn({ err, roomId: this.roomId }, 'stored yjs updates do not merge; applying them one by one');
+      for (const [i, u] of updates.entries())
+        try {
+          Y.applyUpdate(this.doc, u, YjsRoomLog);
+        } catch (e) {
+          this.log.warn({ err: e, roomId: this.roomId, row: rows[i].id }, 'skipping a damaged yjs update');
+        }
+    }
+    this.storedRows = rows.length;
+    this.storedBytes = updates.reduce((n, u) => n + u.byteLength, 0);
+    // At once when a crash left many rows, the room is over its cap, or damaged rows should go.
+    if (this.storedRows > this.compactAfterRows || this.full || damaged) this.rewrite();
+  }
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 /**
  * The y-websocket endpoint at /yjs/<roomId>: shared state that is naturally a CRDT (presence,
  * who holds the keyboard, notes). Terminal bytes never go here. Connections are checked before
- * the websocket upgrade, so a refused client never receives a byte of a document.
+ * the websocket upgrade, so a refused client never receives a byte of a document. Documents
+ * survive restarts in SQLite (YjsRoomLog); awareness (presence) is not kept.
  */
 export class YjsHub {
   private wss = new WebSocketServer({ noServer: true, maxPayload: MAX_YJS_MESSAGE_BYTES });
   private docs = new Map<string, RoomDoc>();
   private pinger: ReturnType<typeof setInterval>;
+  private closed = false;
 
-  constructor(private opts: { roomExists: (id: string) => boolean; log: Logger }) {
+  constructor(private opts: { roomExists: (id: string) => boolean; log: Logger; db: Db } & YjsLogOptions) {
     this.pinger = setInterval(() => {
       for (const room of this.docs.values())
         for (const ws of room.conns.keys()) {
@@ -61,10 +194,20 @@ export class YjsHub {
     let r = this.docs.get(roomId);
     if (r) return r;
     const doc = new Y.Doc({ gc: true });
+    // Loads the stored updates before the first client syncs, and before our 'update' handler
+    // exists, so loading does not store them again.
+    const log = new YjsRoomLog(this.opts.db, roomId, doc, this.opts.log, this.opts);
     const awareness = new awarenessProtocol.Awareness(doc);
     awareness.setLocalState(null);
-    const room: RoomDoc = { doc, awareness, conns: new Map() };
+    const room: RoomDoc = { doc, awareness, conns: new Map(), log };
     doc.on('update', (update: Uint8Array, origin: unknown) => {
+      try {
+        log.append(update);
+      } catch (err) {
+        // The room keeps working from memory; a client that has the update gives it back when it
+        // syncs with a restarted server.
+        this.opts.log.error({ err, roomId }, 'could not store a yjs update');
+      }
       const enc = encoding.createEncoder();
       encoding.writeVarUint(enc, MESSAGE_SYNC);
       syncProtocol.writeUpdate(enc, update);
@@ -89,7 +232,14 @@ export class YjsHub {
   }
 
   private connect(ws: WebSocket, roomId: string): void {
-    const room = this.room(roomId);
+    let room: RoomDoc;
+    try {
+      room = this.room(roomId);
+    } catch (err) {
+      this.opts.log.error({ err, roomId }, 'could not load a yjs document');
+      ws.close(1011, 'INTERNAL');
+      return;
+    }
     room.conns.set(ws, new Set());
     (ws as WebSocket & { alive?: boolean }).alive = true;
     ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
@@ -102,10 +252,12 @@ export class YjsHub {
       }
     });
     ws.on('close', () => {
+      if (this.closed) return; // close() has stored and dropped every room
       const ids = room.conns.get(ws);
       room.conns.delete(ws);
       if (ids?.size) awarenessProtocol.removeAwarenessStates(room.awareness, [...ids], null);
       if (room.conns.size === 0) {
+        this.compact(roomId, room);
         room.awareness.destroy();
         room.doc.destroy();
         this.docs.delete(roomId);
@@ -129,7 +281,8 @@ export class YjsHub {
     const dec = decoding.createDecoder(data);
     const type = decoding.readVarUint(dec);
     if (type === MESSAGE_SYNC) {
-      if (Y.encodeStateAsUpdate(room.doc).length > MAX_YJS_DOC_BYTES) {
+      // A full room still lets clients read it and delete from it; it refuses new content.
+      if (room.log.full && addsContent(data)) {
         ws.close(1009, 'TOO_LARGE');
         return;
       }
@@ -144,12 +297,40 @@ export class YjsHub {
     }
   }
 
+  /** Stores each open room compacted (the db must still be open), then drops every connection. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.pinger);
-    for (const r of this.docs.values()) for (const ws of r.conns.keys()) ws.terminate();
+    for (const [roomId, r] of this.docs) {
+      this.compact(roomId, r);
+      for (const ws of r.conns.keys()) ws.terminate();
+      r.awareness.destroy();
+      r.doc.destroy();
+    }
     this.docs.clear();
     this.wss.close();
   }
+
+  private compact(roomId: string, room: RoomDoc): void {
+    try {
+      room.log.compact();
+    } catch (err) {
+      // The rows are still there; the next load compacts them.
+      this.opts.log.error({ err, roomId }, 'could not compact a yjs document');
+    }
+  }
+}
+
+/**
+ * Whether a sync message carries an update with new content. Step 1 (a state vector) does not; an
+ * update or step 2 with no structs (empty, as every client answers our step 1, or only deletions) does not.
+ */
+function addsContent(message: Uint8Array): boolean {
+  const dec = decoding.createDecoder(message);
+  decoding.readVarUint(dec); // MESSAGE_SYNC
+  if (decoding.readVarUint(dec) === syncProtocol.messageYjsSyncStep1) return false;
+  return Y.parseUpdateMeta(decoding.readVarUint8Array(dec)).to.size > 0;
 }
 
 function send(ws: WebSocket, msg: Uint8Array): void {

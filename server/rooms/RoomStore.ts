@@ -28,7 +28,7 @@ export class RoomStore {
     const clean = name.trim().slice(0, MAX_ROOM_NAME_CHARS);
     if (!clean) throw new TandemError('BAD_MESSAGE', 'room name is empty');
     // 80 random bits: unguessable enough that a room link is not found by scanning.
-    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date() };
+    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date(), ownerId: null, archivedAt: null };
     this.db.insert(rooms).values(row).run();
     return row;
   }
