@@ -1,0 +1,94 @@
+/**
+ * Boot times of the bundled v86 guest in real Chromium: cold boot to the first shell prompt
+ * (OSC 133;A), and restore of a state saved right after it. Runs in a blank page of the bench
+ * server's origin, loading the same /vm files the room page uses.
+ */
+import { CHROMIUM_ARGS, findChromium } from '../../server/host/findChromium';
+
+export interface BootTimes {
+  coldMs: number;
+  restoreMs: number;
+  stateMb: number;
+}
+
+export async function measureBoot(baseUrl: string, runs: number): Promise<BootTimes | null> {
+  const executablePath = findChromium();
+  if (!executablePath) return null;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const cold: number[] = [];
+    const restore: number[] = [];
+    let stateMb = 0;
+    for (let i = 0; i < runs; i++) {
+      const page = await browser.newPage();
+      // tsx keeps function names through a `__name` helper that the page does not have.
+      await page.addInitScript('window.__name = (f) => f;');
+      await page.goto(`${baseUrl}/vm/manifest.json`);
+      page.on('console', (m) => process.env.BOOT_DEBUG && process.stderr.write(`page: ${m.text()}\n`));
+      page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+      const r = await page.evaluate(bootInPage);
+      cold.push(r.coldMs);
+      restore.push(r.restoreMs);
+      stateMb = r.stateMb;
+      await page.close();
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { coldMs: median(cold), restoreMs: median(restore), stateMb };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Runs inside the page: boot cold, save, boot again from the saved state. */
+async function bootInPage(): Promise<BootTimes> {
+  type Emu = {
+    add_listener(e: string, f: (x: number) => void): void;
+    add_listener(e: 'emulator-loaded', f: () => void): void;
+    serial0_send(s: string): void;
+    save_state(): Promise<ArrayBuffer>;
+    destroy(): Promise<void>;
+  };
+  const m = await (await fetch('/vm/manifest.json')).json();
+  await new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = m.lib;
+    s.onload = resolve;
+    s.onerror = reject;
+    document.head.appendChild(s);
+  });
+  const V86 = (window as unknown as { V86: new (o: object) => Emu }).V86;
+  const base = {
+    wasm_path: m.wasm,
+    memory_size: m.memoryMB * 1024 * 1024,
+    vga_memory_size: 2 * 1024 * 1024,
+    bios: { url: m.bios },
+    vga_bios: { url: m.vgaBios },
+    autostart: true,
+    disable_keyboard: true,
+    disable_mouse: true,
+  };
+  const untilPrompt = (e: Emu) =>
+    new Promise<void>((resolve) => {
+      let tail = '';
+      e.add_listener('serial0-output-byte', (b: number) => {
+        tail = (tail + String.fromCharCode(b)).slice(-16);
+        if (tail.includes('\x1b]133;A')) resolve();
+      });
+    });
+  let t0 = performance.now();
+  const first = new V86({ ...base, bzimage: { url: m.bzimage }, initrd: { url: m.initrd }, cmdline: m.cmdline });
+  await untilPrompt(first);
+  const coldMs = performance.now() - t0;
+  const state = await first.save_state();
+  await first.destroy();
+  t0 = performance.now();
+  const second = new V86({ ...base, initial_state: { buffer: state } });
+  const prompt = untilPrompt(second);
+  // The restored shell sits at its prompt: once the state is loaded, Enter asks for a fresh one.
+  second.add_listener('emulator-loaded', () => setTimeout(() => second.serial0_send('\r'), 50));
+  await prompt;
+  const restoreMs = performance.now() - t0;
+  await second.destroy();
+  return { coldMs, restoreMs, stateMb: state.byteLength / 1024 / 1024 };
+}
