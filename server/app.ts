@@ -13,7 +13,8 @@ import { signHostToken, verifyHostToken } from '../lib/auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
-import { buildGuestManifest, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
+import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
+import { sendFile } from './assets/rangeFile';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION } from '../lib/protocol';
 import { TandemError } from '../lib/errors';
@@ -57,7 +58,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const missing = missingGuestFiles(publicVm);
   if (missing.length) throw new Error(`guest files missing in public/vm: ${missing.join(', ')} (run scripts/build-guest)`);
   const v86Version = (createRequire(import.meta.url)('v86/package.json') as { version: string }).version;
-  const guest = buildGuestManifest(publicVm, v86Version);
+  const rootDisk = findRootDisk(ROOT_DIR, env.DISK_SOURCE);
+  if (rootDisk && 'error' in rootDisk) log.error({ disk: env.DISK_SOURCE }, rootDisk.error);
+  const guest = buildGuestManifest(publicVm, v86Version, rootDisk);
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
   const bootSnapshot = createBootSnapshotHandler({
     dir: path.join(dataDir, 'snapshots'),
@@ -76,6 +79,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
     if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room')));
     if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
+    if (p.startsWith('/vm/disk/')) {
+      // The root disk, read lazily by v86 with Range requests; its URL carries its version.
+      if (!rootDisk || !('file' in rootDisk) || p !== guest.disk?.url) return sendError(res, 404, 'NOT_FOUND', 'no such disk');
+      return sendFile(req, res, rootDisk.file, { immutable: true });
+    }
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
     if (api(req, res, url)) return;

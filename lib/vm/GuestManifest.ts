@@ -6,8 +6,13 @@ export interface GuestManifest {
   bios: string;
   vgaBios: string;
   bzimage: string;
-  initrd: string;
+  /** Absent when the guest boots from a disk. */
+  initrd?: string;
   cmdline: string;
+  /** A root disk read lazily over HTTP Range (v86 `hda`), when one is configured. */
+  disk?: { url: string; size: number; version: string; name: string };
+  /** Set when a configured disk cannot be used: the page shows it instead of booting. */
+  diskError?: string;
   wasm: string;
   lib: string;
 }

@@ -13,6 +13,8 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
+/** Range-read granularity for the root disk: fewer requests than per-sector reads, little overfetch. */
+const DISK_CHUNK_BYTES = 128 * 1024;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
 const OUTPUT_FLUSH_MS = 4;
 
@@ -118,6 +120,10 @@ export class V86Engine implements Engine {
       last = Math.max(last, Math.min(progress, phase === 'ready' ? 1 : 0.99));
       onProgress({ phase, progress: last, message });
     };
+    if (this.manifest.diskError) {
+      report('failed', 0, this.manifest.diskError);
+      throw new Error(this.manifest.diskError);
+    }
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadLib(this.manifest.lib);
     const useSnapshots = this.opts.snapshots !== false;
@@ -129,7 +135,15 @@ export class V86Engine implements Engine {
       bios: { url: this.manifest.bios },
       vga_bios: { url: this.manifest.vgaBios },
       // A saved state already holds kernel and initrd in guest memory: skip their download.
-      ...(state ? {} : { bzimage: { url: this.manifest.bzimage }, initrd: { url: this.manifest.initrd }, cmdline: this.manifest.cmdline }),
+      ...(state
+        ? {}
+        : {
+            bzimage: { url: this.manifest.bzimage },
+            ...(this.manifest.initrd ? { initrd: { url: this.manifest.initrd } } : {}),
+            cmdline: this.manifest.cmdline,
+          }),
+      // The root disk is read on demand, in chunks v86 caches: the browser never downloads it whole.
+      ...(this.manifest.disk ? { hda: { url: this.manifest.disk.url, async: true, size: this.manifest.disk.size, fixed_chunk_size: DISK_CHUNK_BYTES } } : {}),
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,

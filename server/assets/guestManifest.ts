@@ -11,13 +11,65 @@ export function missingGuestFiles(publicVmDir: string): string[] {
   return FILES.filter((f) => !fs.existsSync(path.join(publicVmDir, f)));
 }
 
-export function buildGuestManifest(publicVmDir: string, v86Version: string): GuestManifest {
+/** The Debian disk `npm run build:disk` makes; used when present and DISK_SOURCE names no other. */
+export const BUILT_DISK = path.join('.cache', 'disk', 'debian-i386.ext2');
+const BASE_CMDLINE = 'console=ttyS0 quiet loglevel=1 tsc=reliable mitigations=off random.trust_cpu=on';
+const DISK_CMDLINE = `${BASE_CMDLINE} root=/dev/sda rw rootwait init=/sbin/tandem-init`;
+
+export interface RootDisk {
+  file: string;
+  size: number;
+  /** Content version: the build manifest's, else size and mtime (hashing hundreds of MB at start is too slow). */
+  version: string;
+}
+
+/**
+ * The v86 root disk: DISK_SOURCE when it is a local path, else the built Debian disk if present.
+ * URLs (http(s)://, wss://) are CheerpX disks and leave v86 on the bundled guest.
+ */
+export function findRootDisk(rootDir: string, diskSource: string | undefined): RootDisk | { error: string } | null {
+  const isUrl = diskSource !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(diskSource);
+  const file = diskSource && !isUrl ? path.resolve(rootDir, diskSource) : path.join(rootDir, BUILT_DISK);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+    if (!st.isFile() || st.size < 1024 * 1024) throw new Error('not a disk image');
+  } catch {
+    return diskSource && !isUrl ? { error: `DISK_SOURCE ${diskSource} is not a readable disk image` } : null;
+  }
+  let version = `${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}`;
+  try {
+    const meta = JSON.parse(fs.readFileSync(file.replace(/\.ext2$/, '.json'), 'utf8')) as { version?: string };
+    if (typeof meta.version === 'string' && /^[0-9a-f]{8,64}$/.test(meta.version)) version = meta.version;
+  } catch {
+    /* no build manifest beside it */
+  }
+  return { file, size: st.size, version };
+}
+
+export function buildGuestManifest(publicVmDir: string, v86Version: string, disk: RootDisk | { error: string } | null = null): GuestManifest {
   const h = crypto.createHash('sha256');
   h.update(`v86@${v86Version}\n`);
   for (const f of FILES) h.update(fs.readFileSync(path.join(publicVmDir, f)));
+  const rootDisk = disk && 'file' in disk ? disk : null;
+  if (rootDisk) h.update(`disk@${rootDisk.version}`);
   const version = h.digest('hex').slice(0, 16);
   const q = `?v=${version}`;
+  if (rootDisk)
+    return {
+      version,
+      engine: 'v86',
+      memoryMB: 128,
+      bios: `/vm/seabios.bin${q}`,
+      vgaBios: `/vm/vgabios.bin${q}`,
+      bzimage: `/vm/bzImage${q}`,
+      cmdline: DISK_CMDLINE,
+      disk: { url: `/vm/disk/${rootDisk.version}.ext2`, size: rootDisk.size, version: rootDisk.version, name: path.basename(rootDisk.file) },
+      wasm: `/vm/v86.wasm${q}`,
+      lib: `/vm/libv86.js${q}`,
+    };
   return {
+    ...(disk && 'error' in disk ? { diskError: disk.error } : {}),
     version,
     engine: 'v86',
     // v86 loads the initrd at the fixed address 64 MiB, so the guest needs more than that.
@@ -26,7 +78,7 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string): Gue
     vgaBios: `/vm/vgabios.bin${q}`,
     bzimage: `/vm/bzImage${q}`,
     initrd: `/vm/initrd.cpio${q}`,
-    cmdline: 'console=ttyS0 quiet loglevel=1 tsc=reliable mitigations=off random.trust_cpu=on',
+    cmdline: BASE_CMDLINE,
     wasm: `/vm/v86.wasm${q}`,
     lib: `/vm/libv86.js${q}`,
   };
