@@ -76,3 +76,16 @@ describe('CommandRun', () => {
     expect(run.truncated).toBe(true);
   });
 });
+
+describe('CommandRun with bash (PS0 sends C)', () => {
+  it('starts the output at C, dropping readline noise between the echo and C', () => {
+    const run = new CommandRun('echo hi', 1024);
+    const parser = new ShellIntegration();
+    run.type();
+    const stream = 'echo hi\r\n\x1b[?2004l\r\x1b]133;C\x07hi\r\n\x1b]133;D;0\x07\x1b]133;A\x07\x1b[?2004huser@tandem:~$ \x1b]133;B\x07';
+    let finished: unknown = null;
+    for (const ev of parser.push(stream)) finished = run.feed(ev) ?? finished;
+    expect(finished).toEqual({ kind: 'finished', exitCode: 0 });
+    expect(run.output).toBe('hi\n');
+  });
+});

@@ -99,7 +99,14 @@ export class CommandRun {
         } else if (this.phase === 'prompt') return { kind: 'type' };
         return null;
       case 'output':
-        if (this.phase === 'typing') this.phase = 'output'; // shells with a preexec hook say so exactly
+        // Shells with a preexec hook (bash's PS0) say exactly where output starts. What the echo
+        // scan took as output before it is the line editor's own noise (bash turns bracketed paste
+        // off after Enter: ESC[?2004l), so it is dropped.
+        if (this.phase === 'typing' || this.phase === 'output') {
+          this.phase = 'output';
+          this.chunks = [];
+          this.bytes = 0;
+        }
         return null;
       case 'prompt':
         return null;
