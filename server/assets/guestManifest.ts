@@ -25,9 +25,10 @@ export interface RootDisk {
 
 /**
  * The v86 root disk: DISK_SOURCE when it is a local path, else the built Debian disk if present.
- * URLs (http(s)://, wss://) are CheerpX disks and leave v86 on the bundled guest.
+ * URLs (http(s)://, wss://) are CheerpX disks and leave v86 on the bundled guest; `none` forces it.
  */
 export function findRootDisk(rootDir: string, diskSource: string | undefined): RootDisk | { error: string } | null {
+  if (diskSource === 'none') return null; // the small bundled guest, even when a disk is built
   const isUrl = diskSource !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(diskSource);
   const file = diskSource && !isUrl ? path.resolve(rootDir, diskSource) : path.join(rootDir, BUILT_DISK);
   let st: fs.Stats;
@@ -55,31 +56,27 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string, disk
   if (rootDisk) h.update(`disk@${rootDisk.version}`);
   const version = h.digest('hex').slice(0, 16);
   const q = `?v=${version}`;
-  if (rootDisk)
-    return {
-      version,
-      engine: 'v86',
-      memoryMB: 128,
-      bios: `/vm/seabios.bin${q}`,
-      vgaBios: `/vm/vgabios.bin${q}`,
-      bzimage: `/vm/bzImage${q}`,
-      cmdline: DISK_CMDLINE,
-      disk: { url: `/vm/disk/${rootDisk.version}.ext2`, size: rootDisk.size, version: rootDisk.version, name: path.basename(rootDisk.file) },
-      wasm: `/vm/v86.wasm${q}`,
-      lib: `/vm/libv86.js${q}`,
-    };
-  return {
-    ...(disk && 'error' in disk ? { diskError: disk.error } : {}),
+  const common = {
     version,
-    engine: 'v86',
+    engine: 'v86' as const,
     // v86 loads the initrd at the fixed address 64 MiB, so the guest needs more than that.
     memoryMB: 128,
     bios: `/vm/seabios.bin${q}`,
     vgaBios: `/vm/vgabios.bin${q}`,
     bzimage: `/vm/bzImage${q}`,
-    initrd: `/vm/initrd.cpio${q}`,
-    cmdline: BASE_CMDLINE,
     wasm: `/vm/v86.wasm${q}`,
     lib: `/vm/libv86.js${q}`,
+  };
+  if (rootDisk)
+    return {
+      ...common,
+      cmdline: DISK_CMDLINE,
+      disk: { url: `/vm/disk/${rootDisk.version}.ext2`, size: rootDisk.size, version: rootDisk.version, name: path.basename(rootDisk.file) },
+    };
+  return {
+    ...common,
+    ...(disk && 'error' in disk ? { diskError: disk.error } : {}),
+    initrd: `/vm/initrd.cpio${q}`,
+    cmdline: BASE_CMDLINE,
   };
 }
