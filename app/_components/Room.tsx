@@ -124,6 +124,15 @@ export default function Room({ roomId }: { roomId: string }) {
 
       /** Starts the VM behind one terminal (host only). */
       const startEngine = async (v: TabView) => {
+        if (v.engine || v.starting) return;
+        v.starting = true;
+        try {
+          await bootEngine(v);
+        } finally {
+          v.starting = false;
+        }
+      };
+      const bootEngine = async (v: TabView) => {
         const isMain = v.id === DEFAULT_TAB;
         const report = (p: BootProgress, force: boolean) => {
           if (!isMain) return;
@@ -186,7 +195,7 @@ export default function Room({ roomId }: { roomId: string }) {
         for (const t of tabs) {
           const isNew = !views.has(t.id);
           const v = view(t.id);
-          if (role === 'host' && !v.engine && isNew) void startEngine(v);
+          if (role === 'host' && isNew) void startEngine(v);
           else if (role === 'guest' && isNew && t.id !== DEFAULT_TAB) s.emit('term:sync', { tab: t.id });
         }
         if (!views.has(active)) show(DEFAULT_TAB);
@@ -238,7 +247,7 @@ export default function Room({ roomId }: { roomId: string }) {
         if (role === 'host') {
           for (const v of views.values()) v.term.reset();
           syncTabs(st.tabs);
-          for (const v of views.values()) if (!v.engine) void startEngine(v);
+          for (const v of views.values()) void startEngine(v);
         } else {
           if (was === 'host') {
             flash('Another browser is hosting this room now; you are watching.');

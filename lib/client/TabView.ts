@@ -21,6 +21,8 @@ export class TabView {
   readonly stream: TermStream;
   readonly el: HTMLDivElement;
   engine: Engine | null = null;
+  /** An engine is being created for this view: never start a second one. */
+  starting = false;
   /** The host's sequence number for this tab's output frames. */
   hostSeq = 0;
 
