@@ -2,12 +2,12 @@ import crypto from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { invites, rooms, users } from '../../drizzle/schema';
-import { TandemError, type ErrorCode } from '../../lib/errors';
 import { RoomStore } from '../rooms/RoomStore';
 import { DEFAULT_INVITE_TTL_MS, INVITE_EXPIRY_GRACE_MS, InviteStore, MAX_INVITE_TTL_MS } from './InviteStore';
 import { MembershipStore } from './MembershipStore';
 import type { Role } from './Roles';
 import { tempDb } from './tempDb';
+import { errorCode } from '../testing/errorCode';
 
 let t: ReturnType<typeof tempDb>;
 let members: MembershipStore;
@@ -33,15 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-function code(f: () => unknown): ErrorCode | 'ok' {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof TandemError) return e.code;
-    throw e;
-  }
-}
+const code = errorCode;
 
 describe('InviteStore.create', () => {
   it('makes a 192-bit base64url token, stores only its SHA-256, defaults to viewer for 7 days', () => {

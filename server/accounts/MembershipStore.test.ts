@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../drizzle/schema';
-import { TandemError, type ErrorCode } from '../../lib/errors';
 import { RoomStore } from '../rooms/RoomStore';
 import { MembershipStore } from './MembershipStore';
 import type { Role } from './Roles';
 import { tempDb } from './tempDb';
+import { errorCode } from '../testing/errorCode';
 
 let t: ReturnType<typeof tempDb>;
 let store: MembershipStore;
@@ -33,15 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-function code(f: () => unknown): ErrorCode | 'ok' {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof TandemError) return e.code;
-    throw e;
-  }
-}
+const code = errorCode;
 
 describe('MembershipStore', () => {
   it('addOwner makes the creator an owner and records them on the room once', () => {

@@ -83,10 +83,7 @@ export class MembershipStore {
     if (!isRole(role)) throw new TandemError('BAD_MESSAGE', 'unknown role');
     this.db.transaction(
       () => {
-        const actor = this.role(roomId, actorId);
-        if (!actor) throw new TandemError('FORBIDDEN', 'not a member of this room');
-        const from = this.role(roomId, targetId);
-        if (!from) throw new TandemError('NOT_FOUND', 'no such member');
+        const { actor, from } = this.actorAndTarget(roomId, actorId, targetId);
         if (from === role) return;
         if (!canAssign(actor, from, role)) throw new TandemError('FORBIDDEN', `a ${actor} cannot change a ${from} to ${role}`);
         if (from === 'owner' && this.ownerCount(roomId) <= 1) throw new TandemError('LAST_OWNER', 'the room needs another owner first');
@@ -100,14 +97,20 @@ export class MembershipStore {
     );
   }
 
+  /** Both members' roles, or FORBIDDEN (actor not a member) / NOT_FOUND (no such target). */
+  private actorAndTarget(roomId: string, actorId: string, targetId: string): { actor: Role; from: Role } {
+    const actor = this.role(roomId, actorId);
+    if (!actor) throw new TandemError('FORBIDDEN', 'not a member of this room');
+    const from = this.role(roomId, targetId);
+    if (!from) throw new TandemError('NOT_FOUND', 'no such member');
+    return { actor, from };
+  }
+
   /** `actorId` removes `targetId` (or themself: leaving). Same rules as setRole. */
   remove(actorId: string, roomId: string, targetId: string): void {
     this.db.transaction(
       () => {
-        const actor = this.role(roomId, actorId);
-        if (!actor) throw new TandemError('FORBIDDEN', 'not a member of this room');
-        const from = this.role(roomId, targetId);
-        if (!from) throw new TandemError('NOT_FOUND', 'no such member');
+        const { actor, from } = this.actorAndTarget(roomId, actorId, targetId);
         if (actorId !== targetId && !canAssign(actor, from, null)) throw new TandemError('FORBIDDEN', `a ${actor} cannot remove a ${from}`);
         if (from === 'owner' && this.ownerCount(roomId) <= 1) throw new TandemError('LAST_OWNER', 'the room needs another owner first');
         this.db
