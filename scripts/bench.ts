@@ -638,7 +638,7 @@ async function main(): Promise<void> {
 
   // ---- VM boot in real Chromium (skipped without one)
   if (o.bootRuns > 0) {
-    log(`VM boot in Chromium: cold and restored, median of ${o.bootRuns}`);
+    log(`VM boot in Chromium (the guest the server announces: a built Debian disk if present, DISK_SOURCE=none for the small one): cold and restored, median of ${o.bootRuns}`);
     const boot = await measureBoot(tandem.url, o.bootRuns);
     if (boot) {
       m.boot_cold_ms = boot.coldMs;

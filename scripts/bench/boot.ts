@@ -77,13 +77,15 @@ async function bootInPage(): Promise<BootTimes> {
       });
     });
   let t0 = performance.now();
-  const first = new V86({ ...base, bzimage: { url: m.bzimage }, initrd: { url: m.initrd }, cmdline: m.cmdline });
+  // The same guest the room page boots: the initrd guest, or the root disk read over Range.
+  const disk = m.disk ? { hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: 128 * 1024 } } : {};
+  const first = new V86({ ...base, ...disk, bzimage: { url: m.bzimage }, ...(m.initrd ? { initrd: { url: m.initrd } } : {}), cmdline: m.cmdline });
   await untilPrompt(first);
   const coldMs = performance.now() - t0;
   const state = await first.save_state();
   await first.destroy();
   t0 = performance.now();
-  const second = new V86({ ...base, initial_state: { buffer: state } });
+  const second = new V86({ ...base, ...disk, initial_state: { buffer: state } });
   const prompt = untilPrompt(second);
   // The restored shell sits at its prompt: once the state is loaded, Enter asks for a fresh one.
   second.add_listener('emulator-loaded', () => setTimeout(() => second.serial0_send('\r'), 50));
