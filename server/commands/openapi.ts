@@ -10,6 +10,19 @@ import {
 } from './CommandQueue';
 import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
+/** The long-poll parameters of every operation that reads one command. */
+const WAIT_PARAMS = [
+  { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' },
+  { $ref: '#/components/parameters/WaitMs' },
+];
+/** What reading (or cancelling) one command answers. */
+const COMMAND_RESPONSES = {
+  '200': { $ref: '#/components/responses/Finished' },
+  '202': { $ref: '#/components/responses/Pending' },
+  '401': { $ref: '#/components/responses/Error' },
+  '404': { $ref: '#/components/responses/Error' },
+};
+
 /** Hand-written OpenAPI 3.1 description of the command API, served at GET /api/openapi.json. */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -102,28 +115,14 @@ export const openApiDocument = {
       get: {
         summary: 'A command and, once finished, its result',
         operationId: 'getCommand',
-        parameters: [
-          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' },
-          { $ref: '#/components/parameters/WaitMs' },
-        ],
-        responses: {
-          '200': { $ref: '#/components/responses/Finished' },
-          '202': { $ref: '#/components/responses/Pending' },
-          '401': { $ref: '#/components/responses/Error' },
-          '404': { $ref: '#/components/responses/Error' },
-        },
+        parameters: WAIT_PARAMS,
+        responses: COMMAND_RESPONSES,
       },
       delete: {
         summary: 'Cancel a command',
         description: 'A queued command is cancelled at once; a running one gets Ctrl-C and is `cancelled` when its prompt returns.',
         operationId: 'cancelCommand',
-        responses: {
-          '200': { $ref: '#/components/responses/Finished' },
-          '202': { $ref: '#/components/responses/Pending' },
-          '401': { $ref: '#/components/responses/Error' },
-          '404': { $ref: '#/components/responses/Error' },
-          '409': { description: 'The command had already finished otherwise.', $ref: '#/components/responses/Error' },
-        },
+        responses: { ...COMMAND_RESPONSES, '409': { description: 'The command had already finished otherwise.', $ref: '#/components/responses/Error' } },
       },
     },
     '/api/commands/{id}/cancel': {
@@ -249,27 +248,13 @@ export const openApiDocument = {
       get: {
         summary: 'A command of this room and, once finished, its result',
         operationId: 'getRoomCommand',
-        parameters: [
-          { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' }, description: 'Wait up to 60 s for it to finish.' },
-          { $ref: '#/components/parameters/WaitMs' },
-        ],
-        responses: {
-          '200': { $ref: '#/components/responses/Finished' },
-          '202': { $ref: '#/components/responses/Pending' },
-          '401': { $ref: '#/components/responses/Error' },
-          '404': { $ref: '#/components/responses/Error' },
-        },
+        parameters: WAIT_PARAMS,
+        responses: COMMAND_RESPONSES,
       },
       delete: {
         summary: 'Cancel a command of this room',
         operationId: 'cancelRoomCommand',
-        responses: {
-          '200': { $ref: '#/components/responses/Finished' },
-          '202': { $ref: '#/components/responses/Pending' },
-          '401': { $ref: '#/components/responses/Error' },
-          '404': { $ref: '#/components/responses/Error' },
-          '409': { $ref: '#/components/responses/Error' },
-        },
+        responses: { ...COMMAND_RESPONSES, '409': { $ref: '#/components/responses/Error' } },
       },
     },
     '/api/openapi.json': {
