@@ -2,11 +2,12 @@ import { defineConfig } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findChromium } from './server/host/findChromium';
 
 const PORT = Number(process.env.E2E_PORT ?? 3107);
 // One hostname everywhere: Next builds URLs from the hostname it was given.
 const HOST = 'localhost';
-const chromium = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const chromium = findChromium() ?? undefined;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-'));
 
 export default defineConfig({

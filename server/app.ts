@@ -1,6 +1,5 @@
 import http from 'node:http';
 import path from 'node:path';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Env } from '../lib/env';
@@ -174,8 +173,4 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       log.debug('closed');
     },
   };
-}
-
-export function ensureDir(p: string): void {
-  fs.mkdirSync(p, { recursive: true });
 }
