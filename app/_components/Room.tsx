@@ -17,7 +17,14 @@ import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
-import { usePresence } from './usePresence';
+import type { RoomMe } from '../../lib/client/accountsApi';
+import AccountMenu from './AccountMenu';
+import AccessDenied from './room/AccessDenied';
+import type { EmitControl } from './room/ControlPanel';
+import RoleBadge from './room/RoleBadge';
+import RoomSidebar from './room/RoomSidebar';
+import { useGuestScale } from './room/useGuestScale';
+import { useRoomCollab } from './room/useRoomCollab';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
@@ -43,6 +50,11 @@ function clientId(): string {
 
 export default function Room({ roomId }: { roomId: string }) {
   const termEl = useRef<HTMLDivElement>(null);
+  const termWrap = useRef<HTMLDivElement>(null);
+  /** Read by the socket effect on each keystroke: may I type, and who to tell that I did. */
+  const access = useRef({ canType: true, typed: () => {} });
+  /** Set once connected: a later refusal means my access was taken away, not that I never had it. */
+  const [lostAccess, setLostAccess] = useState(false);
   const [state, setState] = useState<RoomState | null>(null);
   const [conn, setConn] = useState<Conn>('connecting');
   const [fatal, setFatal] = useState<ProtocolErrorPayload | null>(null);
@@ -52,7 +64,14 @@ export default function Room({ roomId }: { roomId: string }) {
   const [commands, setCommands] = useState<Record<string, number>>({});
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
   const [activeTab, setActiveTab] = useState(DEFAULT_TAB);
-  const controls = useRef<{ show(tab: string): void; open(): void; close(tab: string): void; jump(dir: -1 | 1): void } | null>(null);
+  const controls = useRef<{
+    show(tab: string): void;
+    open(): void;
+    close(tab: string): void;
+    jump(dir: -1 | 1): void;
+    setReadOnly(ro: boolean): void;
+    emit: EmitControl;
+  } | null>(null);
 
   useEffect(() => {
     let disposed = false;
@@ -95,10 +114,14 @@ export default function Room({ roomId }: { roomId: string }) {
             onCommands: (t, n) => setCommands((c) => ({ ...c, [t]: n })),
             requestSync: (t) => s.emit('term:sync', { tab: t }),
             onInput: (t, data) => {
+              // Read-only (viewer, or another holds the keyboard): nothing leaves this page.
+              if (!access.current.canType) return;
+              access.current.typed();
               if (role === 'host') views.get(t)?.engine?.write(data);
               else s.emit('term:in', { tab: t, data });
             },
           });
+          v.term.options.disableStdin = !access.current.canType;
           v.show(tab === active);
           views.set(tab, v);
         }
@@ -216,17 +239,30 @@ export default function Room({ roomId }: { roomId: string }) {
           s.emit('tab:open', { tab: id, title: `Terminal ${n}` });
         },
         close: (tab) => role === 'host' && s.emit('tab:close', { tab }),
+        setReadOnly: (ro) => {
+          for (const v of views.values()) v.term.options.disableStdin = ro;
+        },
+        // Control events are the accounts contract's; typed loosely until lib/protocol.ts lists them.
+        emit: (event, payload) => (s as unknown as Socket).emit(event, payload),
       };
 
       view(DEFAULT_TAB);
+      let wasConnected = false;
       s.on('connect', () => {
+        wasConnected = true;
         setConn('connected');
         setFatal(null);
       });
-      s.on('disconnect', () => setConn('reconnecting'));
+      s.on('disconnect', (reason) => {
+        setConn('reconnecting');
+        // The server closed us (say, an invite revoked): Socket.IO does not retry on its own. Try once;
+        // the handshake then says why (FORBIDDEN/UNAUTHORIZED) or the room simply resumes.
+        if (reason === 'io server disconnect' && !disposed) s.connect();
+      });
       s.on('connect_error', (err) => {
         const data = (err as Error & { data?: ProtocolErrorPayload }).data;
         if (data && FATAL_CODES.has(data.code)) {
+          if (wasConnected) setLostAccess(true);
           setFatal(data);
           s.disconnect();
         } else setConn('reconnecting');
@@ -284,10 +320,21 @@ export default function Room({ roomId }: { roomId: string }) {
   }, [roomId]);
 
   const role = state?.role;
-  const people = usePresence(roomId, role);
+  const me = (state as (RoomState & { me?: RoomMe }) | null)?.me;
+  const denied = fatal?.code === 'UNAUTHORIZED' || fatal?.code === 'FORBIDDEN';
+  const collab = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!role && !denied);
+  const people = collab.people;
+  // Rooms without accounts (and servers before them) send no `me`: everyone types, as before.
+  const canType = me ? me.canType : true;
+  access.current = { canType, typed: collab.typed };
+  useEffect(() => controls.current?.setReadOnly(!canType), [canType, state]);
+  useEffect(() => collab.watching(activeTab), [collab.watching, activeTab]);
+  const scale = useGuestScale(termWrap, termEl, role === 'guest');
   const progress = role === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}/r/${roomId}`;
+
+  if (fatal && denied) return <AccessDenied code={fatal.code as 'UNAUTHORIZED' | 'FORBIDDEN'} roomId={roomId} lost={lostAccess} message={fatal.message} />;
 
   if (fatal && ['ROOM_NOT_FOUND', 'BAD_ROOM_ID'].includes(fatal.code)) {
     return (
@@ -300,20 +347,22 @@ export default function Room({ roomId }: { roomId: string }) {
   }
 
   return (
-    <main className="room" data-role={role ?? ''} data-conn={conn} data-phase={phase}>
+    <main className="room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-member-role={me?.role ?? ''} data-can-type={canType ? 'true' : 'false'}>
       <header className="topbar">
         <span className="brand">
           <a href="/">Tandem</a>
         </span>
         <span className="badge">room {roomId}</span>
         {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
+        <RoleBadge me={me} />
         {state?.hostHeadless && role === 'guest' && <span className="badge">VM runs on the server’s headless host</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
         <span className="people" aria-label="People in this room">
           {people.map((p) => (
-            <span key={p.clientId} className="person" title={`${p.name} (${p.role})`} style={{ borderColor: p.color }}>
+            <span key={p.clientId} className={`person ${p.typing ? 'is-typing' : ''}`} title={p.typing ? `${p.name} is typing` : p.name} style={{ borderColor: p.color }}>
               {p.name}
+              {p.typing && <span className="typing-dots" aria-label="typing">…</span>}
             </span>
           ))}
         </span>
@@ -339,6 +388,7 @@ export default function Room({ roomId }: { roomId: string }) {
           </button>
         </span>
         <NewRoomForm compact />
+        <AccountMenu />
       </header>
       {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
       {state && !state.hostConnected && role === 'guest' && (
@@ -382,8 +432,23 @@ export default function Room({ roomId }: { roomId: string }) {
           </button>
         )}
       </nav>
-      <div className="term-wrap">
-        <div ref={termEl} className={`terms ${role ?? ''}`} />
+      <div className="room-body">
+        <div className="term-col">
+          {role === 'guest' && (
+            <div className="term-tools">
+              {!canType && <span className="readonly-note">Read only: your keystrokes are not sent to the terminal.</span>}
+              <span className="spacer" />
+              <label className="check">
+                <input type="checkbox" checked={scale.fit} onChange={(e) => scale.setFit(e.target.checked)} /> Fit to window
+                {scale.fit && scale.scale < 1 && <span className="muted"> ({Math.round(scale.scale * 100)}%)</span>}
+              </label>
+            </div>
+          )}
+          <div ref={termWrap} className={`term-wrap ${canType ? '' : 'readonly'}`}>
+            <div ref={termEl} className={`terms ${role ?? ''}`} />
+          </div>
+        </div>
+        {role && <RoomSidebar roomId={roomId} me={me} collab={collab} tabs={state?.tabs ?? []} emit={(e, p) => controls.current?.emit(e, p)} />}
       </div>
     </main>
   );

@@ -1,0 +1,204 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/client/accountsApi';
+import AccountMenu from './AccountMenu';
+
+const MAX_ROOM_NAME_CHARS = 80;
+const ENGINE_LABEL: Record<EngineName, string> = { auto: 'Auto (CheerpX, else v86)', v86: 'v86 (open source, offline)', cheerpx: 'CheerpX (full Debian, online)' };
+
+/** `/` when signed in: my rooms, rooms shared with me, and a form to create one. */
+export default function Dashboard({ user }: { user: Me }) {
+  const [rooms, setRooms] = useState<{ owned: MyRoom[]; shared: MyRoom[] } | null>(null);
+  const [showArchived, setShowArchived] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [engine, setEngine] = useState<EngineName>('auto');
+  const [creating, setCreating] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setRooms(await accounts.myRooms(showArchived));
+      setProblem(null);
+    } catch (e) {
+      setProblem(explain(e));
+    }
+  }, [showArchived]);
+  useEffect(() => void load(), [load]);
+
+  const create = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setCreating(true);
+    setProblem(null);
+    try {
+      const { room } = await accounts.createRoom({ name: name.trim(), engine });
+      window.location.assign(`/r/${encodeURIComponent(room.id)}`);
+    } catch (err) {
+      setProblem(explain(err));
+      setCreating(false);
+    }
+  };
+
+  return (
+    <main className="page">
+      <header className="topbar">
+        <span className="brand">
+          <a href="/">Tandem</a>
+        </span>
+        <span className="spacer" />
+        <a href="/remote">Remote console</a>
+        <AccountMenu user={user} />
+      </header>
+      <div className="page-body">
+        <section className="panel">
+          <h2>New room</h2>
+          <form className="row wrap" onSubmit={create}>
+            <input
+              className="grow"
+              aria-label="Room name"
+              placeholder="Room name, e.g. Pairing on the parser"
+              required
+              maxLength={MAX_ROOM_NAME_CHARS}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+            <select aria-label="Engine" value={engine} onChange={(e) => setEngine(e.target.value as EngineName)}>
+              {ENGINES.map((en) => (
+                <option key={en} value={en}>
+                  {ENGINE_LABEL[en]}
+                </option>
+              ))}
+            </select>
+            <button type="submit" disabled={creating || !name.trim()}>
+              {creating ? 'Creating…' : 'Create room'}
+            </button>
+          </form>
+        </section>
+        {problem && (
+          <div className="notice bad" role="alert">
+            {problem}
+          </div>
+        )}
+        <section className="panel">
+          <div className="panel-head">
+            <h2>My rooms</h2>
+            <label className="check">
+              <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show archived
+            </label>
+          </div>
+          <RoomList rooms={rooms?.owned} empty="You have no rooms yet. Create one above." onChanged={load} onProblem={setProblem} />
+        </section>
+        <section className="panel">
+          <h2>Shared with me</h2>
+          <RoomList rooms={rooms?.shared} empty="Nobody has shared a room with you yet. An invite link adds it here." onChanged={load} onProblem={setProblem} />
+        </section>
+      </div>
+    </main>
+  );
+}
+
+function RoomList({ rooms, empty, onChanged, onProblem }: { rooms: MyRoom[] | undefined; empty: string; onChanged: () => void; onProblem: (p: string | null) => void }) {
+  if (!rooms) return <p className="muted">Loading…</p>;
+  if (rooms.length === 0) return <p className="muted">{empty}</p>;
+  return (
+    <ul className="room-list">
+      {rooms.map((r) => (
+        <RoomRow key={r.id} room={r} onChanged={onChanged} onProblem={onProblem} />
+      ))}
+    </ul>
+  );
+}
+
+function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () => void; onProblem: (p: string | null) => void }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(room.name);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const isOwner = room.role === 'owner';
+
+  const act = async (f: () => Promise<unknown>) => {
+    setBusy(true);
+    onProblem(null);
+    try {
+      await f();
+      onChanged();
+    } catch (e) {
+      onProblem(explain(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className={`room-item ${room.archivedAt ? 'archived' : ''}`} data-room={room.id}>
+      {editing ? (
+        <form
+          className="row grow"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(async () => {
+              await accounts.updateRoom(room.id, { name: name.trim() });
+              setEditing(false);
+            });
+          }}
+        >
+          <input className="grow" aria-label="New name" autoFocus required maxLength={MAX_ROOM_NAME_CHARS} value={name} onChange={(e) => setName(e.target.value)} />
+          <button type="submit" disabled={busy || !name.trim()}>
+            Save
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setEditing(false);
+              setName(room.name);
+            }}
+          >
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <a className="room-item-main" href={`/r/${encodeURIComponent(room.id)}`}>
+          <span className="room-item-name">{room.name}</span>
+          <span className="room-item-meta">
+            <span className={`badge role-${room.role}`}>{ROLE_LABEL[room.role]}</span>
+            {room.engine && <span className="badge">{room.engine}</span>}
+            {room.archivedAt && <span className="badge">archived</span>}
+            <span className="muted">created {new Date(room.createdAt).toLocaleDateString()}</span>
+          </span>
+        </a>
+      )}
+      {!editing && (
+        <span className="row">
+          <a className="button" href={`/r/${encodeURIComponent(room.id)}`}>
+            Open
+          </a>
+          {isOwner && !confirmDelete && (
+            <>
+              <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
+                Rename
+              </button>
+              <button className="secondary" disabled={busy} onClick={() => void act(() => accounts.updateRoom(room.id, { archived: !room.archivedAt }))}>
+                {room.archivedAt ? 'Unarchive' : 'Archive'}
+              </button>
+              <button className="secondary danger" disabled={busy} onClick={() => setConfirmDelete(true)}>
+                Delete
+              </button>
+            </>
+          )}
+          {isOwner && confirmDelete && (
+            <span className="row confirm" role="group" aria-label="Confirm delete">
+              <span>Delete “{room.name}” for everyone?</span>
+              <button className="danger" disabled={busy} onClick={() => void act(() => accounts.deleteRoom(room.id))}>
+                Delete for good
+              </button>
+              <button className="secondary" onClick={() => setConfirmDelete(false)}>
+                Keep
+              </button>
+            </span>
+          )}
+        </span>
+      )}
+    </li>
+  );
+}

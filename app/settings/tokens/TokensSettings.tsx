@@ -1,0 +1,166 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/client/accountsApi';
+import AccountMenu from '../../_components/AccountMenu';
+
+const MAX_TOKEN_NAME_CHARS = 64;
+
+export default function TokensSettings() {
+  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const [signedOut, setSignedOut] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [fresh, setFresh] = useState<{ id: string; name: string; token: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [confirm, setConfirm] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setTokens((await accounts.tokens()).tokens);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) setSignedOut(true);
+      else setProblem(explain(e));
+    }
+  }, []);
+  useEffect(() => void load(), [load]);
+
+  const create = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      const t = await accounts.createToken(name.trim());
+      setFresh(t);
+      setCopied(false);
+      setName('');
+      await load();
+    } catch (err) {
+      setProblem(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revoke = async (id: string) => {
+    setProblem(null);
+    try {
+      await accounts.revokeToken(id);
+      if (fresh?.id === id) setFresh(null);
+      setConfirm(null);
+      await load();
+    } catch (err) {
+      setProblem(explain(err));
+    }
+  };
+
+  return (
+    <main className="page">
+      <header className="topbar">
+        <span className="brand">
+          <a href="/">Tandem</a>
+        </span>
+        <span className="badge">API tokens</span>
+        <span className="spacer" />
+        <AccountMenu />
+      </header>
+      <div className="page-body">
+        {signedOut ? (
+          <section className="panel">
+            <h2>Sign in to manage API tokens</h2>
+            <p>
+              <a href={`/signin?next=${encodeURIComponent('/settings/tokens')}`}>Sign in</a> first.
+            </p>
+          </section>
+        ) : (
+          <>
+            <section className="panel">
+              <h2>New token</h2>
+              <p className="muted">
+                A token acts as you in the command API (<code>Authorization: Bearer TOKEN</code>), in rooms where you are instructor or owner. See{' '}
+                <a href="/api/openapi.json">the API reference</a>.
+              </p>
+              <form className="row wrap" onSubmit={create}>
+                <input className="grow" aria-label="Token name" placeholder="Name, e.g. grading script" required maxLength={MAX_TOKEN_NAME_CHARS} value={name} onChange={(e) => setName(e.target.value)} />
+                <button type="submit" disabled={busy || !name.trim()}>
+                  {busy ? 'Creating…' : 'Create token'}
+                </button>
+              </form>
+              {fresh && (
+                <div className="secret-once" role="status">
+                  <p>
+                    Token <strong>{fresh.name}</strong> created. Copy it now: it is shown only once.
+                  </p>
+                  <div className="row">
+                    <input className="grow mono" readOnly aria-label="New token" value={fresh.token} onFocus={(e) => e.currentTarget.select()} />
+                    <button
+                      className="secondary"
+                      onClick={() => {
+                        void navigator.clipboard?.writeText(fresh.token).then(() => setCopied(true));
+                      }}
+                    >
+                      {copied ? 'Copied' : 'Copy'}
+                    </button>
+                    <button className="secondary" onClick={() => setFresh(null)}>
+                      Done
+                    </button>
+                  </div>
+                </div>
+              )}
+            </section>
+            {problem && (
+              <div className="notice bad" role="alert">
+                {problem}
+              </div>
+            )}
+            <section className="panel">
+              <h2>Your tokens</h2>
+              {!tokens ? (
+                <p className="muted">Loading…</p>
+              ) : tokens.length === 0 ? (
+                <p className="muted">No tokens yet.</p>
+              ) : (
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th>Name</th>
+                      <th>Created</th>
+                      <th>Last used</th>
+                      <th />
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {tokens.map((t) => (
+                      <tr key={t.id}>
+                        <td>{t.name}</td>
+                        <td title={t.createdAt}>{relativeTime(t.createdAt)}</td>
+                        <td title={t.lastUsedAt ?? ''}>{relativeTime(t.lastUsedAt)}</td>
+                        <td className="actions">
+                          {confirm === t.id ? (
+                            <span className="row">
+                              <button className="danger small" onClick={() => void revoke(t.id)}>
+                                Revoke for good
+                              </button>
+                              <button className="secondary small" onClick={() => setConfirm(null)}>
+                                Keep
+                              </button>
+                            </span>
+                          ) : (
+                            <button className="secondary small" onClick={() => setConfirm(t.id)}>
+                              Revoke
+                            </button>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </section>
+          </>
+        )}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,78 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+import { getProviders, signIn } from 'next-auth/react';
+import { signInProblem } from '../_components/authErrors';
+
+export default function SignInForm({ next, initialError }: { next: string; initialError: string | null }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(signInProblem(initialError));
+  const [github, setGithub] = useState(false);
+
+  useEffect(() => {
+    // GitHub appears only when the server has it configured (AUTH_GITHUB_ID/SECRET).
+    getProviders().then(
+      (p) => setGithub(Boolean(p?.github)),
+      () => setGithub(false),
+    );
+  }, []);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      const r = await signIn('credentials', { email, password, redirect: false });
+      if (!r || r.error) {
+        setProblem(signInProblem(r?.error ?? 'CredentialsSignin', r?.code));
+        return;
+      }
+      // A full load, so server components see the new session cookie.
+      window.location.assign(next);
+    } catch {
+      setProblem('Cannot reach the server. Check your connection and try again.');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="auth">
+      <div className="auth-card">
+        <a href="/" className="auth-brand">Tandem</a>
+        <h1>Sign in</h1>
+        <form onSubmit={submit} className="form" noValidate>
+          <label className="field">
+            <span>Email</span>
+            <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          </label>
+          {problem && (
+            <p className="form-error" role="alert">
+              {problem}
+            </p>
+          )}
+          <button type="submit" disabled={busy || !email || !password}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+        {github && (
+          <>
+            <div className="auth-or">or</div>
+            <button className="secondary wide" onClick={() => void signIn('github', { redirectTo: next })}>
+              Sign in with GitHub
+            </button>
+          </>
+        )}
+        <p className="auth-foot">
+          No account yet? <a href={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Create one</a>
+        </p>
+      </div>
+    </main>
+  );
+}

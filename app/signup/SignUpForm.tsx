@@ -1,0 +1,101 @@
+'use client';
+
+import { useState } from 'react';
+import { signIn } from 'next-auth/react';
+import { ApiError, accounts, explain } from '../../lib/client/accountsApi';
+import { signInProblem } from '../_components/authErrors';
+
+type Field = 'email' | 'name' | 'password';
+/** Which field each of the server's sign-up codes is about, so the message sits under it. */
+const FIELD_OF: Record<string, Field> = {
+  BAD_EMAIL: 'email',
+  EMAIL_TAKEN: 'email',
+  BAD_NAME: 'name',
+  PASSWORD_TOO_SHORT: 'password',
+  PASSWORD_TOO_LONG: 'password',
+  PASSWORD_TOO_SIMPLE: 'password',
+};
+const MIN_PASSWORD_CHARS = 10;
+
+export default function SignUpForm({ next }: { next: string }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setProblem(null);
+    try {
+      await accounts.signup({ email, name, password });
+    } catch (err) {
+      const field = err instanceof ApiError ? FIELD_OF[err.code] : undefined;
+      if (field) setErrors({ [field]: explain(err) });
+      else setProblem(explain(err));
+      setBusy(false);
+      return;
+    }
+    try {
+      const r = await signIn('credentials', { email, password, redirect: false });
+      if (!r || r.error) {
+        setProblem(`Your account was created, but signing in failed: ${signInProblem(r?.error ?? 'CredentialsSignin', r?.code)}`);
+        setBusy(false);
+        return;
+      }
+      window.location.assign(next);
+    } catch {
+      setProblem('Your account was created, but the server could not be reached to sign you in. Sign in again.');
+      setBusy(false);
+    }
+  };
+
+  const fieldError = (f: Field) =>
+    errors[f] ? (
+      <span className="field-error" role="alert" id={`${f}-error`}>
+        {errors[f]}
+      </span>
+    ) : null;
+
+  return (
+    <main className="auth">
+      <div className="auth-card">
+        <a href="/" className="auth-brand">Tandem</a>
+        <h1>Create an account</h1>
+        <form onSubmit={submit} className="form" noValidate>
+          <label className="field">
+            <span>Email</span>
+            <input type="email" name="email" autoComplete="email" required value={email} aria-invalid={!!errors.email} onChange={(e) => setEmail(e.target.value)} />
+            {fieldError('email')}
+          </label>
+          <label className="field">
+            <span>Name</span>
+            <input name="name" autoComplete="name" required maxLength={64} value={name} aria-invalid={!!errors.name} onChange={(e) => setName(e.target.value)} />
+            <span className="field-hint">Shown to the people in your rooms.</span>
+            {fieldError('name')}
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input type="password" name="password" autoComplete="new-password" required value={password} aria-invalid={!!errors.password} onChange={(e) => setPassword(e.target.value)} />
+            <span className="field-hint">At least {MIN_PASSWORD_CHARS} characters; not a common password.</span>
+            {fieldError('password')}
+          </label>
+          {problem && (
+            <p className="form-error" role="alert">
+              {problem}
+            </p>
+          )}
+          <button type="submit" disabled={busy || !email || !name || !password}>
+            {busy ? 'Creating…' : 'Create account'}
+          </button>
+        </form>
+        <p className="auth-foot">
+          Have an account? <a href={`/signin${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</a>
+        </p>
+      </div>
+    </main>
+  );
+}
