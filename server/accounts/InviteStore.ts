@@ -119,7 +119,7 @@ export class InviteStore {
           .where(and(eq(invites.id, inv.id), or(isNull(invites.maxUses), lt(invites.uses, invites.maxUses))))
           .run();
         if (res.changes !== 1) throw new TandemError('USED_UP', 'this invite has been used up');
-        const held = opts.userId ? this.members.grant(inv.roomId, opts.userId, role, now) : role;
+        const held = opts.userId ? this.members.grant(inv.roomId, opts.userId, role, now, inv.id) : role;
         return { roomId: inv.roomId, role: held, inviteId: inv.id };
       },
       { behavior: 'immediate' },
