@@ -17,14 +17,13 @@ import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
-import type { RoomMe } from '../../lib/client/accountsApi';
 import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
 import RoleBadge from './room/RoleBadge';
 import RoomSidebar from './room/RoomSidebar';
 import { useGuestScale } from './room/useGuestScale';
-import { useRoomCollab } from './room/useRoomCollab';
+import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
@@ -98,7 +97,7 @@ export default function Room({ roomId }: { roomId: string }) {
         path: '/socket.io',
         transports: ['websocket'],
         // `?watch` joins as a guest even when nobody hosts (e.g. to watch the headless host).
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: !params.has('watch'), hostToken },
+        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: !params.has('watch'), hostToken, name: anonymousName() },
       });
       socket = s;
       let role: Role | null = null;
@@ -242,8 +241,7 @@ export default function Room({ roomId }: { roomId: string }) {
         setReadOnly: (ro) => {
           for (const v of views.values()) v.term.options.disableStdin = ro;
         },
-        // Control events are the accounts contract's; typed loosely until lib/protocol.ts lists them.
-        emit: (event, payload) => (s as unknown as Socket).emit(event, payload),
+        emit: (event, ...args) => s.emit(event, ...args),
       };
 
       view(DEFAULT_TAB);
@@ -320,12 +318,13 @@ export default function Room({ roomId }: { roomId: string }) {
   }, [roomId]);
 
   const role = state?.role;
-  const me = (state as (RoomState & { me?: RoomMe }) | null)?.me;
+  const me = state?.me;
   const denied = fatal?.code === 'UNAUTHORIZED' || fatal?.code === 'FORBIDDEN';
   const collab = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!role && !denied);
   const people = collab.people;
   // Rooms without accounts (and servers before them) send no `me`: everyone types, as before.
-  const canType = me ? me.canType : true;
+  // In `single` mode only the keyboard's holder types (the server refuses the others' keystrokes).
+  const canType = me ? me.canType && (collab.control.mode === 'all' || collab.control.holder === me.memberId) : true;
   access.current = { canType, typed: collab.typed };
   useEffect(() => controls.current?.setReadOnly(!canType), [canType, state]);
   useEffect(() => collab.watching(activeTab), [collab.watching, activeTab]);
@@ -354,7 +353,7 @@ export default function Room({ roomId }: { roomId: string }) {
         </span>
         <span className="badge">room {roomId}</span>
         {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
-        <RoleBadge me={me} />
+        <RoleBadge me={me} canType={canType} />
         {state?.hostHeadless && role === 'guest' && <span className="badge">VM runs on the server’s headless host</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
@@ -448,7 +447,7 @@ export default function Room({ roomId }: { roomId: string }) {
             <div ref={termEl} className={`terms ${role ?? ''}`} />
           </div>
         </div>
-        {role && <RoomSidebar roomId={roomId} me={me} collab={collab} tabs={state?.tabs ?? []} emit={(e, p) => controls.current?.emit(e, p)} />}
+        {role && <RoomSidebar roomId={roomId} me={me} collab={collab} tabs={state?.tabs ?? []} emit={(e, ...a) => controls.current?.emit(e, ...a)} />}
       </div>
     </main>
   );

@@ -5,6 +5,8 @@
  * writes without it, as a CSRF guard).
  */
 
+import type { MemberInfo } from '../protocol';
+
 /** A person's role in a room, lowest first. */
 export const MEMBER_ROLES = ['viewer', 'driver', 'instructor', 'owner'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
@@ -36,15 +38,8 @@ export interface MyRoom {
   archivedAt: string | null;
 }
 
-/** What `room:state.me` carries (accounts contract); absent from servers before accounts. */
-export interface RoomMe {
-  memberId: string;
-  name: string;
-  role: MemberRole | null;
-  canType: boolean;
-  canHost: boolean;
-  canManage: boolean;
-}
+/** What `room:state.me` carries; absent from servers before accounts. */
+export type RoomMe = MemberInfo;
 
 export interface Member {
   memberId: string;

@@ -1,10 +1,10 @@
 'use client';
 
 import type { RoomMe } from '../../../lib/client/accountsApi';
+import type { ClientToServerEvents, ControlEvent } from '../../../lib/protocol';
 import type { ControlState, PresentUser } from './useRoomCollab';
 
-export type ControlEvent = 'control:mode' | 'control:grant' | 'control:take' | 'control:request' | 'control:lower' | 'control:release';
-export type EmitControl = (event: ControlEvent, payload: Record<string, unknown>) => void;
+export type EmitControl = <E extends ControlEvent>(event: E, ...args: Parameters<ClientToServerEvents[E]>) => void;
 
 /**
  * The room's keyboard: everyone with a write role types ("all"), or one holder at a time

@@ -1,9 +1,9 @@
 import { ROLE_LABEL, type RoomMe } from '../../../lib/client/accountsApi';
 
 /** My role in the room; a viewer (or anyone the keyboard mode stops) sees plainly that typing is off. */
-export default function RoleBadge({ me }: { me: RoomMe | undefined }) {
+export default function RoleBadge({ me, canType }: { me: RoomMe | undefined; canType: boolean }) {
   if (!me?.role) return null;
-  if (!me.canType)
+  if (!canType)
     return (
       <span className="badge role-viewer readonly" data-testid="role-badge" data-readonly="true" title="Your keystrokes are not sent to the terminal">
         {me.role === 'viewer' ? 'viewer — read only' : `${me.role} — read only (someone else has the keyboard)`}

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Doc } from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import { colorFor } from '../../../lib/client/accountsApi';
+import type { ControlState } from '../../../lib/protocol';
 
 /** Someone in the room, from the room's Yjs awareness (accounts contract's fields). */
 export interface PresentUser {
@@ -16,12 +17,7 @@ export interface PresentUser {
   self: boolean;
 }
 
-/** The room's keyboard: written only by the server, read here (Map `control`). */
-export interface ControlState {
-  mode: 'all' | 'single';
-  holder: string | null;
-  hands: string[];
-}
+export type { ControlState };
 
 const NO_CONTROL: ControlState = { mode: 'all', holder: null, hands: [] };
 /** "typing" stays on this long after the last keystroke. */
