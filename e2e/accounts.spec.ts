@@ -41,8 +41,11 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   const inviteUrl = await owner.getByLabel('Invite link').inputValue();
   expect(inviteUrl).toMatch(/\/join\/[A-Za-z0-9_-]{20,}$/);
 
-  // A second browser, signed out, joins by the link with a display name that looks like markup.
-  const guestCtx = await browser.newContext();
+  // A second browser, signed out and with a small window, joins by the link with a display name
+  // that looks like markup.
+  const hostScreenWidth = async () => (await owner.locator('.term:not([hidden]) .xterm-screen').boundingBox())!.width;
+  const ownerWidthBefore = await hostScreenWidth();
+  const guestCtx = await browser.newContext({ viewport: { width: 640, height: 480 } });
   const guest = await guestCtx.newPage();
   const dialogs: string[] = [];
   for (const p of [owner, guest]) p.on('dialog', (d) => void (dialogs.push(d.message()), d.dismiss()));
@@ -58,6 +61,9 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'viewer');
   await expect(guest.getByTestId('role-badge')).toHaveText('viewer — read only');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
+  // Per-viewer size: the guest's small window does not shrink the host's terminal; the guest's view scales down.
+  await expect(guest.getByText(/Fit to window \(\d+%\)/)).toBeVisible();
+  expect(await hostScreenWidth()).toBe(ownerWidthBefore);
 
   // The name is text everywhere, never markup.
   const ownerSeesGuest = owner.locator('.member', { hasText: evilName });

@@ -46,6 +46,9 @@ export default function Dashboard({ user }: { user: Me }) {
           <a href="/">Tandem</a>
         </span>
         <span className="spacer" />
+        <a href="/r/default" title="The open room anyone may use without signing in">
+          Public room
+        </a>
         <a href="/remote">Remote console</a>
         <AccountMenu user={user} />
       </header>

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { Doc, YTextEvent } from 'yjs';
+import { diffSplice, mapOffset, type TextDelta } from '../../../lib/client/textEdit';
 
 /** Notes are for a class's commands and links, not files: the server caps the whole document too. */
 export const MAX_NOTES_CHARS = 100_000;
@@ -24,36 +25,19 @@ export default function NotesPane({ doc, readOnly, onEdit }: { doc: Doc | null; 
     ta.value = text.toString();
     const onRemote = (ev: YTextEvent) => {
       if (ev.transaction.local) return;
-      let s = ta.selectionStart;
-      let e = ta.selectionEnd;
-      let pos = 0;
-      for (const op of ev.delta) {
-        if (op.retain) pos += op.retain;
-        else if (typeof op.insert === 'string') {
-          const n = op.insert.length;
-          if (pos < s) s += n;
-          if (pos < e) e += n;
-          pos += n;
-        } else if (op.delete) {
-          const n = op.delete;
-          if (pos < s) s -= Math.min(n, s - pos);
-          if (pos < e) e -= Math.min(n, e - pos);
-        }
-      }
+      const delta = ev.delta as TextDelta;
+      const s = mapOffset(ta.selectionStart, delta);
+      const e = mapOffset(ta.selectionEnd, delta);
       ta.value = text.toString();
       if (document.activeElement === ta) ta.setSelectionRange(s, e);
     };
     text.observe(onRemote);
     const onInput = () => {
-      const before = text.toString();
-      const after = ta.value.slice(0, MAX_NOTES_CHARS);
-      let p = 0;
-      while (p < before.length && p < after.length && before[p] === after[p]) p++;
-      let q = 0;
-      while (q < before.length - p && q < after.length - p && before[before.length - 1 - q] === after[after.length - 1 - q]) q++;
+      const d = diffSplice(text.toString(), ta.value.slice(0, MAX_NOTES_CHARS));
+      if (!d) return;
       doc.transact(() => {
-        if (before.length - p - q > 0) text.delete(p, before.length - p - q);
-        if (after.length - p - q > 0) text.insert(p, after.slice(p, after.length - q));
+        if (d.remove) text.delete(d.index, d.remove);
+        if (d.insert) text.insert(d.index, d.insert);
       });
       onEditRef.current?.();
     };
