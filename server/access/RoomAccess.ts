@@ -163,6 +163,29 @@ export class RoomAccess {
     this.events.emit('removed', roomId, ['*']);
   }
 
+  /** A member's access by id (users and guests; anonymous visitors keep what they had). */
+  memberAccess(roomId: string, memberId: string): Access | null {
+    if (memberId.startsWith('a:') || memberId.startsWith('h:')) {
+      const room = this.d.rooms.get(roomId);
+      return room && room.ownerId === null ? this.access(memberId, 'Guest', 'driver', true, true) : null;
+    }
+    let target: { kind: 'user' | 'guest'; id: string };
+    try {
+      target = this.parseMember(memberId);
+    } catch {
+      return null;
+    }
+    if (target.kind === 'user') {
+      const user = this.d.accounts.getUser(target.id);
+      return user ? this.tryResolve(roomId, { kind: 'user', userId: user.id, name: user.name }) : null;
+    }
+    return this.tryResolve(roomId, { kind: 'guest', guestId: target.id, roomId, name: '' });
+  }
+
+  memberCanType(roomId: string, memberId: string): boolean {
+    return this.memberAccess(roomId, memberId)?.canType ?? false;
+  }
+
   private parseMember(memberId: string): { kind: 'user' | 'guest'; id: string } {
     const m = /^([ug]):([A-Za-z0-9-]{1,64})$/.exec(typeof memberId === 'string' ? memberId : '');
     if (!m) throw new TandemError('NOT_FOUND', 'no such member');

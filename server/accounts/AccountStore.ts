@@ -95,6 +95,26 @@ export class AccountStore {
     return toUser(row);
   }
 
+  /**
+   * The account for an email a trusted OAuth provider (GitHub) vouches for: the existing one, or a
+   * new one without a password.
+   */
+  upsertOAuthUser(email: unknown, name: unknown, now = new Date()): User {
+    const key = normalizeEmail(email);
+    if (!key) throw new TandemError('BAD_EMAIL', 'the provider gave no usable email address');
+    const found = this.getUserByEmail(key);
+    if (found) return found;
+    const n = nameSchema.safeParse(typeof name === 'string' && name.trim() ? name.slice(0, MAX_NAME_CHARS) : key.split('@')[0]);
+    const row: UserRow = { id: crypto.randomUUID(), email: key, name: n.success ? n.data : 'User', passwordHash: null, createdAt: now };
+    try {
+      this.db.insert(users).values(row).run();
+    } catch (e) {
+      if (isUniqueViolation(e)) return this.getUserByEmail(key)!;
+      throw e;
+    }
+    return toUser(row);
+  }
+
   getUser(id: string): User | undefined {
     if (typeof id !== 'string') return undefined;
     const row = this.db.select().from(users).where(eq(users.id, id)).get();

@@ -126,6 +126,17 @@ export class InviteStore {
     );
   }
 
+  /** What an invite would give, without using it: for the join page. Same errors as redeem. */
+  peek(token: unknown, now = new Date()): Invite {
+    if (typeof token !== 'string' || !TOKEN_RE.test(token)) throw new TandemError('NOT_FOUND', 'no such invite');
+    const inv = this.db.select().from(invites).where(eq(invites.tokenHash, hashToken(token))).get();
+    if (!inv) throw new TandemError('NOT_FOUND', 'no such invite');
+    if (inv.revokedAt) throw new TandemError('REVOKED', 'this invite was revoked');
+    if (now.getTime() > inv.expiresAt.getTime() + INVITE_EXPIRY_GRACE_MS) throw new TandemError('EXPIRED', 'this invite has expired');
+    if (inv.maxUses !== null && inv.uses >= inv.maxUses) throw new TandemError('USED_UP', 'this invite has been used up');
+    return toInvite(inv);
+  }
+
   /** `actorId` revokes an invite of `roomId`. Same permission as creating one of its role. Revoking twice keeps the first time. */
   revoke(actorId: string, roomId: string, inviteId: string, now = new Date()): void {
     const actor = this.members.role(roomId, actorId);
