@@ -1,7 +1,7 @@
 /** next-auth's sign-in error names (and our `code`) in words. */
 export function signInProblem(error: string | null | undefined, code?: string | null): string | null {
   if (!error) return null;
-  if (code === 'RATE_LIMITED') return 'Too many sign-in attempts. Wait a minute and try again.';
+  if (code === 'RATE_LIMITED' || code === 'rate_limited') return 'Too many sign-in attempts. Wait a minute and try again.';
   switch (error) {
     case 'CredentialsSignin':
       return 'Wrong email or password.';

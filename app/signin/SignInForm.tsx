@@ -1,23 +1,14 @@
 'use client';
 
-import { useEffect, useState } from 'react';
-import { getProviders, signIn } from 'next-auth/react';
+import { useState } from 'react';
+import { signIn } from 'next-auth/react';
 import { signInProblem } from '../_components/authErrors';
 
-export default function SignInForm({ next, initialError }: { next: string; initialError: string | null }) {
+export default function SignInForm({ next, initialError, initialCode, github }: { next: string; initialError: string | null; initialCode: string | null; github: boolean }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(signInProblem(initialError));
-  const [github, setGithub] = useState(false);
-
-  useEffect(() => {
-    // GitHub appears only when the server has it configured (AUTH_GITHUB_ID/SECRET).
-    getProviders().then(
-      (p) => setGithub(Boolean(p?.github)),
-      () => setGithub(false),
-    );
-  }, []);
+  const [problem, setProblem] = useState<string | null>(signInProblem(initialError, initialCode));
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();

@@ -36,6 +36,10 @@ export interface MyRoom {
   role: MemberRole;
   createdAt: string;
   archivedAt: string | null;
+  /** The server keeps a VM running for it (headless host). */
+  alwaysOn?: boolean;
+  /** Someone hosts it right now. */
+  live?: boolean;
 }
 
 /** What `room:state.me` carries; absent from servers before accounts. */

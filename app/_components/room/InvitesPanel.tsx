@@ -10,7 +10,8 @@ const EXPIRY_CHOICES: { label: string; ttlMs?: number }[] = [
   { label: '1 day', ttlMs: 24 * HOUR_MS },
   { label: '7 days', ttlMs: 7 * 24 * HOUR_MS },
   { label: '30 days', ttlMs: 30 * 24 * HOUR_MS },
-  { label: 'never' },
+  // The server's longest: every link expires.
+  { label: '90 days', ttlMs: 90 * 24 * HOUR_MS },
 ];
 const MAX_USES_LIMIT = 10_000;
 
