@@ -19,13 +19,15 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await owner.getByLabel('Name').fill('Olivia Owner');
   await owner.getByLabel('Password').fill('short');
   await owner.getByRole('button', { name: 'Create account' }).click();
-  await expect(owner.getByRole('alert')).toContainText('too short');
+  await expect(owner.locator('#password-error')).toContainText('too short');
   await owner.getByLabel('Password').fill('tandem-e2e-Pa55word!');
   await owner.getByRole('button', { name: 'Create account' }).click();
 
   // Signed in, `/` is the dashboard; create a room there (v86: tests never reach the internet).
   await expect(owner.getByRole('heading', { name: 'My rooms' })).toBeVisible();
   await expect(owner.getByText('Olivia Owner')).toBeVisible();
+  // The list comes from the server after the page is live.
+  await expect(owner.getByText('You have no rooms yet')).toBeVisible();
   await owner.getByLabel('Room name').fill('e2e class');
   await owner.getByLabel('Engine').selectOption('v86');
   await owner.getByRole('button', { name: 'Create room' }).click();
@@ -38,7 +40,7 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   // A viewer invite link.
   await owner.getByLabel('Invite role').selectOption('viewer');
   await owner.getByRole('button', { name: 'Create link' }).click();
-  const inviteUrl = await owner.getByLabel('Invite link').inputValue();
+  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
   expect(inviteUrl).toMatch(/\/join\/[A-Za-z0-9_-]{20,}$/);
 
   // A second browser, signed out and with a small window, joins by the link with a display name
@@ -106,6 +108,7 @@ test('a members-only room refuses a signed-out visitor with a sign-in page', asy
   await page.getByLabel('Name').fill('Solo');
   await page.getByLabel('Password').fill('tandem-e2e-Pa55word!');
   await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByText('You have no rooms yet')).toBeVisible();
   await page.getByLabel('Room name').fill('private');
   await page.getByLabel('Engine').selectOption('v86');
   await page.getByRole('button', { name: 'Create room' }).click();

@@ -266,7 +266,8 @@ export default function Room({ roomId }: { roomId: string }) {
         } else setConn('reconnecting');
       });
       s.on('room:state', (st) => {
-        setState(st);
+        // `me` comes only in the states sent to me alone: keep the last one.
+        setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
         const was = role;
         role = st.role;
         if (was === role) {

@@ -5,13 +5,16 @@ import { signIn } from 'next-auth/react';
 import { signInProblem } from '../_components/authErrors';
 
 export default function SignInForm({ next, initialError, initialCode, github }: { next: string; initialError: string | null; initialCode: string | null; github: boolean }) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(signInProblem(initialError, initialCode));
 
-  const submit = async (e: React.FormEvent) => {
+  const submit = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    // Read from the form, not from state: what was typed before the page hydrated counts too.
+    const f = new FormData(e.currentTarget);
+    const email = String(f.get('email') ?? '').trim();
+    const password = String(f.get('password') ?? '');
+    if (!email || !password) return setProblem('Enter your email and password.');
     setBusy(true);
     setProblem(null);
     try {
@@ -34,21 +37,21 @@ export default function SignInForm({ next, initialError, initialCode, github }: 
       <div className="auth-card">
         <a href="/" className="auth-brand">Tandem</a>
         <h1>Sign in</h1>
-        <form onSubmit={submit} className="form" noValidate>
+        <form onSubmit={submit} className="form" method="post" noValidate>
           <label className="field">
             <span>Email</span>
-            <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+            <input type="email" name="email" autoComplete="email" required />
           </label>
           <label className="field">
             <span>Password</span>
-            <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+            <input type="password" name="password" autoComplete="current-password" required />
           </label>
           {problem && (
             <p className="form-error" role="alert">
               {problem}
             </p>
           )}
-          <button type="submit" disabled={busy || !email || !password}>
+          <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>

@@ -18,18 +18,25 @@ const FIELD_OF: Record<string, Field> = {
 const MIN_PASSWORD_CHARS = 10;
 
 export default function SignUpForm({ next }: { next: string }) {
-  const [email, setEmail] = useState('');
-  const [name, setName] = useState('');
-  const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [problem, setProblem] = useState<string | null>(null);
 
-  const submit = async (e: React.FormEvent) => {
+  const submit = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    // Read from the form, not from state: what was typed before the page hydrated counts too.
+    const f = new FormData(e.currentTarget);
+    const email = String(f.get('email') ?? '').trim();
+    const name = String(f.get('name') ?? '').trim();
+    const password = String(f.get('password') ?? '');
+    const missing: Partial<Record<Field, string>> = {};
+    if (!email) missing.email = 'Enter your email address.';
+    if (!name) missing.name = 'Enter a name.';
+    if (!password) missing.password = 'Choose a password.';
+    setProblem(null);
+    if (Object.keys(missing).length) return setErrors(missing);
     setBusy(true);
     setErrors({});
-    setProblem(null);
     try {
       await accounts.signup({ email, name, password });
     } catch (err) {
@@ -65,21 +72,21 @@ export default function SignUpForm({ next }: { next: string }) {
       <div className="auth-card">
         <a href="/" className="auth-brand">Tandem</a>
         <h1>Create an account</h1>
-        <form onSubmit={submit} className="form" noValidate>
+        <form onSubmit={submit} className="form" method="post" noValidate>
           <label className="field">
             <span>Email</span>
-            <input type="email" name="email" autoComplete="email" required value={email} aria-invalid={!!errors.email} onChange={(e) => setEmail(e.target.value)} />
+            <input type="email" name="email" autoComplete="email" required aria-invalid={!!errors.email} />
             {fieldError('email')}
           </label>
           <label className="field">
             <span>Name</span>
-            <input name="name" autoComplete="name" required maxLength={64} value={name} aria-invalid={!!errors.name} onChange={(e) => setName(e.target.value)} />
+            <input name="name" autoComplete="name" required maxLength={64} aria-invalid={!!errors.name} />
             <span className="field-hint">Shown to the people in your rooms.</span>
             {fieldError('name')}
           </label>
           <label className="field">
             <span>Password</span>
-            <input type="password" name="password" autoComplete="new-password" required value={password} aria-invalid={!!errors.password} onChange={(e) => setPassword(e.target.value)} />
+            <input type="password" name="password" autoComplete="new-password" required aria-invalid={!!errors.password} />
             <span className="field-hint">At least {MIN_PASSWORD_CHARS} characters; not a common password.</span>
             {fieldError('password')}
           </label>
@@ -88,7 +95,7 @@ export default function SignUpForm({ next }: { next: string }) {
               {problem}
             </p>
           )}
-          <button type="submit" disabled={busy || !email || !name || !password}>
+          <button type="submit" disabled={busy}>
             {busy ? 'Creating…' : 'Create account'}
           </button>
         </form>

@@ -108,7 +108,7 @@ export default function InvitesPanel({ roomId, myRole }: { roomId: string; myRol
         <div className="secret-once" role="status">
           <p>Send this link. It is shown only now.</p>
           <div className="row">
-            <input className="grow mono" readOnly aria-label="Invite link" value={created.url} onFocus={(e) => e.currentTarget.select()} />
+            <input className="grow mono" readOnly aria-label="New invite link" value={created.url} onFocus={(e) => e.currentTarget.select()} />
             <button className="secondary small" onClick={() => copy(created.url)}>
               {copied ? 'Copied' : 'Copy'}
             </button>

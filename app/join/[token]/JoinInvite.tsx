@@ -94,7 +94,7 @@ export default function JoinInvite({ token }: { token: string }) {
           </>
         ) : (
           <>
-            <form className="form" onSubmit={join}>
+            <form className="form" method="post" onSubmit={join}>
               <label className="field">
                 <span>Your name</span>
                 <input
