@@ -181,6 +181,7 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
   if (!iso) return 'never';
   const ms = Date.parse(iso) - now;
   const abs = Math.abs(ms);
+  if (abs < 10_000) return 'just now';
   const [n, unit] =
     abs < 60_000 ? [Math.round(abs / 1000), 's'] : abs < 3_600_000 ? [Math.round(abs / 60_000), 'min'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'h'] : [Math.round(abs / 86_400_000), abs < 2 * 86_400_000 ? 'day' : 'days'];
   return ms >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;

@@ -56,7 +56,7 @@ export default function ControlPanel({
             </button>
           ) : (
             <button className="secondary small" onClick={() => emit('control:request', {})}>
-              ✋ Raise hand
+              Raise hand
             </button>
           ))}
         {mine && control.mode === 'single' && (
@@ -76,7 +76,7 @@ export default function ControlPanel({
             .filter((h) => h !== me.memberId)
             .map((h) => (
               <li key={h} className="row">
-                <span className="grow">✋ {nameOf(h)}</span>
+                <span className="grow member-name">{nameOf(h)}</span>
                 <button className="small" onClick={() => emit('control:grant', { memberId: h })}>
                   Give keyboard
                 </button>

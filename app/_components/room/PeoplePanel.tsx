@@ -99,12 +99,7 @@ export default function PeoplePanel({
                   {m.name}
                   {isMe && <span className="muted"> (you)</span>}
                   {m.kind === 'guest' && <span className="muted"> · guest</span>}
-                  {hand && (
-                    <span className="hand" title="Raised hand">
-                      {' '}
-                      ✋
-                    </span>
-                  )}
+                  {hand && <span className="badge role-viewer small-badge">hand up</span>}
                   {control.mode === 'single' && control.holder === m.memberId && <span className="badge role-driver small-badge">keyboard</span>}
                 </span>
                 {presence(m.memberId)}

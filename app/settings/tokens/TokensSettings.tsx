@@ -106,6 +106,8 @@ export default function TokensSettings() {
                       Done
                     </button>
                   </div>
+                  <pre className="usage mono">{`curl -s -X POST ${typeof window === 'undefined' ? '' : window.location.origin}/api/rooms/ROOM_ID/commands \\
+  -H "Authorization: Bearer ${fresh.token}" -d '{"cmd":"uname -a"}'`}</pre>
                 </div>
               )}
             </section>
