@@ -224,6 +224,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'accounts' }),
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
+    alwaysOnChanged: () => keepAlwaysOn(),
   });
   const api = createApiHandler({
     queue: commands,

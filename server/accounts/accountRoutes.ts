@@ -59,6 +59,8 @@ export interface AccountRouteDeps {
   hostConnected(roomId: string): boolean;
   /** Always-on rooms each hold a headless browser: at most this many. */
   maxAlwaysOn: number;
+  /** A room became always on: start its VM now rather than at the next periodic check. */
+  alwaysOnChanged?(roomId: string): void;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
@@ -164,6 +166,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
         throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
       const room = d.rooms.update(roomId, body);
       if (body.archived) d.access.roomClosed(roomId);
+      if (body.alwaysOn) d.alwaysOnChanged?.(roomId);
       return sendJson(res, 200, { room: roomView(room, role) });
     }
     if ((m = /^\/api\/rooms\/([^/]+)\/members(?:\/([^/]+))?$/.exec(p))) {
