@@ -251,7 +251,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'yjs' }),
     authorize: async (req, roomId) => {
       const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, canWrite: a.canType };
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
     },
   });
   yjsRef.hub = yjs;
@@ -259,7 +259,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const onAccessChange = (roomId: string) => {
     yjs.revalidate(roomId, (memberId) => {
       const a = access.memberAccess(roomId, memberId);
-      return a && { memberId, canWrite: a.canType };
+      return a && { memberId, name: memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
     });
     const c = yjs.control(roomId);
     if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });

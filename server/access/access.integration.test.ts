@@ -224,6 +224,12 @@ describe('Yjs endpoint', () => {
     v.doc.getText('notes').insert(0, 'VIEWER ');
     await new Promise((r) => setTimeout(r, 300));
     expect(o.doc.getText('notes').toString()).not.toContain('VIEWER');
+    // Presence tells the truth about members: a viewer claiming the owner's name and id is shown as themself.
+    v.p.awareness.setLocalStateField('user', { name: 'Olivia Owner', memberId: 'u:forged', color: '#fff' });
+    const seen = () => [...o.p.awareness.getStates().values()].map((st) => (st as { user?: { name: string; memberId: string } }).user).filter(Boolean);
+    expect(await until(() => seen().some((u) => u!.name === 'Notes Viewer'))).toBe(true);
+    expect(seen().find((u) => u!.name === 'Notes Viewer')!.memberId).toMatch(/^g:/);
+    expect(seen().some((u) => u!.memberId === 'u:forged')).toBe(false);
     o.doc.getMap('control').set('holder', 'u:forged');
     expect(await until(() => o.doc.getMap('control').get('holder') !== 'u:forged')).toBe(true);
     for (const x of [o, v]) {
