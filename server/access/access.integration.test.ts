@@ -9,6 +9,7 @@ import { encodeSessionCookie, sessionCookieName } from '../../lib/auth/sessionJw
 import { guestCookieName, signGuestToken } from '../../lib/auth/guestToken';
 import { InviteStore } from '../accounts/InviteStore';
 import { MembershipStore } from '../accounts/MembershipStore';
+import { INVITE_REDEEM_PER_IP } from '../accounts/RateLimiter';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 let owner: Awaited<ReturnType<typeof signUp>>;
@@ -291,8 +292,12 @@ describe('HTTP routes', () => {
 
   it('rate limits guessing invite tokens', async () => {
     let last = 0;
-    for (let i = 0; i < 40 && last !== 429; i++) last = (await call(srv, `/api/invites/${'B'.repeat(32)}`)).status;
+    let n = 0;
+    for (; n < INVITE_REDEEM_PER_IP.points + 10 && last !== 429; n++) last = (await call(srv, `/api/invites/${'B'.repeat(32)}`)).status;
     expect(last).toBe(429);
+    expect(n).toBeLessThanOrEqual(INVITE_REDEEM_PER_IP.points + 1);
+    const refused = await call(srv, `/api/invites/${'B'.repeat(32)}/redeem`, { method: 'POST', json: { name: 'x' } });
+    expect([refused.status, Number(refused.headers.get('retry-after')) > 0]).toEqual([429, true]);
   });
 
   it('API tokens push commands to their own rooms only, and stop when revoked', async () => {

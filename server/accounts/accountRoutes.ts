@@ -15,11 +15,10 @@ import type { ApiTokenStore } from './ApiTokenStore';
 import { displayNameSchema, type GuestStore } from './GuestStore';
 import type { InviteStore } from './InviteStore';
 import type { MembershipStore, RoomOfUser } from './MembershipStore';
-import { INVITE_REDEEM_PER_IP, RateLimiter, type RateLimit } from './RateLimiter';
+import { INVITE_REDEEM_PER_IP, RateLimiter, SIGN_UP_PER_IP } from './RateLimiter';
 import { roleSchema, type Role } from './Roles';
 
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
-export const SIGN_UP_PER_IP: RateLimit = { points: 10, windowMs: 10 * 60_000 };
 
 const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional() });
