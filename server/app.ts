@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Env } from '../lib/env';
 import { openDb, type Db } from '../lib/db';
 import { log as rootLog } from '../lib/log';
-import { attachRelay, type RelayHub } from './relay/attachRelay';
+import { attachRelay, HEADLESS_ACCESS, type RelayHub } from './relay/attachRelay';
 import { YjsHub } from './collab/YjsHub';
 import { loadOrCreateSecret } from '../lib/auth/secret';
 import { signHostToken, verifyHostToken } from '../lib/auth/hostToken';
@@ -224,6 +224,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'accounts' }),
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
+    alwaysOnChanged: () => keepAlwaysOn(),
   });
   const api = createApiHandler({
     queue: commands,
@@ -249,8 +250,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     db,
     log: rootLog.child({ cap: 'yjs' }),
     authorize: async (req, roomId) => {
+      // The server's headless host shows up in presence too (its page passes its host token).
+      const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
+      if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
       const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, canWrite: a.canType };
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
     },
   });
   yjsRef.hub = yjs;
@@ -258,7 +262,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const onAccessChange = (roomId: string) => {
     yjs.revalidate(roomId, (memberId) => {
       const a = access.memberAccess(roomId, memberId);
-      return a && { memberId, canWrite: a.canType };
+      return a && { memberId, name: memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
     });
     const c = yjs.control(roomId);
     if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });

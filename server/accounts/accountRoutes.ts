@@ -15,11 +15,10 @@ import type { ApiTokenStore } from './ApiTokenStore';
 import { displayNameSchema, type GuestStore } from './GuestStore';
 import type { InviteStore } from './InviteStore';
 import type { MembershipStore, RoomOfUser } from './MembershipStore';
-import { INVITE_REDEEM_PER_IP, RateLimiter, type RateLimit } from './RateLimiter';
+import { INVITE_REDEEM_PER_IP, RateLimiter, SIGN_UP_PER_IP } from './RateLimiter';
 import { roleSchema, type Role } from './Roles';
 
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
-export const SIGN_UP_PER_IP: RateLimit = { points: 10, windowMs: 10 * 60_000 };
 
 const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional() });
@@ -59,6 +58,8 @@ export interface AccountRouteDeps {
   hostConnected(roomId: string): boolean;
   /** Always-on rooms each hold a headless browser: at most this many. */
   maxAlwaysOn: number;
+  /** A room became always on: start its VM now rather than at the next periodic check. */
+  alwaysOnChanged?(roomId: string): void;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
@@ -164,6 +165,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
         throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
       const room = d.rooms.update(roomId, body);
       if (body.archived) d.access.roomClosed(roomId);
+      if (body.alwaysOn) d.alwaysOnChanged?.(roomId);
       return sendJson(res, 200, { room: roomView(room, role) });
     }
     if ((m = /^\/api\/rooms\/([^/]+)\/members(?:\/([^/]+))?$/.exec(p))) {

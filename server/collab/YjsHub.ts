@@ -43,6 +43,8 @@ interface RoomDoc {
 /** One connection's standing, from the same authority as the terminal (server/access/RoomAccess.ts). */
 export interface YjsPeer {
   memberId: string;
+  /** The name the server knows them by; null for visitors of open rooms (who choose their own). */
+  name?: string | null;
   /** Drivers and above edit the shared notes; viewers' document updates are dropped. */
   canWrite: boolean;
 }
@@ -376,7 +378,8 @@ export class YjsHub {
       syncProtocol.readSyncMessage(dec, enc, room.doc, ws);
       if (encoding.length(enc) > 1) send(ws, encoding.toUint8Array(enc));
     } else if (type === MESSAGE_AWARENESS) {
-      awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(dec), ws);
+      const update = sanitizeAwareness(decoding.readVarUint8Array(dec), this.peers.get(ws), room, ws);
+      if (update) awarenessProtocol.applyAwarenessUpdate(room.awareness, update, ws);
     } else {
       throw new Error(`unknown message type ${type}`);
     }
@@ -416,6 +419,40 @@ function addsContent(message: Uint8Array): boolean {
   decoding.readVarUint(dec); // MESSAGE_SYNC
   if (decoding.readVarUint(dec) === syncProtocol.messageYjsSyncStep1) return false;
   return Y.parseUpdateMeta(decoding.readVarUint8Array(dec)).to.size > 0;
+}
+
+/**
+ * Presence is only as true as the server makes it: a connection may change only the awareness
+ * entries it introduced (not remove or rewrite another's), and its `user` carries the member id
+ * and, for members, the name the server knows, whatever the client claimed.
+ */
+function sanitizeAwareness(update: Uint8Array, peer: YjsPeer | undefined, room: RoomDoc, ws: WebSocket): Uint8Array | null {
+  const dec = decoding.createDecoder(update);
+  const n = decoding.readVarUint(dec);
+  const enc = encoding.createEncoder();
+  const kept: [number, number, string][] = [];
+  for (let i = 0; i < n; i++) {
+    const clientId = decoding.readVarUint(dec);
+    const clock = decoding.readVarUint(dec);
+    let json = decoding.readVarString(dec);
+    let owner: WebSocket | undefined;
+    for (const [c, ids] of room.conns) if (ids.has(clientId)) owner = c;
+    if (owner && owner !== ws) continue;
+    const state = JSON.parse(json) as { user?: Record<string, unknown> } | null;
+    if (state && typeof state.user === 'object' && state.user !== null && peer) {
+      state.user = { ...state.user, memberId: peer.memberId, ...(peer.name ? { name: peer.name } : {}) };
+      json = JSON.stringify(state);
+    }
+    kept.push([clientId, clock, json]);
+  }
+  if (!kept.length) return null;
+  encoding.writeVarUint(enc, kept.length);
+  for (const [c, clock, json] of kept) {
+    encoding.writeVarUint(enc, c);
+    encoding.writeVarUint(enc, clock);
+    encoding.writeVarString(enc, json);
+  }
+  return encoding.toUint8Array(enc);
 }
 
 function syncType(message: Uint8Array): number {
