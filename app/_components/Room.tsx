@@ -50,8 +50,8 @@ function clientId(): string {
 export default function Room({ roomId }: { roomId: string }) {
   const termEl = useRef<HTMLDivElement>(null);
   const termWrap = useRef<HTMLDivElement>(null);
-  /** Read by the socket effect on each keystroke: may I type, and who to tell that I did. */
-  const access = useRef({ canType: true, typed: () => {} });
+  /** Read by the socket effect on each keystroke: may I type. */
+  const access = useRef({ canType: true });
   /** Set once connected: a later refusal means my access was taken away, not that I never had it. */
   const [lostAccess, setLostAccess] = useState(false);
   const [state, setState] = useState<RoomState | null>(null);
@@ -115,7 +115,6 @@ export default function Room({ roomId }: { roomId: string }) {
             onInput: (t, data) => {
               // Read-only (viewer, or another holds the keyboard): nothing leaves this page.
               if (!access.current.canType) return;
-              access.current.typed();
               if (role === 'host') views.get(t)?.engine?.write(data);
               else s.emit('term:in', { tab: t, data });
             },
@@ -326,7 +325,7 @@ export default function Room({ roomId }: { roomId: string }) {
   // Rooms without accounts (and servers before them) send no `me`: everyone types, as before.
   // In `single` mode only the keyboard's holder types (the server refuses the others' keystrokes).
   const canType = me ? me.canType && (collab.control.mode === 'all' || collab.control.holder === me.memberId) : true;
-  access.current = { canType, typed: collab.typed };
+  access.current = { canType };
   useEffect(() => controls.current?.setReadOnly(!canType), [canType, state]);
   useEffect(() => collab.watching(activeTab), [collab.watching, activeTab]);
   const scale = useGuestScale(termWrap, termEl, role === 'guest');
@@ -444,7 +443,13 @@ export default function Room({ roomId }: { roomId: string }) {
               </label>
             </div>
           )}
-          <div ref={termWrap} className={`term-wrap ${canType ? '' : 'readonly'}`}>
+          <div
+            ref={termWrap}
+            className={`term-wrap ${canType ? '' : 'readonly'}`}
+            // "Typing" means keys and pastes, not the terminal's own replies (cursor reports) that also arrive as input.
+            onKeyDown={canType ? collab.typed : undefined}
+            onPaste={canType ? collab.typed : undefined}
+          >
             <div ref={termEl} className={`terms ${role ?? ''}`} />
           </div>
         </div>

@@ -32,16 +32,20 @@ export default function PeoplePanel({
   const myRole = me?.role ?? null;
   const peopleKey = people.map((p) => p.memberId).sort().join(',');
 
+  /** The member list is for signed-in members; a guest by invite sees presence only. */
+  const [listAllowed, setListAllowed] = useState(true);
   const load = useCallback(async () => {
-    if (!myRole) return;
+    if (!myRole || !listAllowed) return;
     try {
       setMembers((await accounts.members(roomId)).members);
+      setProblem(null);
     } catch (e) {
-      // A viewer losing access sees it on the room page; here, just stop showing stale data.
-      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) setMembers(null);
-      else setProblem(explain(e));
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+        setMembers(null);
+        setListAllowed(false);
+      } else setProblem(explain(e));
     }
-  }, [roomId, myRole]);
+  }, [roomId, myRole, listAllowed]);
   // Refresh when someone arrives or leaves, when my role changes, and now and then.
   useEffect(() => {
     void load();
