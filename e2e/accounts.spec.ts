@@ -100,24 +100,102 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await Promise.all([ownerCtx.close(), guestCtx.close()]);
 });
 
-test('a members-only room refuses a signed-out visitor with a sign-in page', async ({ browser }) => {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
+async function signUp(page: Page, name: string): Promise<void> {
   await page.goto('/signup');
-  await page.getByLabel('Email').fill(`solo-${Date.now()}@example.test`);
-  await page.getByLabel('Name').fill('Solo');
+  await page.getByLabel('Email').fill(`${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.test`);
+  await page.getByLabel('Name').fill(name);
   await page.getByLabel('Password').fill('tandem-e2e-Pa55word!');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByText('You have no rooms yet')).toBeVisible();
-  await page.getByLabel('Room name').fill('private');
+}
+
+async function createRoom(page: Page, name: string): Promise<string> {
+  await page.getByLabel('Room name').fill(name);
   await page.getByLabel('Engine').selectOption('v86');
   await page.getByRole('button', { name: 'Create room' }).click();
   await page.waitForURL(/\/r\/[a-z0-9-]+$/);
-  const roomPath = new URL(page.url()).pathname;
+  return new URL(page.url()).pathname;
+}
+
+test('dashboard: rename, archive, delete; a members-only room and a bad invite explain themselves; sign out', async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signUp(page, 'Solo');
+  const roomPath = await createRoom(page, 'private');
 
   const strangerCtx = await browser.newContext();
   const stranger = await strangerCtx.newPage();
   await stranger.goto(roomPath);
   await expect(stranger.getByRole('heading', { name: 'Sign in to join' })).toBeVisible();
+  await stranger.goto('/join/not-a-real-token-at-all');
+  await expect(stranger.getByRole('heading', { name: 'Invite link not found' })).toBeVisible();
+
+  await page.goto('/');
+  const row = page.locator('.room-item', { hasText: 'private' });
+  await row.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('New name').fill('renamed room');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const renamed = page.locator('.room-item', { hasText: 'renamed room' });
+  await expect(renamed).toBeVisible();
+  await renamed.getByRole('button', { name: 'Archive' }).click();
+  await expect(page.getByText('You have no rooms yet')).toBeVisible();
+  await page.getByLabel('Show archived').check();
+  await expect(renamed.locator('.badge', { hasText: /^archived$/ })).toBeVisible();
+  await renamed.getByRole('button', { name: 'Unarchive' }).click();
+  await expect(renamed.getByRole('button', { name: 'Archive' })).toBeVisible();
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await renamed.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page.getByText('You have no rooms yet')).toBeVisible();
+  await stranger.goto(roomPath);
+  await expect(stranger.getByRole('heading', { name: 'Room not found' })).toBeVisible();
+
+  // Signed out, `/` is the open default room again, with a way to sign in.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.locator('main.room')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
   await Promise.all([ctx.close(), strangerCtx.close()]);
+});
+
+test('keyboard control: one at a time, a raised hand, the owner hands over the keyboard; notes and presence are shared', async ({ browser }) => {
+  const ownerCtx = await browser.newContext();
+  const owner = await ownerCtx.newPage();
+  await signUp(owner, 'Teacher');
+  await createRoom(owner, 'control room');
+  await waitForPrompt(owner);
+  await owner.getByLabel('Invite role').selectOption('driver');
+  await owner.getByRole('button', { name: 'Create link' }).click();
+  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
+
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
+  await guest.goto(new URL(inviteUrl).pathname);
+  await guest.getByLabel('Your name').fill('Student');
+  await guest.getByRole('button', { name: 'Join as guest' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-can-type', 'true');
+  // Presence with names, both ways.
+  await expect(guest.locator('.member', { hasText: 'Teacher' })).toBeVisible();
+  await expect(owner.locator('.member', { hasText: 'Student' })).toBeVisible();
+
+  // Notes are shared live.
+  await owner.getByLabel('Shared notes').fill('step 1: echo hi');
+  await expect(guest.getByLabel('Shared notes')).toHaveValue('step 1: echo hi');
+
+  // One at a time: the owner holds the keyboard, the driver is read-only until handed it.
+  await owner.getByRole('radio', { name: 'One at a time' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-can-type', 'false');
+  await expect(guest.getByTestId('role-badge')).toContainText('read only');
+  await guest.getByRole('button', { name: 'Raise hand' }).click();
+  await expect(owner.locator('.member', { hasText: 'Student' }).getByText('hand up')).toBeVisible();
+  await owner.locator('.hand-list').getByRole('button', { name: 'Give keyboard' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-can-type', 'true');
+  await expect(owner.locator('main.room')).toHaveAttribute('data-can-type', 'false');
+  await typeLine(guest, 'echo held-$((6*7))');
+  await expect.poll(() => screen(owner)).toMatch(/^held-42\s*$/m);
+
+  // Take it back: the guest is read-only again.
+  await owner.getByRole('button', { name: 'Take back' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-can-type', 'false');
+  await expect(owner.locator('main.room')).toHaveAttribute('data-can-type', 'true');
+  await Promise.all([ownerCtx.close(), guestCtx.close()]);
 });
