@@ -1,17 +1,20 @@
 import crypto from 'node:crypto';
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE } from '../../lib/protocol';
 import { TandemError } from '../../lib/errors';
 
 export const DEFAULT_ROOM = 'default';
+/** The room behind /alpine: the VM's graphical screen, shared like a terminal. */
+export const ALPINE_ROOM = 'alpine';
 export const MAX_ROOM_NAME_CHARS = 80;
 
 /** Rooms that exist; the relay refuses any other id. */
 export class RoomStore {
   constructor(private db: Db) {
     this.ensure(DEFAULT_ROOM, 'Default room');
+    this.ensure(ALPINE_ROOM, 'Alpine (graphical screen)');
   }
 
   get(id: string): RoomRow | undefined {
@@ -19,9 +22,9 @@ export class RoomStore {
     return this.db.select().from(rooms).where(eq(rooms.id, id)).get();
   }
 
-  /** Newest first. */
+  /** Newest first; rooms made in the same millisecond in the order they were made (rowid). */
   list(limit: number): RoomRow[] {
-    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt)).limit(limit).all();
+    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
   create(name: string, engine: string | null = null): RoomRow {
