@@ -1,0 +1,65 @@
+import { MAX_SCREEN_FRAME_BYTES, MAX_SCREEN_PIXELS, type ScreenFrame } from '../protocol';
+
+/** The host samples its VM's canvas this often (and sends a frame only when it changed). */
+export const SCREEN_CAPTURE_INTERVAL_MS = 200;
+const QUALITIES = [0.8, 0.6, 0.4] as const;
+
+/**
+ * Encodes a canvas as the smallest reasonable data: URL under `maxBytes`: WebP (small for text
+ * screens) where the browser encodes it, else JPEG; lower quality, then half size, until it fits.
+ */
+export function encodeCanvas(canvas: HTMLCanvasElement, maxBytes = MAX_SCREEN_FRAME_BYTES): Omit<ScreenFrame, 'seq'> | null {
+  let src = canvas;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { width, height } = src;
+    if (!width || !height) return null;
+    if (width <= MAX_SCREEN_PIXELS && height <= MAX_SCREEN_PIXELS) {
+      for (const q of QUALITIES) {
+        let data = src.toDataURL('image/webp', q);
+        if (!data.startsWith('data:image/webp')) data = src.toDataURL('image/jpeg', q);
+        if (data.length <= maxBytes) return { width, height, data };
+      }
+    }
+    const half = document.createElement('canvas');
+    half.width = Math.max(1, Math.floor(width / 2));
+    half.height = Math.max(1, Math.floor(height / 2));
+    half.getContext('2d')?.drawImage(src, 0, 0, half.width, half.height);
+    src = half;
+  }
+  return null;
+}
+
+/** Samples a canvas at a fixed rate and hands on each changed frame, numbered from 1. */
+export class FramePump {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private last = '';
+  private seq = 0;
+
+  constructor(
+    private canvas: HTMLCanvasElement,
+    private send: (f: ScreenFrame) => void,
+    private intervalMs = SCREEN_CAPTURE_INTERVAL_MS,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  /** Sends the current frame again even if unchanged (e.g. after a reconnect). */
+  resend(): void {
+    this.last = '';
+    this.tick();
+  }
+
+  private tick(): void {
+    const f = encodeCanvas(this.canvas);
+    if (!f || f.data === this.last) return;
+    this.last = f.data;
+    this.send({ seq: ++this.seq, ...f });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

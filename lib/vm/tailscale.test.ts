@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { safeLoginUrl, tailscaleIp, tailscaleStateName } from './tailscale';
+
+describe('tailscale status helpers', () => {
+  it('names ipn states and the netmap address', () => {
+    expect(tailscaleStateName(2)).toBe('NeedsLogin');
+    expect(tailscaleStateName(6)).toBe('Running');
+    expect(tailscaleStateName(42)).toBe('Unknown');
+    expect(tailscaleIp({ self: { addresses: ['100.101.102.103/32', 'fd7a::1/128'] } })).toBe('100.101.102.103');
+    expect(tailscaleIp({})).toBeNull();
+    expect(tailscaleIp(null)).toBeNull();
+  });
+
+  it('only lets http(s) login URLs become links', () => {
+    expect(safeLoginUrl('https://login.tailscale.com/a/abc123')).toBe('https://login.tailscale.com/a/abc123');
+    expect(safeLoginUrl('javascript:alert(1)')).toBeNull();
+    expect(safeLoginUrl('not a url')).toBeNull();
+    expect(safeLoginUrl(7)).toBeNull();
+  });
+});
