@@ -91,6 +91,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       let lastStatus: BootProgress | null = null;
       let lastStatusSent = 0;
       let starting = false;
+      let watchers = 0;
       const sendStatus = (p: BootProgress, force = false) => {
         lastStatus = p;
         const now = Date.now();
@@ -127,7 +128,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
           pump = new FramePump(v.canvas, (f) => {
             if (s.connected) s.emit('screen:frame', f);
           });
-          pump.start();
+          pump.setActive(watchers > 0);
           // For tests and debugging: the VGA text screen as lines (v86 only).
           (window as unknown as { __tandemScreenText?: () => string[] }).__tandemScreenText = () =>
             (v as { textScreen?: () => string[] }).textScreen?.() ?? [];
@@ -173,10 +174,12 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         setState(st);
         const was = role;
         role = st.role;
+        watchers = st.guests;
         if (was === role) {
           // Same seat after a reconnect: the server needs the screen and status again.
           if (role === 'host') {
-            pump?.resend();
+            pump?.setActive(watchers > 0);
+            if (watchers > 0) pump?.resend();
             if (lastStatus) sendStatus(lastStatus, true);
           }
           return;

@@ -29,7 +29,8 @@ export function encodeCanvas(canvas: HTMLCanvasElement, maxBytes = MAX_SCREEN_FR
   return null;
 }
 
-/** Samples a canvas at a fixed rate and hands on each changed frame, numbered from 1. */
+/** Samples a canvas at a fixed rate and hands on each changed frame, numbered from 1. Encoding
+ * costs the host's CPU (which also runs the VM), so it runs only while someone watches. */
 export class FramePump {
   private timer: ReturnType<typeof setInterval> | null = null;
   private last = '';
@@ -42,7 +43,15 @@ export class FramePump {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.resend();
+  }
+
+  /** Runs while `on` (guests are watching), idles otherwise. */
+  setActive(on: boolean): void {
+    if (on) this.start();
+    else this.stop();
   }
 
   /** Sends the current frame again even if unchanged (e.g. after a reconnect). */
