@@ -38,6 +38,8 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   // A guest of the same room gets the screen as frames relayed by the server…
   const guestCtx = await browser.newContext();
   const guest = await guestCtx.newPage();
+  const frameTimes: number[] = [];
+  guest.on('websocket', (ws) => ws.on('framereceived', (f) => void (String(f.payload).includes('"screen:frame"') && frameTimes.push(Date.now()))));
   await guest.goto('/alpine');
   await expect(guest.locator('main.screen-room')).toHaveAttribute('data-role', 'guest');
   const guestCanvas = guest.locator('canvas.screen-guest');
@@ -51,6 +53,10 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   await guest.keyboard.press('Enter');
   await expect.poll(() => vgaText(host)).toMatch(/^guest42\s*$/m);
   await expect.poll(async () => Number(await guestCanvas.getAttribute('data-frames'))).toBeGreaterThan(framesBefore);
+
+  // The server's rate cap: never more than 10 frames a second (plus the late-join one).
+  const t = frameTimes[frameTimes.length - 1];
+  expect(frameTimes.filter((x) => x > t - 1000).length).toBeLessThanOrEqual(11);
 
   await Promise.all([hostCtx.close(), guestCtx.close()]);
 });

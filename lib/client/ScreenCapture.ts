@@ -2,11 +2,13 @@ import { MAX_SCREEN_FRAME_BYTES, MAX_SCREEN_PIXELS, type ScreenFrame } from '../
 
 /** The host samples its VM's canvas this often (and sends a frame only when it changed). */
 export const SCREEN_CAPTURE_INTERVAL_MS = 200;
-const QUALITIES = [0.8, 0.6, 0.4] as const;
+const JPEG_QUALITIES = [0.8, 0.6, 0.4] as const;
 
 /**
- * Encodes a canvas as the smallest reasonable data: URL under `maxBytes`: WebP (small for text
- * screens) where the browser encodes it, else JPEG; lower quality, then half size, until it fits.
+ * Encodes a canvas as a data: URL under `maxBytes`: PNG first (lossless, so text stays crisp, and
+ * small for a mostly empty console), else JPEG at falling quality, then at half size. Measured in
+ * headless Chromium on a full 720×400 text screen: PNG 4 ms, JPEG 2.5 ms, WebP 56 ms (too slow
+ * on the thread that also runs v86).
  */
 export function encodeCanvas(canvas: HTMLCanvasElement, maxBytes = MAX_SCREEN_FRAME_BYTES): Omit<ScreenFrame, 'seq'> | null {
   let src = canvas;
@@ -14,9 +16,10 @@ export function encodeCanvas(canvas: HTMLCanvasElement, maxBytes = MAX_SCREEN_FR
     const { width, height } = src;
     if (!width || !height) return null;
     if (width <= MAX_SCREEN_PIXELS && height <= MAX_SCREEN_PIXELS) {
-      for (const q of QUALITIES) {
-        let data = src.toDataURL('image/webp', q);
-        if (!data.startsWith('data:image/webp')) data = src.toDataURL('image/jpeg', q);
+      const png = src.toDataURL('image/png');
+      if (png.length <= maxBytes) return { width, height, data: png };
+      for (const q of JPEG_QUALITIES) {
+        const data = src.toDataURL('image/jpeg', q);
         if (data.length <= maxBytes) return { width, height, data };
       }
     }
