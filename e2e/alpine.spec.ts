@@ -58,5 +58,16 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   const t = frameTimes[frameTimes.length - 1];
   expect(frameTimes.filter((x) => x > t - 1000).length).toBeLessThanOrEqual(11);
 
+  // The host reloads: the VM comes back from its saved state, screen and shell included.
+  await host.reload();
+  await expect(main).toHaveAttribute('data-role', 'host');
+  await expect(main).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
+  await expect(host.locator('.status')).toContainText('Restored');
+  await expect.poll(() => vgaText(host)).toMatch(/user@tandem:~\$/);
+  await canvas.click();
+  await host.keyboard.type('echo again$((1+1))');
+  await host.keyboard.press('Enter');
+  await expect.poll(() => vgaText(host)).toMatch(/^again2\s*$/m);
+
   await Promise.all([hostCtx.close(), guestCtx.close()]);
 });
