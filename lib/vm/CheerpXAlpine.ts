@@ -1,7 +1,7 @@
 import type { ScreenInputEvent } from '../protocol';
 import type { BootProgress } from './Engine';
 import type { ScreenVm, TailscaleControl } from './ScreenVm';
-import { INITIAL_TAILSCALE, safeLoginUrl, tailscaleIp, tailscaleStateName, type TailscaleStatus } from './tailscale';
+import { TailscaleLink } from './tailscale';
 
 type CX = typeof import('@leaningtech/cheerpx');
 type Linux = InstanceType<CX['Linux']>;
@@ -18,7 +18,6 @@ const GRAPHICAL_VT = 7;
 interface LinuxWithKms {
   setKmsCanvas(canvas: HTMLCanvasElement, width: number, height: number): void;
   setActivateConsole(cb: (vt: number) => void): unknown;
-  networkLogin?: () => Promise<void>;
 }
 
 /**
@@ -29,10 +28,9 @@ interface LinuxWithKms {
 export class CheerpXAlpine implements ScreenVm {
   readonly name = 'cheerpx' as const;
   readonly canvas: HTMLCanvasElement;
-  readonly tailscale: TailscaleControl;
+  private link = new TailscaleLink();
+  readonly tailscale: TailscaleControl = this.link;
   private cx: Linux | null = null;
-  private ts: TailscaleStatus = INITIAL_TAILSCALE;
-  private tsListeners: ((s: TailscaleStatus) => void)[] = [];
 
   constructor(
     private mod: CX,
@@ -43,23 +41,6 @@ export class CheerpXAlpine implements ScreenVm {
     this.canvas.width = KMS_WIDTH;
     this.canvas.height = KMS_HEIGHT;
     container.replaceChildren(this.canvas);
-    this.tailscale = {
-      connect: async () => {
-        const login = (this.cx as unknown as LinuxWithKms | null)?.networkLogin;
-        if (!this.cx || !login) throw new Error('Tailscale is not available in this CheerpX build');
-        this.setTs({ state: 'LoggingIn' });
-        await login.call(this.cx);
-      },
-      onChange: (cb) => {
-        this.tsListeners.push(cb);
-        cb(this.ts);
-      },
-    };
-  }
-
-  private setTs(patch: Partial<TailscaleStatus>): void {
-    this.ts = { ...this.ts, ...patch };
-    for (const l of this.tsListeners) l(this.ts);
   }
 
   async boot(onProgress: (p: BootProgress) => void): Promise<void> {
@@ -77,13 +58,10 @@ export class CheerpXAlpine implements ScreenVm {
         { type: 'devs', path: '/dev', dev: data },
         { type: 'proc', path: '/proc', dev: data },
       ],
-      networkInterface: {
-        loginUrlCb: (url) => this.setTs({ loginUrl: safeLoginUrl(url), state: 'NeedsLogin' }),
-        stateUpdateCb: (s) => this.setTs({ state: tailscaleStateName(s) }),
-        netmapUpdateCb: (map) => this.setTs({ ip: tailscaleIp(map) }),
-      },
+      networkInterface: this.link.networkInterface,
     });
     this.cx = cx;
+    this.link.attach(cx);
     const kms = cx as unknown as LinuxWithKms;
     kms.setKmsCanvas(this.canvas, KMS_WIDTH, KMS_HEIGHT);
     const graphical = new Promise<void>((resolve) => kms.setActivateConsole((vt) => vt === GRAPHICAL_VT && resolve()));
@@ -102,7 +80,7 @@ export class CheerpXAlpine implements ScreenVm {
   }
 
   async destroy(): Promise<void> {
-    this.tsListeners = [];
+    this.link.close();
     this.cx?.delete();
     this.cx = null;
   }

@@ -18,3 +18,27 @@ describe('tailscale status helpers', () => {
     expect(safeLoginUrl(7)).toBeNull();
   });
 });
+
+describe('TailscaleLink', () => {
+  it('follows CheerpX’s callbacks: login URL, then state and IP', async () => {
+    const { TailscaleLink } = await import('./tailscale');
+    const link = new TailscaleLink();
+    const seen: string[] = [];
+    link.onChange((s) => seen.push(`${s.state}|${s.loginUrl ?? ''}|${s.ip ?? ''}`));
+    await expect(link.connect()).rejects.toThrow(/not available/);
+    let logins = 0;
+    link.attach({ networkLogin: async () => void logins++ });
+    await link.connect();
+    link.networkInterface.loginUrlCb('https://login.tailscale.com/a/xyz');
+    link.networkInterface.stateUpdateCb(6);
+    link.networkInterface.netmapUpdateCb({ self: { addresses: ['100.64.0.7/32'] } });
+    expect(logins).toBe(1);
+    expect(seen).toEqual([
+      'Disconnected||',
+      'LoggingIn||',
+      'NeedsLogin|https://login.tailscale.com/a/xyz|',
+      'Running|https://login.tailscale.com/a/xyz|',
+      'Running|https://login.tailscale.com/a/xyz|100.64.0.7',
+    ]);
+  });
+});

@@ -35,3 +35,52 @@ export function safeLoginUrl(url: unknown): string | null {
     return null;
   }
 }
+
+/** What CheerpX's Linux.create takes as `networkInterface` (its callbacks feed TailscaleLink). */
+export interface CheerpXNetworkInterface {
+  loginUrlCb: (url: string) => void;
+  stateUpdateCb: (state: number) => void;
+  netmapUpdateCb: (map: unknown) => void;
+}
+
+/**
+ * A CheerpX VM's Tailscale connection: hand `networkInterface` to Linux.create, `attach` the
+ * created VM, then `connect()` starts the login (CheerpX's networkLogin, newer than its .d.ts).
+ */
+export class TailscaleLink {
+  private status: TailscaleStatus = INITIAL_TAILSCALE;
+  private listeners: ((s: TailscaleStatus) => void)[] = [];
+  private vm: { networkLogin?: () => Promise<void> } | null = null;
+
+  readonly networkInterface: CheerpXNetworkInterface = {
+    loginUrlCb: (url) => this.set({ loginUrl: safeLoginUrl(url), state: 'NeedsLogin' }),
+    stateUpdateCb: (s) => this.set({ state: tailscaleStateName(s) }),
+    netmapUpdateCb: (map) => this.set({ ip: tailscaleIp(map) }),
+  };
+
+  attach(vm: object | null): void {
+    this.vm = vm as { networkLogin?: () => Promise<void> } | null;
+  }
+
+  async connect(): Promise<void> {
+    const vm = this.vm;
+    if (!vm?.networkLogin) throw new Error('Tailscale is not available: the CheerpX VM is not running or its build has no networkLogin');
+    this.set({ state: 'LoggingIn' });
+    await vm.networkLogin();
+  }
+
+  onChange(cb: (s: TailscaleStatus) => void): void {
+    this.listeners.push(cb);
+    cb(this.status);
+  }
+
+  private set(patch: Partial<TailscaleStatus>): void {
+    this.status = { ...this.status, ...patch };
+    for (const l of this.listeners) l(this.status);
+  }
+
+  close(): void {
+    this.listeners = [];
+    this.vm = null;
+  }
+}
