@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import { CHEERPX_URL } from '../lib/vm/CheerpXEngine';
+import { newRoom } from './helpers';
 
 /** Pixels of a canvas that are not (near) black: the VGA screen is white/grey text on black. */
 const litPixels = (page: Page, selector: string) =>
@@ -70,4 +72,20 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   await expect.poll(() => vgaText(host)).toMatch(/^again2\s*$/m);
 
   await Promise.all([hostCtx.close(), guestCtx.close()]);
+});
+
+test('/alpine?room=: auto falls back to the v86 screen with a notice when CheerpX cannot load; cheerpx says why it failed', async ({ page }) => {
+  // Offline by construction: the CDN request is answered here and never leaves the machine.
+  await page.route(CHEERPX_URL, (route) => route.abort('internetdisconnected'));
+  const room = (await newRoom(page.request, 'alpine fallback')).split('/').pop()!;
+  await page.goto(`/alpine?room=${room}&engine=auto`);
+  await expect(page.getByText(/CheerpX is not available here.*VGA screen instead/)).toBeVisible({ timeout: 30_000 });
+  const main = page.locator('main.screen-room');
+  await expect(main).toHaveAttribute('data-engine', 'v86');
+  await expect(main).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
+  await expect.poll(() => vgaText(page), { timeout: 30_000 }).toMatch(/user@tandem:~\$/);
+
+  await page.goto(`/alpine?room=${room}&engine=cheerpx`);
+  await expect(page.getByText(/VM failed to start: CheerpX could not start/)).toBeVisible({ timeout: 30_000 });
+  await expect(main).toHaveAttribute('data-phase', 'failed');
 });

@@ -92,6 +92,8 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       let lastStatusSent = 0;
       let starting = false;
       let watchers = 0;
+      /** The server refused this guest's input (it may not type): stop sending until the room's state changes. */
+      let refused = false;
       const sendStatus = (p: BootProgress, force = false) => {
         lastStatus = p;
         const now = Date.now();
@@ -175,6 +177,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         const was = role;
         role = st.role;
         watchers = st.guests;
+        if (refused) {
+          refused = false;
+          setReadOnly(false);
+        }
         if (was === role) {
           // Same seat after a reconnect: the server needs the screen and status again.
           if (role === 'host') {
@@ -194,7 +200,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
             void stopVm();
           }
           const c = guestCanvas.current;
-          if (c && !detachInput) detachInput = attachScreenInput(c, (events) => s.emit('screen:input', { events }));
+          if (c && !detachInput) detachInput = attachScreenInput(c, (events) => !refused && s.emit('screen:input', { events }));
         }
       });
       s.on('screen:frame', (f) => role === 'guest' && show(f));
@@ -202,7 +208,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         if (role === 'host' && vm) for (const e of m.events) vm.input(e);
       });
       s.on('room:error', (e) => {
-        if (e.event === 'screen:input' && e.code === 'FORBIDDEN') setReadOnly(true);
+        if (e.event === 'screen:input' && e.code === 'FORBIDDEN') {
+          refused = true;
+          setReadOnly(true);
+        }
         else if (e.event === 'screen:input' && e.code === 'NO_HOST') return; // the banner says so already
         else flash(`${e.code}: ${e.message}`);
       });
