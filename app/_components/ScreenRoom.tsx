@@ -92,7 +92,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       let lastStatusSent = 0;
       let starting = false;
       let watchers = 0;
-      /** The server refused this guest's input (it may not type): stop sending until the room's state changes. */
+      /** My role may type (the server's `me`; open rooms: everyone). */
+      let canType = true;
+      /** The server refused this guest's input (e.g. another member holds the keyboard): stop
+       * sending until the room's state changes. */
       let refused = false;
       const sendStatus = (p: BootProgress, force = false) => {
         lastStatus = p;
@@ -177,10 +180,9 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         const was = role;
         role = st.role;
         watchers = st.guests;
-        if (refused) {
-          refused = false;
-          setReadOnly(false);
-        }
+        if (st.me) canType = st.me.canType;
+        refused = false;
+        setReadOnly(!canType);
         if (was === role) {
           // Same seat after a reconnect: the server needs the screen and status again.
           if (role === 'host') {
@@ -200,7 +202,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
             void stopVm();
           }
           const c = guestCanvas.current;
-          if (c && !detachInput) detachInput = attachScreenInput(c, (events) => !refused && s.emit('screen:input', { events }));
+          if (c && !detachInput) detachInput = attachScreenInput(c, (events) => canType && !refused && s.emit('screen:input', { events }));
         }
       });
       s.on('screen:frame', (f) => role === 'guest' && show(f));

@@ -4,6 +4,7 @@ import {
   inboundSchemas,
   type HostStatus,
   type InboundEvent,
+  type MemberInfo,
   type OutFrame,
   type RoomState,
   type ScreenFrame,
@@ -32,6 +33,8 @@ export interface Peer {
   wantHost: boolean;
   /** The server's own headless host browser; a human who wants to host takes its seat. */
   headless?: boolean;
+  /** What this peer may do, as the access layer decided; sent to the peer with its state. */
+  me?: MemberInfo;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -55,15 +58,6 @@ export interface RelayTransport {
 export interface RelayHooks {
   onOutput?(roomId: string, tab: string, data: string): void;
   onHostChange?(roomId: string, connected: boolean): void;
-}
-
-/**
- * Whether a peer may send keystrokes (terminal or screen) into the room's VM. Every input path
- * asks this one function, so roles, when they come, apply to all of them alike. Today everyone in
- * a room may type.
- */
-export function mayType(_peer: Peer): boolean {
-  return true;
 }
 
 interface TabStream {
@@ -134,7 +128,7 @@ export class RoomRelay {
       this.screen.hostChanged();
     }
     this.transport.setGuest(peer.id, role === 'guest');
-    this.transport.send(peer.id, 'room:state', this.state(role));
+    this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
     if (role === 'host') {
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
@@ -144,6 +138,29 @@ export class RoomRelay {
       this.screen.sendLatest(peer.id);
     }
     return role;
+  }
+
+  /**
+   * A peer's access changed (promoted, demoted): it gets its new `me`, and a host that may no longer
+   * host steps down to guest (its page stops its VM; the room waits for another host).
+   */
+  updatePeer(peerId: string, change: { me: MemberInfo; wantHost: boolean }): void {
+    const peer = this.peers.get(peerId);
+    if (!peer || this.closed) return;
+    peer.me = change.me;
+    peer.wantHost = change.wantHost;
+    const isHost = this.hostId === peerId;
+    if (isHost && !change.wantHost) {
+      this.hostId = null;
+      this.hostStatus = null;
+      this.transport.setGuest(peerId, true);
+      this.transport.send(peerId, 'room:state', { ...this.state('guest'), me: peer.me });
+      this.sendSnapshots(peerId);
+      this.broadcastState();
+      this.hooks.onHostChange?.(this.roomId, false);
+      return;
+    }
+    this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
   handleClose(peerId: string): void {
@@ -211,7 +228,6 @@ export class RoomRelay {
         return;
       }
       case 'term:in': {
-        if (!mayType(peer)) throw new TandemError('FORBIDDEN', 'you may not type in this room');
         if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
         if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
           throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
@@ -225,7 +241,6 @@ export class RoomRelay {
         return;
       }
       case 'screen:input': {
-        if (!mayType(peer)) throw new TandemError('FORBIDDEN', 'you may not type in this room');
         if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
         if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
           throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer } from '../testing/startServer';
+import { as, cookieFrom, signUp } from '../testing/accounts';
+import { call } from '../testing/http';
 import { MAX_SCREEN_FRAME_BYTES } from '../../lib/protocol';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
@@ -62,5 +64,31 @@ describe('screen relay over real Socket.IO', () => {
     expect(srv.server.hub.relay('alpine')?.latestScreenFrame?.width).toBe(2);
     host.disconnect();
     guest.disconnect();
+  });
+});
+
+describe('screen input permission', () => {
+  it('is the same as typing in the terminal: a viewer sees the screen but its keys are refused', async () => {
+    const owner = await signUp(srv, 'Olivia Owner');
+    const roomId = (await as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json: { name: 'Screen class' } })).json.room.id as string;
+    const inv = await as(srv, owner.cookie, `/api/rooms/${roomId}/invites`, { method: 'POST', json: { role: 'viewer' } });
+    expect(inv.status, inv.text).toBe(201);
+    const redeemed = await call(srv, `/api/invites/${inv.json.token}/redeem`, { method: 'POST', json: { name: 'Vee Viewer' } });
+    expect(redeemed.status, redeemed.text).toBe(200);
+
+    const host = await srv.client(roomId, { cookie: owner.cookie });
+    expect((await next(host, 'room:state')).role).toBe('host');
+    host.emit('screen:frame', { seq: 1, width: 1, height: 1, data: PNG_1x1 });
+    const viewer = await srv.client(roomId, { cookie: cookieFrom(redeemed.headers.get('set-cookie')) });
+    expect((await next(viewer, 'room:state')).me).toMatchObject({ role: 'viewer', canType: false });
+    expect((await next(viewer, 'screen:frame')).data).toBe(PNG_1x1);
+
+    const refused = next(viewer, 'room:error');
+    const delivered = next(host, 'screen:input', 800).then(() => 'delivered', () => 'nothing');
+    viewer.emit('screen:input', { events: [{ kind: 'key', code: 'KeyR', down: true }] });
+    expect(await refused).toMatchObject({ code: 'FORBIDDEN', event: 'screen:input' });
+    expect(await delivered).toBe('nothing');
+    host.disconnect();
+    viewer.disconnect();
   });
 });
