@@ -156,6 +156,7 @@ export class RoomRelay {
       this.transport.setGuest(peerId, true);
       this.transport.send(peerId, 'room:state', { ...this.state('guest'), me: peer.me });
       this.sendSnapshots(peerId);
+      this.screen.sendLatest(peerId);
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, false);
       return;
