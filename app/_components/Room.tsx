@@ -24,6 +24,8 @@ import RoleBadge from './room/RoleBadge';
 import RoomSidebar from './room/RoomSidebar';
 import { useGuestScale } from './room/useGuestScale';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
+import { TailscaleControl } from './TailscaleControl';
+import type { TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
@@ -63,6 +65,8 @@ export default function Room({ roomId }: { roomId: string }) {
   const [commands, setCommands] = useState<Record<string, number>>({});
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
   const [activeTab, setActiveTab] = useState(DEFAULT_TAB);
+  /** The main terminal's engine, for the Tailscale control (CheerpX only). */
+  const [mainVm, setMainVm] = useState<{ name: Engine['name']; tailscale: TsControl | null } | null>(null);
   const controls = useRef<{
     show(tab: string): void;
     open(): void;
@@ -189,6 +193,7 @@ export default function Room({ roomId }: { roomId: string }) {
         }
         if (disposed || role !== 'host' || views.get(v.id) !== v) return void e.destroy();
         v.engine = e;
+        if (isMain) setMainVm({ name: e.name, tailscale: (e as { tailscale?: TsControl }).tailscale ?? null });
         e.onOutput((data) => {
           v.term.write(data);
           // While disconnected Socket.IO buffers emits for the reconnect; past a cap we drop them
@@ -366,6 +371,7 @@ export default function Room({ roomId }: { roomId: string }) {
           ))}
         </span>
         <span className="spacer" />
+        {role === 'host' && mainVm && <TailscaleControl control={mainVm.tailscale} engine={mainVm.name} />}
         <span className="row" aria-label="Commands">
           <button className="secondary" title="Previous command" disabled={!commands[activeTab]} onClick={() => controls.current?.jump(-1)}>
             ↑
