@@ -23,6 +23,8 @@ export default function ControlPanel({
 }) {
   const mine = control.holder === me.memberId;
   const handUp = control.hands.includes(me.memberId);
+  // A hand asks for the keyboard (single mode) or, for a viewer, to be let type at all; managers just take it.
+  const mayRaise = !me.canManage && (control.mode === 'single' || !me.canType);
   return (
     <section className="side-section" aria-label="Keyboard control" data-mode={control.mode}>
       <h3>Keyboard</h3>
@@ -50,6 +52,7 @@ export default function ControlPanel({
       )}
       <div className="row wrap">
         {!mine &&
+          (mayRaise || handUp) &&
           (handUp ? (
             <button className="secondary small" onClick={() => emit('control:lower', {})}>
               Lower hand

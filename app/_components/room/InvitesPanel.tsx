@@ -14,6 +14,7 @@ const EXPIRY_CHOICES: { label: string; ttlMs?: number }[] = [
   { label: '90 days', ttlMs: 90 * 24 * HOUR_MS },
 ];
 const MAX_USES_LIMIT = 10_000;
+const REFRESH_MS = 10_000;
 
 function inviteState(i: Invite, now: number): { label: string; live: boolean } {
   if (i.revokedAt) return { label: 'revoked', live: false };
@@ -41,7 +42,12 @@ export default function InvitesPanel({ roomId, myRole }: { roomId: string; myRol
       setProblem(explain(e));
     }
   }, [roomId]);
-  useEffect(() => void load(), [load]);
+  // Uses change as people join: refresh now and then.
+  useEffect(() => {
+    void load();
+    const t = setInterval(() => void load(), REFRESH_MS);
+    return () => clearInterval(t);
+  }, [load]);
 
   const create = async (e: React.FormEvent) => {
     e.preventDefault();
