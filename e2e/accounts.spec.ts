@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { screen, typeLine, waitForPrompt } from './helpers';
 
+const PASSWORD = 'tandem-e2e-Pa55word!';
+
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
 function countKeystrokeFrames(page: Page): { n: number } {
   const c = { n: 0 };
@@ -20,7 +22,7 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await owner.getByLabel('Password').fill('short');
   await owner.getByRole('button', { name: 'Create account' }).click();
   await expect(owner.locator('#password-error')).toContainText('too short');
-  await owner.getByLabel('Password').fill('tandem-e2e-Pa55word!');
+  await owner.getByLabel('Password').fill(PASSWORD);
   await owner.getByRole('button', { name: 'Create account' }).click();
 
   // Signed in, `/` is the dashboard; create a room there (v86: tests never reach the internet).
@@ -100,13 +102,16 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await Promise.all([ownerCtx.close(), guestCtx.close()]);
 });
 
-async function signUp(page: Page, name: string): Promise<void> {
+/** Signs up through the form; returns the email. */
+async function signUp(page: Page, name: string): Promise<string> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.test`;
   await page.goto('/signup');
-  await page.getByLabel('Email').fill(`${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.test`);
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill('tandem-e2e-Pa55word!');
+  await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByText('You have no rooms yet')).toBeVisible();
+  return email;
 }
 
 async function createRoom(page: Page, name: string): Promise<string> {
@@ -117,10 +122,10 @@ async function createRoom(page: Page, name: string): Promise<string> {
   return new URL(page.url()).pathname;
 }
 
-test('dashboard: rename, archive, delete; a members-only room and a bad invite explain themselves; sign out', async ({ browser }) => {
+test('dashboard: rename, archive, delete; an invite for someone signed in; refusals explain themselves; sign out and in', async ({ browser }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await signUp(page, 'Solo');
+  const email = await signUp(page, 'Solo');
   const roomPath = await createRoom(page, 'private');
 
   const strangerCtx = await browser.newContext();
@@ -129,6 +134,19 @@ test('dashboard: rename, archive, delete; a members-only room and a bad invite e
   await expect(stranger.getByRole('heading', { name: 'Sign in to join' })).toBeVisible();
   await stranger.goto('/join/not-a-real-token-at-all');
   await expect(stranger.getByRole('heading', { name: 'Invite link not found' })).toBeVisible();
+
+  // Someone with an account joins by a link: the room is then on their dashboard, with the link's role.
+  await page.getByLabel('Invite role').selectOption('driver');
+  await page.getByRole('button', { name: 'Create link' }).click();
+  const inviteUrl = await page.getByRole('textbox', { name: 'New invite link' }).inputValue();
+  await signUp(stranger, 'Friend');
+  await stranger.goto(new URL(inviteUrl).pathname);
+  await expect(stranger.getByText('Joining as Friend')).toBeVisible();
+  await stranger.getByRole('button', { name: 'Join room' }).click();
+  await stranger.waitForURL((u) => u.pathname === roomPath);
+  await expect(stranger.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  await stranger.goto('/');
+  await expect(stranger.locator('.room-item', { hasText: 'private' }).getByText('driver — may type')).toBeVisible();
 
   await page.goto('/');
   const row = page.locator('.room-item', { hasText: 'private' });
@@ -153,6 +171,16 @@ test('dashboard: rename, archive, delete; a members-only room and a bad invite e
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.locator('main.room')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  // And back in, through the sign-in form; a wrong password says so in words.
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.locator('.form-error')).toHaveText('Wrong email or password.');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'My rooms' })).toBeVisible();
   await Promise.all([ctx.close(), strangerCtx.close()]);
 });
 
