@@ -60,6 +60,8 @@ export default function SignUpForm({ next }: { next: string }) {
     }
   };
 
+  /** Hint and error ids for a field's aria-describedby. */
+  const described = (f: Field, hint?: string) => [hint, errors[f] ? `${f}-error` : undefined].filter(Boolean).join(' ') || undefined;
   const fieldError = (f: Field) =>
     errors[f] ? (
       <span className="field-error" role="alert" id={`${f}-error`}>
@@ -73,23 +75,35 @@ export default function SignUpForm({ next }: { next: string }) {
         <a href="/" className="auth-brand">Tandem</a>
         <h1>Create an account</h1>
         <form onSubmit={submit} className="form" method="post" noValidate>
-          <label className="field">
-            <span>Email</span>
-            <input type="email" name="email" autoComplete="email" required aria-invalid={!!errors.email} />
+          <div className="field">
+            <label htmlFor="signup-email">Email</label>
+            <input id="signup-email" type="email" name="email" autoComplete="email" required aria-invalid={!!errors.email} aria-describedby={described('email')} />
             {fieldError('email')}
-          </label>
-          <label className="field">
-            <span>Name</span>
-            <input name="name" autoComplete="name" required maxLength={64} aria-invalid={!!errors.name} />
-            <span className="field-hint">Shown to the people in your rooms.</span>
+          </div>
+          <div className="field">
+            <label htmlFor="signup-name">Name</label>
+            <input id="signup-name" name="name" autoComplete="name" required maxLength={64} aria-invalid={!!errors.name} aria-describedby={described('name', 'name-hint')} />
+            <span className="field-hint" id="name-hint">
+              Shown to the people in your rooms.
+            </span>
             {fieldError('name')}
-          </label>
-          <label className="field">
-            <span>Password</span>
-            <input type="password" name="password" autoComplete="new-password" required aria-invalid={!!errors.password} />
-            <span className="field-hint">At least {MIN_PASSWORD_CHARS} characters; not a common password.</span>
+          </div>
+          <div className="field">
+            <label htmlFor="signup-password">Password</label>
+            <input
+              id="signup-password"
+              type="password"
+              name="password"
+              autoComplete="new-password"
+              required
+              aria-invalid={!!errors.password}
+              aria-describedby={described('password', 'password-hint')}
+            />
+            <span className="field-hint" id="password-hint">
+              At least {MIN_PASSWORD_CHARS} characters; not a common password.
+            </span>
             {fieldError('password')}
-          </label>
+          </div>
           {problem && (
             <p className="form-error" role="alert">
               {problem}
