@@ -122,7 +122,7 @@ async function createRoom(page: Page, name: string): Promise<string> {
   return new URL(page.url()).pathname;
 }
 
-test('dashboard: rename, archive, delete; an invite for someone signed in; refusals explain themselves; sign out and in', async ({ browser }) => {
+test('dashboard: rename, archive, delete; an invite for someone signed in; refusals explain themselves; API tokens; sign out and in', async ({ browser }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const email = await signUp(page, 'Solo');
@@ -140,6 +140,8 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
   await page.getByRole('button', { name: 'Create link' }).click();
   const inviteUrl = await page.getByRole('textbox', { name: 'New invite link' }).inputValue();
   await signUp(stranger, 'Friend');
+  await stranger.goto(roomPath);
+  await expect(stranger.getByRole('heading', { name: 'Ask the owner for an invite link' })).toBeVisible();
   await stranger.goto(new URL(inviteUrl).pathname);
   await expect(stranger.getByText('Joining as Friend')).toBeVisible();
   await stranger.getByRole('button', { name: 'Join room' }).click();
@@ -166,6 +168,22 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
   await expect(page.getByText('You have no rooms yet')).toBeVisible();
   await stranger.goto(roomPath);
   await expect(stranger.getByRole('heading', { name: 'Room not found' })).toBeVisible();
+
+  // API tokens (issue #5): made in the settings page, shown once, work as Bearer keys until revoked.
+  await page.goto('/settings/tokens');
+  await page.getByLabel('Token name').fill('grading script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.getByRole('textbox', { name: 'New token' }).inputValue();
+  expect(token).toMatch(/^tdm_/);
+  const auth = { authorization: `Bearer ${token}` };
+  expect((await page.request.get('/api/rooms', { headers: auth })).status()).toBe(200);
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByRole('textbox', { name: 'New token' })).toHaveCount(0);
+  const tokenRow = page.getByRole('row', { name: /grading script/ });
+  await tokenRow.getByRole('button', { name: 'Revoke' }).click();
+  await tokenRow.getByRole('button', { name: 'Revoke for good' }).click();
+  await expect(page.getByText('No tokens yet.')).toBeVisible();
+  expect((await page.request.get('/api/rooms', { headers: auth })).status()).toBe(401);
 
   // Signed out, `/` is the open default room again, with a way to sign in.
   await page.getByRole('button', { name: 'Sign out' }).click();
