@@ -118,6 +118,8 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
   const isOwner = room.role === 'owner';
+  const [alwaysOn, setAlwaysOn] = useState(!!room.alwaysOn);
+  useEffect(() => setAlwaysOn(!!room.alwaysOn), [room.alwaysOn]);
 
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
@@ -180,6 +182,23 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
           </a>
           {isOwner && !confirmDelete && (
             <>
+              <label className="check" title="The server keeps this room's VM running in its own headless browser, even with nobody in the room">
+                <input
+                  type="checkbox"
+                  disabled={busy || !!room.archivedAt}
+                  checked={alwaysOn}
+                  onChange={(e) => {
+                    const on = e.target.checked;
+                    setAlwaysOn(on); // at once; put back if the server refuses (say, too many always-on rooms)
+                    onProblem(null);
+                    accounts.updateRoom(room.id, { alwaysOn: on }).then(onChanged, (err) => {
+                      setAlwaysOn(!on);
+                      onProblem(explain(err));
+                    });
+                  }}
+                />{' '}
+                Always on
+              </label>
               <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
                 Rename
               </button>
