@@ -12,8 +12,6 @@ export default function Dashboard({ user }: { user: Me }) {
   const [rooms, setRooms] = useState<{ owned: MyRoom[]; shared: MyRoom[] } | null>(null);
   const [showArchived, setShowArchived] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const [name, setName] = useState('');
-  const [engine, setEngine] = useState<EngineName>('auto');
   const [creating, setCreating] = useState(false);
 
   const load = useCallback(async () => {
@@ -26,12 +24,17 @@ export default function Dashboard({ user }: { user: Me }) {
   }, [showArchived]);
   useEffect(() => void load(), [load]);
 
-  const create = async (e: React.FormEvent) => {
+  const create = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    // Read from the form, not from state: what was typed before the page hydrated counts too.
+    const f = new FormData(e.currentTarget);
+    const name = String(f.get('name') ?? '').trim();
+    const engine = ENGINES.find((x) => x === f.get('engine')) ?? 'auto';
+    if (!name) return setProblem('Give the room a name.');
     setCreating(true);
     setProblem(null);
     try {
-      const { room } = await accounts.createRoom({ name: name.trim(), engine });
+      const { room } = await accounts.createRoom({ name, engine });
       window.location.assign(`/r/${encodeURIComponent(room.id)}`);
     } catch (err) {
       setProblem(explain(err));
@@ -55,24 +58,23 @@ export default function Dashboard({ user }: { user: Me }) {
       <div className="page-body">
         <section className="panel">
           <h2>New room</h2>
-          <form className="row wrap" onSubmit={create}>
+          <form className="row wrap" method="post" onSubmit={create}>
             <input
               className="grow"
               aria-label="Room name"
               placeholder="Room name, e.g. Pairing on the parser"
               required
               maxLength={MAX_ROOM_NAME_CHARS}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
+              name="name"
             />
-            <select aria-label="Engine" value={engine} onChange={(e) => setEngine(e.target.value as EngineName)}>
+            <select aria-label="Engine" name="engine" defaultValue="auto">
               {ENGINES.map((en) => (
                 <option key={en} value={en}>
                   {ENGINE_LABEL[en]}
                 </option>
               ))}
             </select>
-            <button type="submit" disabled={creating || !name.trim()}>
+            <button type="submit" disabled={creating}>
               {creating ? 'Creating…' : 'Create room'}
             </button>
           </form>

@@ -10,7 +10,6 @@ export default function TokensSettings() {
   const [tokens, setTokens] = useState<ApiToken[] | null>(null);
   const [signedOut, setSignedOut] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [fresh, setFresh] = useState<{ id: string; name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
@@ -26,15 +25,19 @@ export default function TokensSettings() {
   }, []);
   useEffect(() => void load(), [load]);
 
-  const create = async (e: React.FormEvent) => {
+  const create = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    const form = e.currentTarget;
+    // Read from the form, not from state: what was typed before the page hydrated counts too.
+    const name = String(new FormData(form).get('name') ?? '').trim();
+    if (!name) return setProblem('Give the token a name, so you know later what uses it.');
     setBusy(true);
     setProblem(null);
     try {
-      const t = await accounts.createToken(name.trim());
+      const t = await accounts.createToken(name);
       setFresh(t);
       setCopied(false);
-      setName('');
+      form.reset();
       await load();
     } catch (err) {
       setProblem(explain(err));
@@ -81,9 +84,9 @@ export default function TokensSettings() {
                 A token acts as you in the command API (<code>Authorization: Bearer TOKEN</code>), in rooms where you are instructor or owner. See{' '}
                 <a href="/api/openapi.json">the API reference</a>.
               </p>
-              <form className="row wrap" onSubmit={create}>
-                <input className="grow" aria-label="Token name" placeholder="Name, e.g. grading script" required maxLength={MAX_TOKEN_NAME_CHARS} value={name} onChange={(e) => setName(e.target.value)} />
-                <button type="submit" disabled={busy || !name.trim()}>
+              <form className="row wrap" method="post" onSubmit={create}>
+                <input className="grow" aria-label="Token name" placeholder="Name, e.g. grading script" required maxLength={MAX_TOKEN_NAME_CHARS} name="name" />
+                <button type="submit" disabled={busy}>
                   {busy ? 'Creating…' : 'Create token'}
                 </button>
               </form>
