@@ -67,9 +67,9 @@ export default function ControlPanel({
             Release keyboard
           </button>
         )}
-        {me.canManage && control.mode === 'single' && control.holder && !mine && (
+        {me.canManage && control.mode === 'single' && !mine && (
           <button className="secondary small" onClick={() => emit('control:take', {})}>
-            Take back
+            {control.holder ? 'Take back' : 'Take keyboard'}
           </button>
         )}
       </div>
