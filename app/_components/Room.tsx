@@ -17,6 +17,8 @@ import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
+import { clientId, hostTokenFromHash } from '../../lib/client/pageIdentity';
+import { isTerminalReply } from '../../lib/client/terminalReplies';
 import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
@@ -36,18 +38,6 @@ const MAX_HOST_TABS = 4;
 /** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
 const MAX_BUFFERED_FRAMES_OFFLINE = 256;
 
-/** The server's headless host opens rooms with `#host=<signed token>`. */
-function hostTokenFromHash(): string | undefined {
-  const m = /(?:^#|&)host=([^&]+)/.exec(window.location.hash);
-  return m ? decodeURIComponent(m[1]) : undefined;
-}
-
-function clientId(): string {
-  const key = 'tandem:client';
-  let id = sessionStorage.getItem(key);
-  if (!id) sessionStorage.setItem(key, (id = crypto.randomUUID()));
-  return id;
-}
 
 export default function Room({ roomId }: { roomId: string }) {
   const termEl = useRef<HTMLDivElement>(null);
@@ -120,7 +110,7 @@ export default function Room({ roomId }: { roomId: string }) {
               // Read-only (viewer, or another holds the keyboard): nothing leaves this page.
               if (!access.current.canType) return;
               if (role === 'host') views.get(t)?.engine?.write(data);
-              else s.emit('term:in', { tab: t, data });
+              else if (!isTerminalReply(data)) s.emit('term:in', { tab: t, data });
             },
           });
           v.term.options.disableStdin = !access.current.canType;

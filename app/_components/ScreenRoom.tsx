@@ -21,19 +21,13 @@ import { attachScreenInput } from '../../lib/client/ScreenInput';
 import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/vm/CheerpXAlpine';
 import { TailscaleControl } from './TailscaleControl';
 import { usePresence } from './usePresence';
+import { clientId } from '../../lib/client/pageIdentity';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help (as in Room.tsx). */
 const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
 
-/** The same per-tab id Room.tsx uses, so a reloading host takes its seat back. */
-function clientId(): string {
-  const key = 'tandem:client';
-  let id = sessionStorage.getItem(key);
-  if (!id) sessionStorage.setItem(key, (id = crypto.randomUUID()));
-  return id;
-}
 
 /**
  * A room whose VM is shown as a screen (/alpine): the host runs the VM (CheerpX's Alpine with its

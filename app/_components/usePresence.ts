@@ -1,6 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
+import { yjsParams } from '../../lib/client/pageIdentity';
 
 export interface PresentUser {
   clientId: number;
@@ -33,7 +34,7 @@ export function usePresence(roomId: string, role: string | undefined): PresentUs
       if (disposed) return;
       const doc = new Y.Doc();
       const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-      const provider = new WebsocketProvider(`${proto}://${location.host}/yjs`, roomId, doc, { disableBc: true });
+      const provider = new WebsocketProvider(`${proto}://${location.host}/yjs`, roomId, doc, { disableBc: true, params: yjsParams() });
       const me = provider.awareness;
       me.setLocalStateField('user', { name: displayName(), color: COLORS[me.clientID % COLORS.length], role });
       const update = () => {

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Doc } from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import { colorFor } from '../../../lib/client/accountsApi';
+import { yjsParams } from '../../../lib/client/pageIdentity';
 import type { ControlState } from '../../../lib/protocol';
 
 /** Someone in the room, from the room's Yjs awareness (accounts contract's fields). */
@@ -66,7 +67,7 @@ export function useRoomCollab(roomId: string, me: { memberId: string; name: stri
       if (disposed) return;
       const d = new Y.Doc();
       const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-      const provider = new WebsocketProvider(`${proto}://${location.host}/yjs`, roomId, d, { disableBc: true });
+      const provider = new WebsocketProvider(`${proto}://${location.host}/yjs`, roomId, d, { disableBc: true, params: yjsParams() });
       const aw = provider.awareness;
       awareness.current = aw;
       const id = memberId ?? `a:${sessionStorage.getItem('tandem:client') ?? aw.clientID}`;
