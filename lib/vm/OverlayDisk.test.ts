@@ -184,7 +184,7 @@ describe('httpRangeReader', () => {
     await expect(httpRangeReader(url, 1000, respond(416, { 'content-range': 'bytes */900' }))(950, 10)).rejects.toThrow(/\/vm\/disk\/v1.ext2 ends before byte 950 \(HTTP 416\)/);
     await expect(httpRangeReader(url, 1000, respond(206, { 'content-range': 'bytes 0-3/900' }, new Uint8Array(4)))(0, 4)).rejects.toThrow(/is 900 bytes, not the 1000 announced/);
     await expect(httpRangeReader(url, 1000, respond(200, {}, new Uint8Array(1000)))(0, 4)).rejects.toThrow(/ignored the Range header/);
-    const e = await httpRangeReader(url, 1000, respond(503, {}))(0, 4).catch((x: DiskReadError) => x);
+    const e = (await httpRangeReader(url, 1000, respond(503, {}))(0, 4).catch((x: unknown) => x)) as DiskReadError;
     expect(e.message).toContain('HTTP 503');
     expect(e.transient).toBe(true);
     await expect(httpRangeReader(url, 1000, respond(206, { 'content-range': 'bytes 0-3/1000' }, new Uint8Array(2)))(0, 4)).rejects.toThrow(/sent 2 bytes/);

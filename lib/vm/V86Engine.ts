@@ -5,6 +5,8 @@ import type { GuestManifest } from './GuestManifest';
 
 export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
+import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
+import { OverlayIdbStore } from './OverlayIdbStore';
 
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
@@ -13,8 +15,8 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
-/** Range-read granularity for the root disk: fewer requests than per-sector reads, little overfetch. */
-const DISK_CHUNK_BYTES = 128 * 1024;
+/** Loading the engine files and the saved state (before the guest runs) gives up after this. */
+const LOAD_TIMEOUT_MS = 60_000;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
 const OUTPUT_FLUSH_MS = 4;
 
@@ -55,18 +57,68 @@ export class V86Engine implements Engine {
       screen?: HTMLElement | null;
       /** Publish the cold-boot snapshot for every host (only the server's headless host may). */
       publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
+      /** `room:tab`: the disk overlay and this VM's snapshots belong to it. */
+      diskKey?: string;
+      /** Skip every snapshot (after "Reset VM"). */
+      coldBoot?: boolean;
+      /** Something the user should know that does not stop the VM; `reset`: offer "Reset VM". */
+      notice?: (text: string, opts?: { reset?: boolean }) => void;
     } = {},
   ) {}
+
+  /** The root disk of the current boot (null for the initrd guest). */
+  disk: OverlayDisk | null = null;
+  /** Set when the disk fails: the boot (or the running VM) stops with this message. */
+  private diskFailed: ((message: string) => void) | null = null;
+  private progress: ((p: BootProgress) => void) | null = null;
+  private destroyed = false;
+
+  /** The overlay of this room's tab on this disk version (a new disk version starts clean). */
+  private get overlayKey(): string {
+    return `${this.opts.diskKey ?? 'default:main'}:${this.manifest.disk?.version ?? 'none'}`;
+  }
+
+  private newDisk(): OverlayDisk | null {
+    const d = this.manifest.disk;
+    if (!d) return null;
+    const disk = new OverlayDisk({
+      size: d.size,
+      diskVersion: d.version,
+      url: d.url,
+      read: httpRangeReader(d.url, d.size),
+      store: new OverlayIdbStore(this.overlayKey),
+      onFatal: (message) => {
+        if (this.diskFailed) return this.diskFailed(message);
+        // While the VM runs: the guest's IO would wait forever; stop it and say why.
+        this.progress?.({ phase: 'failed', progress: 1, message: `the VM stopped: ${message}. Reset the VM or reload to boot again.` });
+        void this.stopEmulator();
+      },
+      onStorageError: (message) => this.opts.notice?.(`${message}. Reset the VM to start again with a clean disk.`, { reset: true }),
+    });
+    return disk;
+  }
 
   private get trustedSnapshotUrl(): string {
     return `/vm/boot-snapshot/${this.manifest.version}`;
   }
 
-  /** This browser's own snapshot, else the server's trusted one, else null (cold boot). */
-  private async findState(): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
-    if (this.opts.snapshots === false) return null;
+  /**
+   * This browser's own snapshot, else the server's trusted one, else null (cold boot).
+   *
+   * With a root disk, a RAM snapshot holds the guest's page cache: restoring it over a disk that
+   * changed since would mix two filesystems and corrupt it. So a local snapshot is restored only
+   * when the overlay is exactly as it was (same overlay id and persisted generation, its `tag`),
+   * and the server's boot snapshot only into an empty overlay (a new room, or after a reset).
+   * Otherwise the VM boots cold from the overlay, which is always consistent on its own: the
+   * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
+   * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
+   */
+  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
+    if (this.opts.snapshots === false || this.opts.coldBoot) return null;
     const local = await loadSnapshot(this.snapshotKey);
-    if (local) return { state: local, source: 'local' };
+    if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local' };
+    if (local) await deleteSnapshot(this.snapshotKey); // the disk moved on: this snapshot can never fit again
+    if (disk && !disk.isEmpty) return null;
     try {
       const r = await fetch(this.trustedSnapshotUrl);
       if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
@@ -77,7 +129,8 @@ export class V86Engine implements Engine {
   }
 
   get snapshotKey(): string {
-    return `v86:${this.manifest.version}`;
+    // With a disk, snapshots are per room and tab like the overlay they belong to.
+    return this.manifest.disk ? `v86:room:${this.opts.diskKey ?? 'default:main'}:${this.manifest.version}` : `v86:${this.manifest.version}`;
   }
 
   onOutput(cb: (data: string) => void): void {
@@ -93,30 +146,53 @@ export class V86Engine implements Engine {
   }
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
-    const found = await this.findState();
-    if (!found) return this.bootOnce(onProgress, null);
+    this.progress = onProgress;
+    let disk = this.newDisk();
+    if (disk) {
+      await disk.open();
+      if (disk.fatal) {
+        onProgress({ phase: 'failed', progress: 0, message: disk.fatal });
+        throw new Error(disk.fatal);
+      }
+    }
+    const found = await this.findState(disk);
+    if (!found) return this.bootOnce(onProgress, null, disk);
+    const wasEmpty = disk?.isEmpty ?? false;
     try {
-      return await this.bootOnce(onProgress, found.state);
-    } catch {
-      // A snapshot that does not come back to a prompt is dropped; boot cold instead.
+      return await this.bootOnce(onProgress, found.state, disk);
+    } catch (e) {
+      // A snapshot that does not come back to a prompt (another engine version, another disk,
+      // damaged) is dropped, and the VM boots cold instead.
+      if (this.destroyed) throw e;
+      const reason = e instanceof Error ? e.message : String(e);
+      this.opts.notice?.(`The saved VM could not be restored (${reason}); booted from scratch instead.`);
       if (found.source === 'local') await deleteSnapshot(this.snapshotKey);
       await this.stopEmulator();
-      return this.bootOnce(onProgress, null);
+      if (disk) {
+        await disk.close();
+        // The server's snapshot put its pages into an empty overlay: take them out again.
+        if (wasEmpty) await new OverlayIdbStore(this.overlayKey).clear().catch(() => {});
+        disk = this.newDisk();
+        await disk?.open();
+      }
+      return this.bootOnce(onProgress, null, disk);
     }
   }
 
   private async stopEmulator(): Promise<void> {
     const e = this.emulator;
     this.emulator = null;
+    this.diskFailed = null;
     this.onPrompt = null;
     this.shell = new ShellIntegration();
     if (e) await e.destroy().catch(() => {});
   }
 
-  private async bootOnce(onProgress: (p: BootProgress) => void, state: ArrayBuffer | null): Promise<{ restored: boolean; ms: number }> {
+  private async bootOnce(onProgress: (p: BootProgress) => void, state: ArrayBuffer | null, disk: OverlayDisk | null): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     let last = 0;
     const report = (phase: BootProgress['phase'], progress: number, message: string) => {
+      if (this.destroyed) return;
       last = Math.max(last, Math.min(progress, phase === 'ready' ? 1 : 0.99));
       onProgress({ phase, progress: last, message });
     };
@@ -127,6 +203,7 @@ export class V86Engine implements Engine {
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadLib(this.manifest.lib);
     const useSnapshots = this.opts.snapshots !== false;
+    const wasEmpty = disk?.isEmpty ?? true;
 
     const options: V86Options = {
       wasm_path: this.manifest.wasm,
@@ -142,8 +219,9 @@ export class V86Engine implements Engine {
             ...(this.manifest.initrd ? { initrd: { url: this.manifest.initrd } } : {}),
             cmdline: this.manifest.cmdline,
           }),
-      // The root disk is read on demand, in chunks v86 caches: the browser never downloads it whole.
-      ...(this.manifest.disk ? { hda: { url: this.manifest.disk.url, async: true, size: this.manifest.disk.size, fixed_chunk_size: DISK_CHUNK_BYTES } } : {}),
+      // The root disk is read on demand, in chunks (OverlayDisk): the browser never downloads it
+      // whole, and the guest's writes stay in this browser.
+      ...(disk ? { hda: disk as unknown as V86Options['hda'] } : {}),
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
@@ -159,9 +237,29 @@ export class V86Engine implements Engine {
     });
     emulator.add_listener('serial0-output-byte', (b) => this.pushByte(b));
 
+    this.disk = disk;
     const prompt = new Promise<void>((resolve) => (this.onPrompt = resolve));
+    const diskError = new Promise<never>((_, reject) => (this.diskFailed = (m) => reject(new Error(m))));
+    diskError.catch(() => {});
     const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
-    await loaded;
+    // v86 reports a state it cannot restore (or a disk that never loads) only by never emitting
+    // emulator-loaded: give up after a while rather than spin.
+    let loadTimer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        loaded,
+        diskError,
+        new Promise((_, reject) => {
+          const ms = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
+          loadTimer = setTimeout(() => reject(new Error(state ? `the saved state did not load in ${ms / 1000} s` : `the VM did not load in ${ms / 1000} s`)), ms);
+        }),
+      ]);
+    } catch (e) {
+      if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
+      throw e;
+    } finally {
+      clearTimeout(loadTimer);
+    }
     const bootStart = performance.now();
     const ticker = setInterval(() => {
       const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
@@ -173,6 +271,7 @@ export class V86Engine implements Engine {
     try {
       await Promise.race([
         prompt,
+        diskError,
         new Promise((_, reject) => {
           const ms = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
           timeout = setTimeout(() => reject(new Error(`no shell prompt after ${ms / 1000} s`)), ms);
@@ -185,20 +284,34 @@ export class V86Engine implements Engine {
       clearInterval(ticker);
       clearTimeout(timeout);
     }
+    // From here a failing disk stops the running VM (see newDisk).
+    this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);
     report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
-    if (!state && useSnapshots) void this.takeSnapshot();
+    if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
     return { restored: !!state, ms };
   }
 
-  /** Saves the booted guest so the next boot restores it in about a second. */
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * Saves the booted guest so the next boot restores it in about a second. With a disk the
+   * snapshot is tagged with the overlay's state (see findState), and only a boot that started
+   * from an empty overlay may become the server's boot snapshot: its state carries the overlay's
+   * pages, which must hold nothing of any room's files.
+   */
+  private async takeSnapshot(diskWasEmpty: boolean): Promise<void> {
     const emulator = this.emulator;
+    const disk = this.disk;
     if (!emulator) return;
     try {
+      if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
+      await disk?.flush();
+      if (this.emulator !== emulator) return;
+      // Read right before the state is captured: no guest code runs in between.
+      const tag = disk?.stateTag ?? '';
       const state = await emulator.save_state();
-      if (this.opts.publishSnapshot) await this.opts.publishSnapshot(await gzip(state));
-      else await saveSnapshot(this.snapshotKey, state);
+      if (this.opts.publishSnapshot) {
+        if (diskWasEmpty) await this.opts.publishSnapshot(await gzip(state));
+      } else await saveSnapshot(this.snapshotKey, state, tag);
     } catch (e) {
       console.warn('[tandem] snapshot not saved:', e);
     }
@@ -228,7 +341,12 @@ export class V86Engine implements Engine {
 
   async destroy(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.destroyed = true;
     this.listeners = [];
+    this.progress = null;
+    // A boot in progress ends now instead of waiting for its timeout.
+    this.diskFailed?.('the VM was stopped');
     await this.stopEmulator();
+    await this.disk?.close();
   }
 }
