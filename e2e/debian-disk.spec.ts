@@ -59,4 +59,58 @@ test.describe('the Debian disk', () => {
     expect(await screen(page)).toContain('No such file');
     await ctx.close();
   });
+
+  test('a disk read that fails is named in the page with a way out, not an endless spinner', async ({ page }) => {
+    // As if the image on the server were cut short after the server started.
+    await page.route('**/vm/disk/**', (r) => r.fulfill({ status: 416, headers: { 'content-range': 'bytes */1048576' }, body: '' }));
+    await page.goto(await newRoom(page.request, 'e2e broken disk'));
+    await expect(page.locator('.status.bad')).toContainText(/VM failed to start: the disk \/vm\/disk\/\S+\.ext2 ends before byte \d+ \(HTTP 416\)/);
+    await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
+  });
+
+  test('a damaged saved VM is ignored with a notice and the VM boots cold; full browser storage is said, with Reset VM', async ({ browser }) => {
+    const ctx = await browser.newContext();
+    // Storage refuses disk pages once the test says so (as a full quota would).
+    await ctx.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+        if (this.name === 'pages' && (window as unknown as { __storageFull?: boolean }).__storageFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, args);
+      } as typeof put;
+    });
+    const page = await ctx.newPage();
+    const roomPath = await newRoom(page.request, 'e2e bad snapshot');
+    const roomId = roomPath.split('/').pop()!;
+    // A saved VM for this room that is not a v86 state, stored where the engine looks for one.
+    await page.goto('/vm/manifest.json');
+    await page.evaluate(async (room) => {
+      const m = (await (await fetch('/vm/manifest.json')).json()) as { version: string };
+      const gz = await new Response(new Blob([new Uint8Array(4096).fill(7)]).stream().pipeThrough(new CompressionStream('gzip'))).blob();
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('tandem', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('snapshots');
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const t = db.transaction('snapshots', 'readwrite');
+        t.objectStore('snapshots').put({ blob: gz, tag: 'empty' }, `v86:room:${room}:main:${m.version}`);
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      });
+      db.close();
+    }, roomId);
+    await page.goto(roomPath);
+    await expect(page.getByRole('status').filter({ hasText: 'The saved VM could not be restored' })).toBeVisible();
+    await waitForPrompt(page);
+    await expect(page.locator('.status')).toContainText('Booted');
+
+    await page.evaluate(() => ((window as unknown as { __storageFull?: boolean }).__storageFull = true));
+    await typeLine(page, 'echo data > ~/big.txt; sync; echo wrote-$((3+4))');
+    await expect.poll(() => screen(page)).toMatch(/^wrote-7\s*$/m);
+    const notice = page.getByRole('status').filter({ hasText: 'browser storage is full' });
+    await expect(notice).toContainText('no longer saved');
+    await expect(notice.getByRole('button', { name: 'Reset VM' })).toBeVisible();
+    await ctx.close();
+  });
 });

@@ -158,9 +158,9 @@ export class OverlayDisk {
     return this.pages.size * PAGE_BYTES;
   }
 
-  /** Matches a snapshot to the overlay state it was taken with (see V86Engine). */
+  /** Matches a snapshot to the overlay state it was taken with (see V86Engine); 'empty' while storage holds nothing. */
   get stateTag(): string {
-    return this.meta ? `${this.meta.id}@${this.meta.generation}` : 'empty';
+    return this.meta && this.meta.generation > 0 ? `${this.meta.id}@${this.meta.generation}` : 'empty';
   }
 
   /**

@@ -39,6 +39,21 @@ function loadLib(src: string): Promise<new (o: V86Options) => V86> {
   return libPromise;
 }
 
+/** v86's state header (src/state.js): STATE_MAGIC, or zstd's frame magic for a compressed state. */
+const V86_STATE_MAGIC = 0x86768676;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Why `state` cannot be a v86 state, or null. v86 reports a bad state only by throwing inside
+ * its own loader, where nobody can catch it (the VM then never loads), so look first.
+ */
+export function notAV86State(state: ArrayBuffer): string | null {
+  if (state.byteLength < 16) return `the saved VM is ${state.byteLength} bytes, too short to be one`;
+  const magic = new DataView(state).getUint32(0, true);
+  if (magic !== V86_STATE_MAGIC && magic !== ZSTD_MAGIC) return 'the saved VM is not a v86 state (damaged, or from another engine)';
+  return null;
+}
+
 export class V86Engine implements Engine {
   readonly name = 'v86' as const;
   private emulator: V86 | null = null;
@@ -200,6 +215,8 @@ export class V86Engine implements Engine {
       report('failed', 0, this.manifest.diskError);
       throw new Error(this.manifest.diskError);
     }
+    const bad = state && notAV86State(state);
+    if (bad) throw new Error(bad);
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadLib(this.manifest.lib);
     const useSnapshots = this.opts.snapshots !== false;
