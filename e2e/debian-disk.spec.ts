@@ -49,6 +49,16 @@ test.describe('the Debian disk', () => {
     await typeLine(page, 'cat ~/note.txt');
     await expect.poll(() => screen(page)).toMatch(/^hello\s*$/m);
 
+    // Once disk and terminal are quiet the VM is snapshotted with the overlay's generation; the
+    // next reload restores it (in about a second) and the file is still there.
+    await page.waitForTimeout(8000);
+    await page.reload();
+    await waitForPrompt(page);
+    await expect(page.locator('.status')).toContainText('Restored');
+    await typeLine(page, 'cat ~/note.txt; echo again-$((1+2))');
+    await expect.poll(() => screen(page)).toMatch(/^again-3\s*$/m);
+    expect(await screen(page)).toMatch(/^hello\s*$/m);
+
     // Reset VM (after its confirm step) forgets the room's disk changes and boots from scratch.
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Reset VM' }).first().click();

@@ -129,6 +129,9 @@ export class OverlayDisk {
   storageError: string | null = null;
   /** Bytes of the base image fetched so far (for the bench and the e2e test). */
   bytesFetched = 0;
+  /** Guest writes so far, and when the last one came (performance.now()): the engine snapshots a quiet disk. */
+  writeCount = 0;
+  lastWriteAt = 0;
 
   private pages = new Map<number, OverlayPage>();
   private dirty = new Set<number>();
@@ -250,6 +253,8 @@ export class OverlayDisk {
       this.dirty.add(index);
       done += n;
     }
+    this.writeCount++;
+    this.lastWriteAt = performance.now();
     this.scheduleFlush();
     fn();
   }

@@ -15,6 +15,12 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
+/**
+ * With a disk, the VM is snapshotted once its disk and terminal have been quiet this long (and the
+ * disk changed since the last snapshot): the kernel has written back what it will (≈2 s, see the
+ * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
+ */
+const QUIET_SNAPSHOT_MS = 4000;
 /** Loading the engine files and the saved state (before the guest runs) gives up after this. */
 const LOAD_TIMEOUT_MS = 60_000;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
@@ -87,6 +93,11 @@ export class V86Engine implements Engine {
   private diskFailed: ((message: string) => void) | null = null;
   private progress: ((p: BootProgress) => void) | null = null;
   private destroyed = false;
+  private quietTimer: ReturnType<typeof setInterval> | null = null;
+  private lastOutputAt = 0;
+  /** disk.writeCount when the last snapshot was taken (-1: none yet). */
+  private snapshotWrites = -1;
+  private snapshotting = false;
 
   /** The overlay of this room's tab on this disk version (a new disk version starts clean). */
   private get overlayKey(): string {
@@ -198,6 +209,8 @@ export class V86Engine implements Engine {
     const e = this.emulator;
     this.emulator = null;
     this.diskFailed = null;
+    if (this.quietTimer) clearInterval(this.quietTimer);
+    this.quietTimer = null;
     this.onPrompt = null;
     this.shell = new ShellIntegration();
     if (e) await e.destroy().catch(() => {});
@@ -305,7 +318,16 @@ export class V86Engine implements Engine {
     this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);
     report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
-    if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
+    if (disk && useSnapshots && !this.opts.publishSnapshot) {
+      // Restored: the snapshot fits the overlay as it was loaded (set_state's own pages aside).
+      this.snapshotWrites = state ? disk.writeCount : -1;
+      this.quietTimer = setInterval(() => {
+        const now = performance.now();
+        if (this.snapshotting || disk.writeCount === this.snapshotWrites) return;
+        if (now - disk.lastWriteAt < QUIET_SNAPSHOT_MS || now - this.lastOutputAt < QUIET_SNAPSHOT_MS) return;
+        void this.takeSnapshot(false);
+      }, 1000);
+    } else if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
     return { restored: !!state, ms };
   }
 
@@ -319,22 +341,32 @@ export class V86Engine implements Engine {
     const emulator = this.emulator;
     const disk = this.disk;
     if (!emulator) return;
+    this.snapshotting = true;
     try {
       if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
       await disk?.flush();
       if (this.emulator !== emulator) return;
       // Read right before the state is captured: no guest code runs in between.
       const tag = disk?.stateTag ?? '';
+      const writes = disk?.writeCount ?? 0;
       const state = await emulator.save_state();
       if (this.opts.publishSnapshot) {
         if (diskWasEmpty) await this.opts.publishSnapshot(await gzip(state));
-      } else await saveSnapshot(this.snapshotKey, state, tag);
+      } else {
+        await saveSnapshot(this.snapshotKey, state, tag);
+        this.snapshotWrites = writes;
+      }
     } catch (e) {
       console.warn('[tandem] snapshot not saved:', e);
+      // Not again until the disk changes (a full storage would fail every second).
+      if (disk) this.snapshotWrites = disk.writeCount;
+    } finally {
+      this.snapshotting = false;
     }
   }
 
   private pushByte(b: number): void {
+    this.lastOutputAt = performance.now();
     this.bytes.push(b);
     this.flushTimer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
   }
