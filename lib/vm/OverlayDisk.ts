@@ -55,6 +55,8 @@ export interface OverlayStore {
   /** Writes pages and meta in one transaction: after a crash storage holds a whole batch or none. */
   put(meta: OverlayMeta, pages: [number, OverlayPage][]): Promise<void>;
   clear(): Promise<void>;
+  /** Lets go of connections (after the last flush). */
+  close?(): void;
 }
 
 /** Reads `length` bytes at `start` of the base image. */
@@ -271,6 +273,7 @@ export class OverlayDisk {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    this.o.store.close?.();
   }
 
   /**

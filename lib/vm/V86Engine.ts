@@ -21,6 +21,8 @@ const RESTORE_TIMEOUT_MS = 20_000;
  * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
  */
 const QUIET_SNAPSHOT_MS = 4000;
+/** How long a boot waits for another tab of this browser to let go of the same disk overlay. */
+const DISK_LOCK_WAIT_MS = 15_000;
 /** Loading the engine files and the saved state (before the guest runs) gives up after this. */
 const LOAD_TIMEOUT_MS = 60_000;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
@@ -98,6 +100,31 @@ export class V86Engine implements Engine {
   /** disk.writeCount when the last snapshot was taken (-1: none yet). */
   private snapshotWrites = -1;
   private snapshotting = false;
+  private releaseDiskLock: (() => void) | null = null;
+
+  /**
+   * One VM per overlay: two tabs of this browser writing the same overlay (e.g. a page that just
+   * lost hosting and is still flushing, and the one that took over) would interleave two
+   * filesystems' blocks. A Web Lock per overlay key serialises them.
+   */
+  private async lockDisk(): Promise<void> {
+    if (this.releaseDiskLock || typeof navigator === 'undefined' || !navigator.locks) return;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), DISK_LOCK_WAIT_MS);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        navigator.locks
+          .request(`tandem-disk:${this.overlayKey}`, { signal: abort.signal }, () => new Promise<void>((release) => {
+            if (this.destroyed) release(); // stopped while waiting: do not keep it
+            else this.releaseDiskLock = release;
+            resolve();
+          }))
+          .catch(() => reject(new Error('another tab of this browser is running this terminal’s VM on the same disk: close it, then reload')));
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /** The overlay of this room's tab on this disk version (a new disk version starts clean). */
   private get overlayKey(): string {
@@ -174,7 +201,16 @@ export class V86Engine implements Engine {
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
     this.progress = onProgress;
     let disk = this.newDisk();
+    this.disk = disk;
     if (disk) {
+      try {
+        await this.lockDisk();
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        onProgress({ phase: 'failed', progress: 0, message });
+        throw e;
+      }
+      if (this.destroyed) throw new Error('the VM was stopped');
       await disk.open();
       if (disk.fatal) {
         onProgress({ phase: 'failed', progress: 0, message: disk.fatal });
@@ -199,6 +235,7 @@ export class V86Engine implements Engine {
         // The server's snapshot put its pages into an empty overlay: take them out again.
         if (wasEmpty) await new OverlayIdbStore(this.overlayKey).clear().catch(() => {});
         disk = this.newDisk();
+        this.disk = disk;
         await disk?.open();
       }
       return this.bootOnce(onProgress, null, disk);
@@ -397,5 +434,7 @@ export class V86Engine implements Engine {
     this.diskFailed?.('the VM was stopped');
     await this.stopEmulator();
     await this.disk?.close();
+    this.releaseDiskLock?.();
+    this.releaseDiskLock = null;
   }
 }
