@@ -13,6 +13,8 @@ export const rooms = sqliteTable('rooms', {
   ownerId: text('owner_id').references((): AnySQLiteColumn => users.id, { onDelete: 'set null' }),
   /** Set when the owner archives the room: hidden from listings, kept on disk. */
   archivedAt: integer('archived_at', { mode: 'timestamp_ms' }),
+  /** Keep a VM running for this room even with nobody in it (the server's headless host). */
+  alwaysOn: integer('always_on', { mode: 'boolean' }).notNull().default(false),
 });
 
 export type RoomRow = typeof rooms.$inferSelect;
@@ -86,8 +88,10 @@ export const memberships = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     role: text('role', { enum: ROLES }).notNull(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The invite link they joined through, if any: revoking it removes the membership. */
+    inviteId: text('invite_id').references((): AnySQLiteColumn => invites.id, { onDelete: 'set null' }),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user').on(t.userId)],
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user').on(t.userId), index('memberships_invite').on(t.inviteId)],
 );
 
 export type MembershipRow = typeof memberships.$inferSelect;
@@ -131,3 +135,66 @@ export const yjsUpdates = sqliteTable(
   },
   (t) => [index('yjs_updates_room_id').on(t.roomId, t.id)],
 );
+
+/**
+ * Signed-in sessions (lib/auth/nextAuth.ts). next-auth keeps a JWT in the cookie (Credentials
+ * sign-in requires its JWT strategy); the JWT names one of these rows, and a session is valid only
+ * while its row exists and has not expired, so signing out (or an owner's "sign out everywhere")
+ * really ends it.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+/**
+ * People without an account who joined one room by an invite link (server/accounts/GuestStore.ts).
+ * Their browser holds a signed cookie naming the row; the role lives here, so owners change it live.
+ */
+export const guests = sqliteTable(
+  'guests',
+  {
+    id: text('id').primaryKey(),
+    roomId: text('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    inviteId: text('invite_id').references(() => invites.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    /** Removed by an owner or their invite was revoked: the cookie no longer admits them. */
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('guests_room').on(t.roomId), index('guests_invite').on(t.inviteId)],
+);
+
+export type GuestRow = typeof guests.$inferSelect;
+
+/** Per-user API tokens for the command API (server/accounts/ApiTokenStore.ts). Only a SHA-256 is stored. */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
+);
+
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

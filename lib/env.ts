@@ -18,6 +18,9 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   API_KEY: z.string().min(1).optional(),
   AUTH_SECRET: z.string().min(16).optional(),
+  /** GitHub OAuth app: sign-in with GitHub shows when both are set. */
+  AUTH_GITHUB_ID: z.string().min(1).optional(),
+  AUTH_GITHUB_SECRET: z.string().min(1).optional(),
   VM_ENGINE: z.enum(['auto', 'cheerpx', 'v86']).default('auto'),
   DISK_SOURCE: z.string().optional(),
   HEADLESS: z.enum(['auto', 'off']).default('auto'),

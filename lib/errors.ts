@@ -21,6 +21,14 @@ export const ERROR_CODES = [
   'USED_UP', // an invite that reached its maximum uses
   'REVOKED', // an invite its room revoked
   'LAST_OWNER', // the change would leave a room without an owner
+  'BAD_EMAIL', // sign-up: not an email address
+  'BAD_NAME', // sign-up: empty, too long, or control characters in a name
+  'EMAIL_TAKEN', // sign-up: an account with that email exists
+  'INVITE_NOT_FOUND', // an unknown, forged or malformed invite token
+  'INVITE_EXPIRED',
+  'INVITE_REVOKED',
+  'INVITE_USED_UP',
+  'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

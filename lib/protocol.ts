@@ -68,6 +68,35 @@ export type HostStatus = z.infer<typeof hostStatusSchema>;
 
 export type Role = 'host' | 'guest';
 
+/** Room roles (drizzle/schema.ts ROLES), ascending. */
+export type MemberRole = 'viewer' | 'driver' | 'instructor' | 'owner';
+
+/** What I may do in this room; sent to me alone, again whenever my role changes. */
+export interface MemberInfo {
+  /** `u:<userId>`, `g:<guestId>`, `a:<clientId>` (open rooms), `h:headless` (the server's host). */
+  memberId: string;
+  name: string;
+  /** Null for visitors of an open room (no membership). */
+  role: MemberRole | null;
+  canType: boolean;
+  canHost: boolean;
+  canManage: boolean;
+}
+
+/** Who may type: everyone with a write role, or only the holder (one driver at a time). */
+export type ControlMode = 'all' | 'single';
+export interface ControlState {
+  mode: ControlMode;
+  holder: string | null;
+  /** Raised hands, oldest first (member ids). */
+  hands: string[];
+}
+export const MAX_RAISED_HANDS = 200;
+const memberIdSchema = z.string().regex(/^[ugah]:[A-Za-z0-9-]{1,64}$/);
+export const controlModeSchema = z.object({ mode: z.enum(['all', 'single']) });
+export const controlGrantSchema = z.object({ memberId: memberIdSchema });
+export const controlEmptySchema = z.object({}).strict();
+
 export interface TabInfo {
   id: string;
   title: string;
@@ -84,6 +113,8 @@ export interface RoomState {
   guests: number;
   /** Terminals in the room, in order; `main` always exists. */
   tabs: TabInfo[];
+  /** Present in the state sent to me alone (on join and when my access changes); keep the last one. */
+  me?: MemberInfo;
 }
 
 export interface Snapshot {
@@ -126,7 +157,24 @@ export interface ClientToServerEvents {
   'host:status': (s: HostStatus) => void;
   'tab:open': (t: { tab: string; title: string }) => void;
   'tab:close': (t: { tab: string }) => void;
+  'control:mode': (m: { mode: ControlMode }) => void;
+  'control:grant': (g: { memberId: string }) => void;
+  'control:take': (e: Record<string, never>) => void;
+  'control:request': (e: Record<string, never>) => void;
+  'control:lower': (e: Record<string, never>) => void;
+  'control:release': (e: Record<string, never>) => void;
 }
+
+/** The keyboard-control events (handled by server/access/RoomControl.ts, not the relay). */
+export const controlSchemas = {
+  'control:mode': controlModeSchema,
+  'control:grant': controlGrantSchema,
+  'control:take': controlEmptySchema,
+  'control:request': controlEmptySchema,
+  'control:lower': controlEmptySchema,
+  'control:release': controlEmptySchema,
+} as const;
+export type ControlEvent = keyof typeof controlSchemas;
 
 /** Event name → schema, so the server validates every inbound event in one place. */
 export const inboundSchemas = {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Env } from '../lib/env';
 import { openDb, type Db } from '../lib/db';
 import { log as rootLog } from '../lib/log';
-import { attachRelay, type RelayHub } from './relay/attachRelay';
+import { attachRelay, HEADLESS_ACCESS, type RelayHub } from './relay/attachRelay';
 import { YjsHub } from './collab/YjsHub';
 import { loadOrCreateSecret } from '../lib/auth/secret';
 import { signHostToken, verifyHostToken } from '../lib/auth/hostToken';
@@ -19,11 +19,30 @@ import { PROTOCOL_VERSION } from '../lib/protocol';
 import { TandemError } from '../lib/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandler } from './commands/apiRoutes';
+import { apiKeyAuthenticator } from './commands/apiAuth';
 import { HeadlessHostPool } from './host/HeadlessHostPool';
 import { DEFAULT_CHEERPX_DISK } from '../lib/vm/CheerpXEngine';
+import { AccountStore } from './accounts/AccountStore';
+import { ApiTokenStore } from './accounts/ApiTokenStore';
+import { GuestStore } from './accounts/GuestStore';
+import { InviteStore } from './accounts/InviteStore';
+import { MembershipStore } from './accounts/MembershipStore';
+import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
+import { SessionStore } from './accounts/SessionStore';
+import { createAccountHandler, clientIp } from './accounts/accountRoutes';
+import { can } from './accounts/Roles';
+import { Authenticator } from './access/Authenticator';
+import { RoomAccess, type Identity } from './access/RoomAccess';
+import { applyControl, mayType } from './access/RoomControl';
+import { registerAuthServices, CLIENT_IP_HEADER } from '../lib/auth/services';
+import { controlSchemas, type Handshake } from '../lib/protocol';
+import { EventEmitter } from 'node:events';
+import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
+/** How often always-on rooms are checked for a running VM. */
+const ALWAYS_ON_CHECK_MS = 30_000;
 
 type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
@@ -31,12 +50,18 @@ export interface TandemServer {
   http: http.Server;
   db: Db;
   rooms: RoomStore;
+  access: RoomAccess;
+  accounts: AccountStore;
+  sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
   hostToken(room: string): string;
+  /** Signs cookies (guests) and next-auth's JWTs. */
+  secret: string;
+  secureCookies: boolean;
   guest: GuestManifest;
   /** Resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
@@ -53,6 +78,24 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const db = openDb(dataDir);
   const secret = loadOrCreateSecret(dataDir, env.AUTH_SECRET);
   const rooms = new RoomStore(db);
+  const accounts = new AccountStore(db);
+  const sessions = new SessionStore(db);
+  const members = new MembershipStore(db);
+  const invites = new InviteStore(db, members);
+  const guests = new GuestStore(db);
+  const tokens = new ApiTokenStore(db);
+  const access = new RoomAccess({ rooms, members, guests, invites, accounts });
+  const secureCookies = env.PUBLIC_URL.startsWith('https:');
+  const authn = new Authenticator({ secret, secureCookies, sessions, accounts, access });
+  registerAuthServices({
+    secret,
+    secureCookies,
+    accounts,
+    sessions,
+    signInPerIp: new RateLimiter(SIGN_IN_PER_IP),
+    signInPerEmail: new RateLimiter(SIGN_IN_PER_EMAIL),
+    github: env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET ? { clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET } : null,
+  });
   const publicVm = path.join(ROOT_DIR, 'public', 'vm');
   const missing = missingGuestFiles(publicVm);
   if (missing.length) throw new Error(`guest files missing in public/vm: ${missing.join(', ')} (run scripts/build-guest)`);
@@ -85,7 +128,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (accountRoutes(req, res, url)) return;
     if (api(req, res, url)) return;
+    // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
+    req.headers[CLIENT_IP_HEADER] = clientIp(req);
     if (opts.next) return void opts.next(req, res);
     sendError(res, 404, 'NOT_FOUND', `no route ${p}`);
   });
@@ -94,7 +140,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     try {
       const body = await readBody(req, MAX_FORM_BYTES);
       const form = new URLSearchParams(body);
+      // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
+      const user = await authn.user(req.headers);
       const room = rooms.create(form.get('name') || 'Untitled room');
+      if (user) members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     } catch (e) {
       if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
@@ -103,10 +152,35 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const yjsRef: { hub?: YjsHub } = {};
+  const control = (room: string) => yjsRef.hub!.control(room);
+  const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
+  const gate = {
+    events: access.events,
+    async authenticate(req: { headers: Record<string, string | string[] | undefined> }, hs: Handshake) {
+      const principal = await authn.principals(req.headers, hs.room);
+      const a = authn.resolve(hs.room, principal, hs.clientId);
+      return { access: a.memberId.startsWith('a:') && hs.name ? { ...a, name: hs.name } : a, principal };
+    },
+    recheck: (room: string, principal: unknown, hs: Handshake) => {
+      try {
+        return authn.resolve(room, principal as Identity[], hs.clientId);
+      } catch {
+        return null;
+      }
+    },
+    mayType: (room: string, a: Parameters<typeof mayType>[1]) => mayType(control(room), a),
+    control(room: string, a: Parameters<typeof mayType>[1], event: keyof typeof controlSchemas, payload: unknown) {
+      const parsed = controlSchemas[event].safeParse(payload);
+      if (!parsed.success) throw new TandemError('BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      yjsRef.hub!.setControl(room, applyControl(control(room), a, event, parsed.data, (m) => memberCanType(room, m)));
+    },
+  };
   const hub = attachRelay(server, {
     roomExists,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
+    gate,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
 
@@ -135,8 +209,33 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const accountRoutes = createAccountHandler({
+    authn,
+    access,
+    accounts,
+    rooms,
+    members,
+    invites,
+    guests,
+    tokens,
+    publicUrl: env.PUBLIC_URL,
+    secret,
+    secureCookies,
+    log: rootLog.child({ cap: 'accounts' }),
+    hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
+    maxAlwaysOn: MAX_HEADLESS_HOSTS,
+    alwaysOnChanged: () => keepAlwaysOn(),
+  });
   const api = createApiHandler({
     queue: commands,
+    authenticate: apiKeyAuthenticator(env.API_KEY, {
+      authenticate: (t) => tokens.authenticate(t),
+      // A token pushes commands where its user could: instructor or owner, or any open room.
+      mayUseRoom: (userId, room) => {
+        const r = rooms.get(room);
+        return !!r && (r.ownerId === null || can(members.role(room, userId), 'pushCommands'));
+      },
+    }),
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
@@ -146,7 +245,45 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     apiKey: env.API_KEY,
     log: rootLog.child({ cap: 'api' }),
   });
-  const yjs = new YjsHub({ roomExists, db, log: rootLog.child({ cap: 'yjs' }) });
+  const yjs = new YjsHub({
+    roomExists,
+    db,
+    log: rootLog.child({ cap: 'yjs' }),
+    authorize: async (req, roomId) => {
+      // The server's headless host shows up in presence too (its page passes its host token).
+      const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
+      if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
+      const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+    },
+  });
+  yjsRef.hub = yjs;
+  // Role changes reach the notes and the keyboard too: a demoted holder loses the keyboard.
+  const onAccessChange = (roomId: string) => {
+    yjs.revalidate(roomId, (memberId) => {
+      const a = access.memberAccess(roomId, memberId);
+      return a && { memberId, name: memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+    });
+    const c = yjs.control(roomId);
+    if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
+  };
+  access.events.on('changed', onAccessChange);
+  access.events.on('removed', (roomId, ids) => {
+    if (ids.includes('*')) yjs.revalidate(roomId, () => null);
+    else onAccessChange(roomId);
+  });
+
+  // Always-on rooms keep a VM: the headless host opens them and is kept from idling out.
+  const keepAlwaysOn = () => {
+    const pool = headless();
+    if (!pool) return;
+    for (const r of rooms.alwaysOn(MAX_HEADLESS_HOSTS)) {
+      if (!hub.relay(r.id)?.hasHost) void pool.ensureHost(r.id).catch((err) => log.warn({ err: String(err), room: r.id }, 'always-on room did not start'));
+      pool.touch(r.id);
+    }
+  };
+  const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
+  server.once('listening', keepAlwaysOn);
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
   server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
 
@@ -154,17 +291,23 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     http: server,
     db,
     rooms,
+    access,
+    accounts,
+    sessions,
     hub,
     commands,
     headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),
+    secret,
+    secureCookies,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as { port: number }).port));
       }),
     close: async () => {
+      clearInterval(alwaysOnTimer);
       await pool?.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close

@@ -38,17 +38,17 @@ describe('AccountStore.createUser', () => {
     expect(row.passwordHash).not.toContain(PW);
   });
 
-  it('refuses a duplicate email in any letter case or padding (CONFLICT)', async () => {
+  it('refuses a duplicate email in any letter case or padding (EMAIL_TAKEN)', async () => {
     await accounts.createUser({ email: 'bob@example.com', name: 'Bob', password: PW });
     for (const email of ['bob@example.com', 'BOB@EXAMPLE.COM', ' Bob@Example.com\t'])
-      expect(await code(accounts.createUser({ email, name: 'Mallory', password: 'another-passw0rd' }))).toBe('CONFLICT');
+      expect(await code(accounts.createUser({ email, name: 'Mallory', password: 'another-passw0rd' }))).toBe('EMAIL_TAKEN');
     expect(t.db.select().from(users).all()).toHaveLength(1);
   });
 
   it('two sign-ups racing for one email: exactly one wins', async () => {
     const results = await Promise.allSettled(['race@example.com', 'RACE@example.com', 'Race@Example.com'].map((email) => accounts.createUser({ email, name: 'R', password: PW })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as TandemError).code).toBe('CONFLICT');
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as TandemError).code).toBe('EMAIL_TAKEN');
   });
 
   it.each([
@@ -67,15 +67,15 @@ describe('AccountStore.createUser', () => {
   });
 
   it.each(['', 'not-an-email', 'a@b', '@example.com', 'a b@example.com', `${'x'.repeat(250)}@example.com`, null, 42, ['a@example.com']])(
-    'refuses email %j (BAD_MESSAGE)',
+    'refuses email %j (BAD_EMAIL)',
     async (email) => {
-      expect(await code(accounts.createUser({ email, name: 'E', password: PW }))).toBe('BAD_MESSAGE');
+      expect(await code(accounts.createUser({ email, name: 'E', password: PW }))).toBe('BAD_EMAIL');
     },
   );
 
   it('refuses empty, over-long, multi-line or non-string names', async () => {
     for (const name of ['', '   ', 'x'.repeat(MAX_NAME_CHARS + 1), 'Eve\nAdmin', 'Eve\u0000', 'Eve\u2028x', 'a\u202e\u0007', null, 7])
-      expect(await code(accounts.createUser({ email: 'n@example.com', name, password: PW })), JSON.stringify(name)).toBe('BAD_MESSAGE');
+      expect(await code(accounts.createUser({ email: 'n@example.com', name, password: PW })), JSON.stringify(name)).toBe('BAD_NAME');
   });
 
   it('stores markup and unicode in names verbatim (escaping is the renderer’s job)', async () => {

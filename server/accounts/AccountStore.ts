@@ -56,9 +56,9 @@ export class AccountStore {
    */
   async createUser(input: { email: unknown; name: unknown; password: unknown }, now = new Date()): Promise<User> {
     const email = normalizeEmail(input.email);
-    if (!email) throw new TandemError('BAD_MESSAGE', 'not an email address');
+    if (!email) throw new TandemError('BAD_EMAIL', 'not an email address');
     const name = nameSchema.safeParse(input.name);
-    if (!name.success) throw new TandemError('BAD_MESSAGE', name.error.issues[0]?.message ?? 'bad name');
+    if (!name.success) throw new TandemError('BAD_NAME', name.error.issues[0]?.message ?? 'bad name');
     if (typeof input.password !== 'string') throw new TandemError('BAD_MESSAGE', 'password is not a string');
     const problem = passwordProblem(input.password);
     if (problem) throw new TandemError(problem, PROBLEM_TEXT[problem]);
@@ -69,7 +69,7 @@ export class AccountStore {
     try {
       this.db.insert(users).values(row).run();
     } catch (e) {
-      if (isUniqueViolation(e)) throw new TandemError('CONFLICT', 'an account with that email exists');
+      if (isUniqueViolation(e)) throw new TandemError('EMAIL_TAKEN', 'an account with that email exists');
       throw e;
     }
     return toUser(row);
@@ -91,6 +91,26 @@ export class AccountStore {
     if (needsRehash(row.passwordHash, this.params)) {
       const passwordHash = await hashPassword(password, this.params);
       this.db.update(users).set({ passwordHash }).where(eq(users.id, row.id)).run();
+    }
+    return toUser(row);
+  }
+
+  /**
+   * The account for an email a trusted OAuth provider (GitHub) vouches for: the existing one, or a
+   * new one without a password.
+   */
+  upsertOAuthUser(email: unknown, name: unknown, now = new Date()): User {
+    const key = normalizeEmail(email);
+    if (!key) throw new TandemError('BAD_EMAIL', 'the provider gave no usable email address');
+    const found = this.getUserByEmail(key);
+    if (found) return found;
+    const n = nameSchema.safeParse(typeof name === 'string' && name.trim() ? name.slice(0, MAX_NAME_CHARS) : key.split('@')[0]);
+    const row: UserRow = { id: crypto.randomUUID(), email: key, name: n.success ? n.data : 'User', passwordHash: null, createdAt: now };
+    try {
+      this.db.insert(users).values(row).run();
+    } catch (e) {
+      if (isUniqueViolation(e)) return this.getUserByEmail(key)!;
+      throw e;
     }
     return toUser(row);
   }

@@ -119,11 +119,22 @@ export class InviteStore {
           .where(and(eq(invites.id, inv.id), or(isNull(invites.maxUses), lt(invites.uses, invites.maxUses))))
           .run();
         if (res.changes !== 1) throw new TandemError('USED_UP', 'this invite has been used up');
-        const held = opts.userId ? this.members.grant(inv.roomId, opts.userId, role, now) : role;
+        const held = opts.userId ? this.members.grant(inv.roomId, opts.userId, role, now, inv.id) : role;
         return { roomId: inv.roomId, role: held, inviteId: inv.id };
       },
       { behavior: 'immediate' },
     );
+  }
+
+  /** What an invite would give, without using it: for the join page. Same errors as redeem. */
+  peek(token: unknown, now = new Date()): Invite {
+    if (typeof token !== 'string' || !TOKEN_RE.test(token)) throw new TandemError('NOT_FOUND', 'no such invite');
+    const inv = this.db.select().from(invites).where(eq(invites.tokenHash, hashToken(token))).get();
+    if (!inv) throw new TandemError('NOT_FOUND', 'no such invite');
+    if (inv.revokedAt) throw new TandemError('REVOKED', 'this invite was revoked');
+    if (now.getTime() > inv.expiresAt.getTime() + INVITE_EXPIRY_GRACE_MS) throw new TandemError('EXPIRED', 'this invite has expired');
+    if (inv.maxUses !== null && inv.uses >= inv.maxUses) throw new TandemError('USED_UP', 'this invite has been used up');
+    return toInvite(inv);
   }
 
   /** `actorId` revokes an invite of `roomId`. Same permission as creating one of its role. Revoking twice keeps the first time. */

@@ -62,12 +62,12 @@ export class MembershipStore {
    * instructor who clicks it). Returns the role they now hold. Not a permission check: for
    * invite redemption, which has checked the invite.
    */
-  grant(roomId: string, userId: string, role: Role, now = new Date()): Role {
+  grant(roomId: string, userId: string, role: Role, now = new Date(), inviteId: string | null = null): Role {
     return this.db.transaction(
       () => {
         const had = this.role(roomId, userId);
         const next = had ? higher(had, role) : role;
-        if (next !== had) this.upsert(roomId, userId, next, now);
+        if (next !== had) this.upsert(roomId, userId, next, now, inviteId);
         return next;
       },
       { behavior: 'immediate' },
@@ -155,11 +155,22 @@ export class MembershipStore {
       .get()!.n;
   }
 
-  private upsert(roomId: string, userId: string, role: Role, now: Date): void {
+  /** `inviteId`: the link that gave this role; revoking the link takes the membership away. */
+  private upsert(roomId: string, userId: string, role: Role, now: Date, inviteId: string | null = null): void {
     this.db
       .insert(memberships)
-      .values({ roomId, userId, role, createdAt: now })
-      .onConflictDoUpdate({ target: [memberships.roomId, memberships.userId], set: { role } })
+      .values({ roomId, userId, role, createdAt: now, inviteId })
+      .onConflictDoUpdate({ target: [memberships.roomId, memberships.userId], set: { role, inviteId } })
       .run();
+  }
+
+  /** Removes everyone whose membership came from `inviteId` (the link was revoked); returns their user ids. */
+  removeByInvite(inviteId: string): string[] {
+    return this.db
+      .delete(memberships)
+      .where(and(eq(memberships.inviteId, inviteId), sql`${memberships.role} != 'owner'`))
+      .returning({ userId: memberships.userId })
+      .all()
+      .map((r) => r.userId);
   }
 }

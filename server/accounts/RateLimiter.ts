@@ -6,11 +6,17 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** Suggested limits. Per IP stops one address guessing; per email stops many addresses guessing one password. */
-export const SIGN_IN_PER_IP: RateLimit = { points: 20, windowMs: 10 * 60_000 };
+/**
+ * Suggested limits. Per IP stops one address guessing; per email stops many addresses guessing one
+ * password. Per-IP budgets leave room for a classroom behind one NAT address (30 students signing
+ * up, signing in and opening an invite link, each a preview and a redemption, in a few minutes).
+ */
+export const SIGN_IN_PER_IP: RateLimit = { points: 100, windowMs: 10 * 60_000 };
 /** Generous, since anyone can spend it for a victim; reset it after a successful sign-in. */
 export const SIGN_IN_PER_EMAIL: RateLimit = { points: 10, windowMs: 15 * 60_000 };
-export const INVITE_REDEEM_PER_IP: RateLimit = { points: 30, windowMs: 10 * 60_000 };
+export const SIGN_UP_PER_IP: RateLimit = { points: 60, windowMs: 10 * 60_000 };
+/** Invite tokens carry 192 random bits, so guessing is hopeless anyway; this keeps it noisy and slow. */
+export const INVITE_REDEEM_PER_IP: RateLimit = { points: 300, windowMs: 10 * 60_000 };
 export const DEFAULT_MAX_KEYS = 10_000;
 /** Longer keys are stored as their SHA-256, so maxKeys bounds memory whatever callers pass. */
 const MAX_KEY_CHARS = 128;

@@ -8,7 +8,9 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { Logger } from 'pino';
 import { asc, eq } from 'drizzle-orm';
-import { ROOM_ID_RE } from '../../lib/protocol';
+import { ROOM_ID_RE, type ControlState } from '../../lib/protocol';
+import { TandemError } from '../../lib/errors';
+import { DEFAULT_CONTROL, parseControl } from '../access/RoomControl';
 import type { Db } from '../../lib/db';
 import { yjsUpdates } from '../../drizzle/schema';
 
@@ -37,6 +39,22 @@ interface RoomDoc {
   conns: Map<WebSocket, Set<number>>;
   log: YjsRoomLog;
 }
+
+/** One connection's standing, from the same authority as the terminal (server/access/RoomAccess.ts). */
+export interface YjsPeer {
+  memberId: string;
+  /** The name the server knows them by; null for visitors of open rooms (who choose their own). */
+  name?: string | null;
+  /** Drivers and above edit the shared notes; viewers' document updates are dropped. */
+  canWrite: boolean;
+}
+
+/** Decides a connection before the upgrade; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
+export type YjsAuthorizer = (req: IncomingMessage, roomId: string) => Promise<YjsPeer> | YjsPeer;
+
+/** Transactions the server makes itself (the control map); everything else came from a client. */
+const SERVER_ORIGIN = Symbol('server');
+const HTTP_STATUS: Partial<Record<string, string>> = { UNAUTHORIZED: '401 Unauthorized', FORBIDDEN: '403 Forbidden', ROOM_NOT_FOUND: '404 Not Found' };
 
 export interface YjsLogOptions {
   compactAfterRows?: number;
@@ -163,10 +181,13 @@ function toBuffer(u: Uint8Array): Buffer {
 export class YjsHub {
   private wss = new WebSocketServer({ noServer: true, maxPayload: MAX_YJS_MESSAGE_BYTES });
   private docs = new Map<string, RoomDoc>();
+  private peers = new WeakMap<WebSocket, YjsPeer>();
+  /** Each room's keyboard control: authoritative here, mirrored into the document's `control` map. */
+  private controls = new Map<string, ControlState>();
   private pinger: ReturnType<typeof setInterval>;
   private closed = false;
 
-  constructor(private opts: { roomExists: (id: string) => boolean; log: Logger; db: Db } & YjsLogOptions) {
+  constructor(private opts: { roomExists: (id: string) => boolean; authorize?: YjsAuthorizer; log: Logger; db: Db } & YjsLogOptions) {
     this.pinger = setInterval(() => {
       for (const room of this.docs.values())
         for (const ws of room.conns.keys()) {
@@ -183,11 +204,72 @@ export class YjsHub {
     if (!url.pathname.startsWith('/yjs/')) return false;
     const roomId = decodeURIComponent(url.pathname.slice('/yjs/'.length));
     if (!ROOM_ID_RE.test(roomId) || !this.opts.roomExists(roomId)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"ROOM_NOT_FOUND","message":"no such room"}}');
+      refuse(socket, 'ROOM_NOT_FOUND', 'no such room');
       return true;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, roomId));
+    void this.authorizeThenUpgrade(req, socket, head, roomId);
     return true;
+  }
+
+  private async authorizeThenUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, roomId: string): Promise<void> {
+    let peer: YjsPeer;
+    try {
+      peer = this.opts.authorize ? await this.opts.authorize(req, roomId) : { memberId: 'anonymous', canWrite: true };
+    } catch (e) {
+      const code = e instanceof TandemError ? e.code : 'INTERNAL';
+      if (code === 'INTERNAL') this.opts.log.error({ err: e, roomId }, 'yjs authorization failed');
+      refuse(socket, code, e instanceof Error ? e.message : 'refused');
+      return;
+    }
+    if (this.closed || socket.destroyed) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.peers.set(ws, peer);
+      this.connect(ws, roomId);
+    });
+  }
+
+  /**
+   * Re-decides every live connection of a room after roles changed: `check` returns the peer's new
+   * standing, or null to close it (removed, revoked). The next message is judged by the new standing.
+   */
+  revalidate(roomId: string, check: (memberId: string) => YjsPeer | null): void {
+    const room = this.docs.get(roomId);
+    if (!room) return;
+    for (const ws of room.conns.keys()) {
+      const peer = this.peers.get(ws);
+      const next = peer ? check(peer.memberId) : null;
+      if (next) this.peers.set(ws, next);
+      else ws.close(4403, 'FORBIDDEN');
+    }
+  }
+
+  /** The room's keyboard control (loaded from its document the first time). */
+  control(roomId: string): ControlState {
+    return this.controls.get(roomId) ?? this.withRoom(roomId, () => this.controls.get(roomId)!);
+  }
+
+  /** Sets the control state and writes it into the document, where every client sees it. */
+  setControl(roomId: string, state: ControlState): void {
+    this.controls.set(roomId, state);
+    this.withRoom(roomId, (room) => writeControl(room.doc, state));
+  }
+
+  /** Runs `fn` on a room's document, loading it for the call if no client has it open. */
+  private withRoom<T>(roomId: string, fn: (room: RoomDoc) => T): T {
+    const open = this.docs.has(roomId);
+    const room = this.room(roomId);
+    try {
+      return fn(room);
+    } finally {
+      if (!open && room.conns.size === 0) this.unload(roomId, room);
+    }
+  }
+
+  private unload(roomId: string, room: RoomDoc): void {
+    this.compact(roomId, room);
+    room.awareness.destroy();
+    room.doc.destroy();
+    this.docs.delete(roomId);
   }
 
   private room(roomId: string): RoomDoc {
@@ -227,6 +309,14 @@ export class YjsHub {
       const msg = encoding.toUint8Array(enc);
       for (const ws of room.conns.keys()) send(ws, msg);
     });
+    if (!this.controls.has(roomId)) this.controls.set(roomId, parseControl(doc.getMap('control').toJSON()));
+    // Only the server writes `control`; a client's edit of it is put back at once (and the
+    // server enforces the keyboard from its own copy anyway, so an edit never lets anyone type).
+    doc.getMap('control').observe((ev) => {
+      if (ev.transaction.origin === SERVER_ORIGIN || this.closed) return;
+      const want = this.controls.get(roomId);
+      if (want) writeControl(doc, want);
+    });
     this.docs.set(roomId, room);
     return room;
   }
@@ -256,12 +346,7 @@ export class YjsHub {
       const ids = room.conns.get(ws);
       room.conns.delete(ws);
       if (ids?.size) awarenessProtocol.removeAwarenessStates(room.awareness, [...ids], null);
-      if (room.conns.size === 0) {
-        this.compact(roomId, room);
-        room.awareness.destroy();
-        room.doc.destroy();
-        this.docs.delete(roomId);
-      }
+      if (room.conns.size === 0) this.unload(roomId, room);
     });
     // Start the sync handshake and send who is here.
     const enc = encoding.createEncoder();
@@ -286,12 +371,15 @@ export class YjsHub {
         ws.close(1009, 'TOO_LARGE');
         return;
       }
+      // Read-only peers (viewers) may ask for the document (step 1) but not change it.
+      if (!this.peers.get(ws)?.canWrite && syncType(data) !== syncProtocol.messageYjsSyncStep1) return;
       const enc = encoding.createEncoder();
       encoding.writeVarUint(enc, MESSAGE_SYNC);
       syncProtocol.readSyncMessage(dec, enc, room.doc, ws);
       if (encoding.length(enc) > 1) send(ws, encoding.toUint8Array(enc));
     } else if (type === MESSAGE_AWARENESS) {
-      awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(dec), ws);
+      const update = sanitizeAwareness(decoding.readVarUint8Array(dec), this.peers.get(ws), room, ws);
+      if (update) awarenessProtocol.applyAwarenessUpdate(room.awareness, update, ws);
     } else {
       throw new Error(`unknown message type ${type}`);
     }
@@ -331,6 +419,62 @@ function addsContent(message: Uint8Array): boolean {
   decoding.readVarUint(dec); // MESSAGE_SYNC
   if (decoding.readVarUint(dec) === syncProtocol.messageYjsSyncStep1) return false;
   return Y.parseUpdateMeta(decoding.readVarUint8Array(dec)).to.size > 0;
+}
+
+/**
+ * Presence is only as true as the server makes it: a connection may change only the awareness
+ * entries it introduced (not remove or rewrite another's), and its `user` carries the member id
+ * and, for members, the name the server knows, whatever the client claimed.
+ */
+function sanitizeAwareness(update: Uint8Array, peer: YjsPeer | undefined, room: RoomDoc, ws: WebSocket): Uint8Array | null {
+  const dec = decoding.createDecoder(update);
+  const n = decoding.readVarUint(dec);
+  const enc = encoding.createEncoder();
+  const kept: [number, number, string][] = [];
+  for (let i = 0; i < n; i++) {
+    const clientId = decoding.readVarUint(dec);
+    const clock = decoding.readVarUint(dec);
+    let json = decoding.readVarString(dec);
+    let owner: WebSocket | undefined;
+    for (const [c, ids] of room.conns) if (ids.has(clientId)) owner = c;
+    if (owner && owner !== ws) continue;
+    const state = JSON.parse(json) as { user?: Record<string, unknown> } | null;
+    if (state && typeof state.user === 'object' && state.user !== null && peer) {
+      state.user = { ...state.user, memberId: peer.memberId, ...(peer.name ? { name: peer.name } : {}) };
+      json = JSON.stringify(state);
+    }
+    kept.push([clientId, clock, json]);
+  }
+  if (!kept.length) return null;
+  encoding.writeVarUint(enc, kept.length);
+  for (const [c, clock, json] of kept) {
+    encoding.writeVarUint(enc, c);
+    encoding.writeVarUint(enc, clock);
+    encoding.writeVarString(enc, json);
+  }
+  return encoding.toUint8Array(enc);
+}
+
+function syncType(message: Uint8Array): number {
+  const dec = decoding.createDecoder(message);
+  decoding.readVarUint(dec); // MESSAGE_SYNC
+  return decoding.readVarUint(dec);
+}
+
+function writeControl(doc: Y.Doc, state: ControlState): void {
+  doc.transact(() => {
+    const m = doc.getMap('control');
+    m.set('mode', state.mode);
+    m.set('holder', state.holder);
+    m.set('hands', [...state.hands]);
+    for (const k of m.keys()) if (!(k in DEFAULT_CONTROL)) m.delete(k);
+  }, SERVER_ORIGIN);
+}
+
+/** Answers a refused upgrade with a JSON error and closes: the client never gets a byte of the document. */
+function refuse(socket: Duplex, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${HTTP_STATUS[code] ?? '500 Internal Server Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function send(ws: WebSocket, msg: Uint8Array): void {

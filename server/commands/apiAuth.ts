@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './HttpError';
+import { API_TOKEN_PREFIX } from '../accounts/ApiTokenStore';
 
 /**
  * Who is calling the command API. Today the server's API_KEY is the only credential and it may use
@@ -8,7 +9,9 @@ import { HttpError } from './HttpError';
  * `mayUseRoom` already.
  */
 export interface ApiPrincipal {
-  kind: 'apiKey';
+  kind: 'apiKey' | 'user';
+  /** The token's owner, for kind 'user'. */
+  userId?: string;
   /** A room the principal may not use is reported as not found, like one that does not exist. */
   mayUseRoom(roomId: string): boolean;
 }
@@ -26,13 +29,28 @@ export function presentedKey(req: IncomingMessage, url: URL): string | undefined
   return url.searchParams.get('api_key') ?? (bearer || undefined) ?? (typeof header === 'string' ? header : undefined);
 }
 
-/** Accepts the server's API_KEY; with none set the API is off (503). */
-export function apiKeyAuthenticator(apiKey: string | undefined): ApiAuthenticator {
+/** Per-user API tokens (server/accounts/ApiTokenStore.ts) and the rooms their owner may push commands to. */
+export interface ApiTokenCheck {
+  /** The token's user, or null when it is unknown or revoked. */
+  authenticate(token: string): string | null;
+  mayUseRoom(userId: string, roomId: string): boolean;
+}
+
+/**
+ * Accepts the server's API_KEY (every room) and per-user API tokens (`tdm_…`, the rooms where their
+ * user is instructor or owner). With no API_KEY and no token presented, the API is off (503).
+ */
+export function apiKeyAuthenticator(apiKey: string | undefined, tokens?: ApiTokenCheck): ApiAuthenticator {
   const keyDigest = apiKey ? sha256(apiKey) : null;
   return (req, url) => {
-    if (!keyDigest) throw new HttpError('UNAVAILABLE', 'the command API is off: the server has no API_KEY set');
     const given = presentedKey(req, url);
     const challenge = { 'www-authenticate': 'Bearer' };
+    if (tokens && given?.startsWith(API_TOKEN_PREFIX)) {
+      const userId = tokens.authenticate(given);
+      if (!userId) throw new HttpError('UNAUTHORIZED', 'unknown or revoked API token', challenge);
+      return { kind: 'user', userId, mayUseRoom: (room) => tokens.mayUseRoom(userId, room) };
+    }
+    if (!keyDigest) throw new HttpError('UNAVAILABLE', 'the command API is off: the server has no API_KEY set (per-user API tokens still work)');
     if (!given) throw new HttpError('UNAUTHORIZED', 'an API key is required: ?api_key=KEY or Authorization: Bearer KEY', challenge);
     // Equal-length digests, compared in constant time: neither the key nor its length leaks.
     if (!crypto.timingSafeEqual(sha256(given), keyDigest)) throw new HttpError('UNAUTHORIZED', 'wrong API key', challenge);

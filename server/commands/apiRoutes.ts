@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CommandRow } from '../../drizzle/schema';
 import { TandemError, type ErrorCode } from '../../lib/errors';
 import { ROOM_ID_RE } from '../../lib/protocol';
-import { readBody, sendJson } from '../http/json';
+import { readJsonObject, sendJson } from '../http/json';
 import { DEFAULT_ROOM } from '../rooms/RoomStore';
 import {
   MAX_CMD_BYTES,
@@ -176,7 +176,7 @@ export function createApiHandler(opts: ApiOptions): Handler {
 
   /** POST /api (room from the body or ?room=) and POST /api/rooms/:id/commands (room from the path). */
   async function create(req: IncomingMessage, res: ServerResponse, url: URL, who: ApiPrincipal, pathRoom?: string): Promise<void> {
-    const body = await readJsonObject(req);
+    const body = await readJsonObject(req, MAX_API_BODY_BYTES);
     const q = url.searchParams;
     const input = {
       cmd: body.cmd ?? q.get('cmd') ?? undefined,
@@ -201,7 +201,7 @@ export function createApiHandler(opts: ApiOptions): Handler {
    * A room that cannot take it gets an error item; the others run regardless.
    */
   async function batch(req: IncomingMessage, res: ServerResponse, url: URL, who: ApiPrincipal): Promise<void> {
-    const body = await readJsonObject(req);
+    const body = await readJsonObject(req, MAX_API_BODY_BYTES);
     const input = { ...body, wait: body.wait ?? url.searchParams.get('wait') ?? undefined };
     checkCmdSize(body.cmd);
     const { rooms, cmd, timeoutMs, wait } = parse(batchSchema, input);
@@ -371,23 +371,3 @@ function decodeSegment(s: string): string {
 }
 
 /** The request body as a JSON object; an empty body is {} (the command may come as ?cmd=). */
-async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const tooLarge = new HttpError('TOO_LARGE', `request body is over ${MAX_API_BODY_BYTES} bytes`, { connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) throw tooLarge;
-  let text: string;
-  try {
-    text = await readBody(req, MAX_API_BODY_BYTES);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'TOO_LARGE') throw tooLarge;
-    throw e;
-  }
-  if (text.trim() === '') return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new HttpError('BAD_MESSAGE', 'the request body is not valid JSON');
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError('BAD_MESSAGE', 'the request body must be a JSON object');
-  return data as Record<string, unknown>;
-}

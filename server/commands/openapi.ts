@@ -263,7 +263,13 @@ export const openApiDocument = {
   },
   components: {
     securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer', description: 'The server\'s API_KEY.' },
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The server's API_KEY (every room), or a per-user API token `tdm_…` made at /settings/tokens (the rooms where its user is " +
+          'owner or instructor, and open rooms). Other rooms answer 404 to a token, as if they did not exist.',
+      },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
     },

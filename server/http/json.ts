@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, type ErrorCode } from '../../lib/errors';
+import { HttpError } from '../commands/HttpError';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -21,4 +22,26 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON object body of at most `maxBytes` (empty: `{}`); 413 / 400 HttpErrors otherwise. */
+export async function readJsonObject(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const tooLarge = new HttpError('TOO_LARGE', `request body is over ${maxBytes} bytes`, { connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge;
+  let text: string;
+  try {
+    text = await readBody(req, maxBytes);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'TOO_LARGE') throw tooLarge;
+    throw e;
+  }
+  if (text.trim() === '') return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new HttpError('BAD_MESSAGE', 'the request body is not valid JSON');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError('BAD_MESSAGE', 'the request body must be a JSON object');
+  return data as Record<string, unknown>;
 }

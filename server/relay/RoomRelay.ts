@@ -4,6 +4,7 @@ import {
   inboundSchemas,
   type HostStatus,
   type InboundEvent,
+  type MemberInfo,
   type OutFrame,
   type RoomState,
   type ServerToClientEvents,
@@ -29,6 +30,8 @@ export interface Peer {
   wantHost: boolean;
   /** The server's own headless host browser; a human who wants to host takes its seat. */
   headless?: boolean;
+  /** What this peer may do, as the access layer decided; sent to the peer with its state. */
+  me?: MemberInfo;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -118,13 +121,36 @@ export class RoomRelay {
       for (const t of this.tabs.values()) t.hostSeq = 0;
     }
     this.transport.setGuest(peer.id, role === 'guest');
-    this.transport.send(peer.id, 'room:state', this.state(role));
+    this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
     if (role === 'host') {
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
     else this.sendSnapshots(peer.id);
     return role;
+  }
+
+  /**
+   * A peer's access changed (promoted, demoted): it gets its new `me`, and a host that may no longer
+   * host steps down to guest (its page stops its VM; the room waits for another host).
+   */
+  updatePeer(peerId: string, change: { me: MemberInfo; wantHost: boolean }): void {
+    const peer = this.peers.get(peerId);
+    if (!peer || this.closed) return;
+    peer.me = change.me;
+    peer.wantHost = change.wantHost;
+    const isHost = this.hostId === peerId;
+    if (isHost && !change.wantHost) {
+      this.hostId = null;
+      this.hostStatus = null;
+      this.transport.setGuest(peerId, true);
+      this.transport.send(peerId, 'room:state', { ...this.state('guest'), me: peer.me });
+      this.sendSnapshots(peerId);
+      this.broadcastState();
+      this.hooks.onHostChange?.(this.roomId, false);
+      return;
+    }
+    this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
   handleClose(peerId: string): void {

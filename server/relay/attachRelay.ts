@@ -2,14 +2,19 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { TandemError } from '../../lib/errors';
 import {
+  controlSchemas,
   MAX_SOCKET_FRAME_BYTES,
   PROTOCOL_VERSION,
   ROOM_ID_RE,
   handshakeSchema,
   inboundSchemas,
   type ClientToServerEvents,
+  type ControlEvent,
+  type Handshake,
+  type MemberInfo,
   type ServerToClientEvents,
 } from '../../lib/protocol';
+import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
 import { RoomRelay, type RelayTransport } from './RoomRelay';
@@ -20,6 +25,42 @@ interface SocketData {
   wantHost: boolean;
   name?: string;
   headless: boolean;
+  access: Access;
+  /** Whom the handshake authenticated, to decide again when roles change. */
+  principal: unknown;
+}
+
+/**
+ * What the relay asks the access layer (server/access/): who a connection is, whether they may
+ * type, and the keyboard-control requests. Without a gate every connection may do everything
+ * (a bare relay, as the benchmarks' floor uses).
+ */
+export interface RelayGate {
+  /** Decides a handshake; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
+  authenticate(req: { headers: Record<string, string | string[] | undefined> }, hs: Handshake): Promise<{ access: Access; principal: unknown }>;
+  /** The same decision again for a live connection; null: it lost access. */
+  recheck(room: string, principal: unknown, hs: Handshake): Access | null;
+  mayType(room: string, access: Access): boolean;
+  control(room: string, access: Access, event: ControlEvent, payload: unknown): void;
+  /** Role changes ('changed') and lost access ('removed', with '*' for everyone). */
+  events: EventEmitter<{ changed: [string, string]; removed: [string, string[]] }>;
+}
+
+/** The server's own headless browser: it hosts and types commands, it manages nothing. */
+export const HEADLESS_ACCESS: Access = {
+  memberId: 'h:headless',
+  name: 'Tandem (headless host)',
+  role: null,
+  open: false,
+  canType: true,
+  canHost: true,
+  canManage: false,
+  canPushCommands: true,
+};
+const OPEN_ACCESS: Access = { ...HEADLESS_ACCESS, memberId: 'a:anonymous', name: 'Guest', open: true };
+
+export function memberInfo(a: Access): MemberInfo {
+  return { memberId: a.memberId, name: a.name, role: a.role, canType: a.canType, canHost: a.canHost, canManage: a.canManage };
 }
 type TandemServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TandemSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -50,7 +91,7 @@ function connectError(code: TandemError['code'], message: string): Error {
 /** Socket.IO adapter around RoomRelay: authenticates the handshake, then forwards each event. */
 export function attachRelay(
   http: HttpServer,
-  opts: { roomExists: (id: string) => boolean; verifyHostToken: (room: string, token: string) => boolean; log: Logger },
+  opts: { roomExists: (id: string) => boolean; verifyHostToken: (room: string, token: string) => boolean; log: Logger; gate?: RelayGate },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
     path: '/socket.io',
@@ -88,7 +129,8 @@ export function attachRelay(
     },
   });
 
-  io.use((socket, next) => {
+  const handshakes = new WeakMap<TandemSocket, Handshake>();
+  io.use(async (socket, next) => {
     const parsed = handshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success) return next(connectError('BAD_MESSAGE', 'handshake needs {v, room, clientId}'));
     const hs = parsed.data;
@@ -96,10 +138,59 @@ export function attachRelay(
       return next(connectError('PROTOCOL_MISMATCH', `server speaks protocol ${PROTOCOL_VERSION}, client ${hs.v}; reload the page`));
     if (!ROOM_ID_RE.test(hs.room)) return next(connectError('BAD_ROOM_ID', 'room ids are lowercase letters, digits and dashes'));
     if (!opts.roomExists(hs.room)) return next(connectError('ROOM_NOT_FOUND', `no room ${hs.room}`));
-    if (hs.hostToken !== undefined && !opts.verifyHostToken(hs.room, hs.hostToken))
-      return next(connectError('UNAUTHORIZED', 'host token is invalid or expired'));
-    socket.data = { room: hs.room, clientId: hs.clientId, wantHost: hs.wantHost, name: hs.name, headless: hs.hostToken !== undefined };
+    let access = OPEN_ACCESS;
+    let principal: unknown = null;
+    if (hs.hostToken !== undefined) {
+      if (!opts.verifyHostToken(hs.room, hs.hostToken)) return next(connectError('UNAUTHORIZED', 'host token is invalid or expired'));
+      access = HEADLESS_ACCESS;
+    } else if (opts.gate) {
+      try {
+        ({ access, principal } = await opts.gate.authenticate(socket.handshake, hs));
+      } catch (e) {
+        if (e instanceof TandemError) return next(connectError(e.code, e.message));
+        opts.log.error({ err: e, room: hs.room }, 'authentication failed');
+        return next(connectError('INTERNAL', 'could not check your access; try again'));
+      }
+    }
+    handshakes.set(socket, hs);
+    socket.data = {
+      room: hs.room,
+      clientId: hs.clientId,
+      wantHost: hs.wantHost && access.canHost,
+      name: access === OPEN_ACCESS ? hs.name : access.name,
+      headless: hs.hostToken !== undefined,
+      access,
+      principal,
+    };
     next();
+  });
+
+  /** Sockets of a room whose member id is in `ids` ('*': all but the server's headless host). */
+  const socketsOf = (room: string, ids: readonly string[]): TandemSocket[] => {
+    const out: TandemSocket[] = [];
+    for (const s of io.sockets.sockets.values())
+      if (s.data.room === room && (ids.includes(s.data.access.memberId) || (ids.includes('*') && !s.data.headless))) out.push(s);
+    return out;
+  };
+  opts.gate?.events.on('changed', (room, memberId) => {
+    for (const s of socketsOf(room, [memberId])) {
+      const hs = handshakes.get(s);
+      const access = hs && opts.gate!.recheck(room, s.data.principal, hs);
+      if (!access) {
+        s.emit('room:error', { code: 'FORBIDDEN', message: 'you no longer have access to this room' });
+        s.disconnect(true);
+        continue;
+      }
+      s.data.access = access;
+      s.data.wantHost = hs.wantHost && access.canHost;
+      relays.get(room)?.updatePeer(s.id, { me: memberInfo(access), wantHost: s.data.wantHost });
+    }
+  });
+  opts.gate?.events.on('removed', (room, memberIds) => {
+    for (const s of socketsOf(room, memberIds)) {
+      s.emit('room:error', { code: 'FORBIDDEN', message: 'your access to this room was removed' });
+      s.disconnect(true);
+    }
   });
 
   io.on('connection', (socket: TandemSocket) => {
@@ -110,12 +201,15 @@ export function attachRelay(
     reapers.delete(room);
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
-    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless });
+    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
     opts.log.debug({ room, sid: socket.id, role }, 'peer joined');
 
     for (const event of Object.keys(inboundSchemas)) {
       socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {
         try {
+          // Keystrokes are judged by the sender's access now (a demoted guest's next key is refused).
+          if (event === 'term:in' && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
+            throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
           r.handleMessage(socket.id, event, payload);
         } catch (e) {
           const code = e instanceof TandemError ? e.code : 'INTERNAL';
@@ -125,8 +219,21 @@ export function attachRelay(
         }
       });
     }
+    for (const event of Object.keys(controlSchemas) as ControlEvent[]) {
+      socket.on(event, (payload: unknown) => {
+        try {
+          if (!opts.gate) throw new TandemError('UNAVAILABLE', 'keyboard control needs accounts');
+          opts.gate.control(room, socket.data.access, event, payload ?? {});
+        } catch (e) {
+          const code = e instanceof TandemError ? e.code : 'INTERNAL';
+          if (code === 'INTERNAL') opts.log.error({ err: e, room, event }, 'control failed');
+          socket.emit('room:error', { code, message: e instanceof Error ? e.message : String(e), event });
+        }
+      });
+    }
     socket.onAny((event: string) => {
-      if (!(event in inboundSchemas)) socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
+      if (!(event in inboundSchemas) && !(event in controlSchemas))
+        socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
     });
     socket.on('disconnect', () => {
       r.handleClose(socket.id);

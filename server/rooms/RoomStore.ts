@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../lib/db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE } from '../../lib/protocol';
@@ -24,17 +24,55 @@ export class RoomStore {
     return this.db.select().from(rooms).orderBy(desc(rooms.createdAt)).limit(limit).all();
   }
 
-  create(name: string, engine: string | null = null): RoomRow {
-    const clean = name.trim().slice(0, MAX_ROOM_NAME_CHARS);
-    if (!clean) throw new TandemError('BAD_MESSAGE', 'room name is empty');
+  create(name: string, engine: string | null = null, ownerId: string | null = null): RoomRow {
+    const clean = cleanRoomName(name);
     // 80 random bits: unguessable enough that a room link is not found by scanning.
-    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date(), ownerId: null, archivedAt: null };
+    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date(), ownerId, archivedAt: null, alwaysOn: false };
     this.db.insert(rooms).values(row).run();
     return row;
+  }
+
+  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null }, now = new Date()): RoomRow {
+    const set: Partial<RoomRow> = {};
+    if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
+    if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
+    if (patch.alwaysOn !== undefined) set.alwaysOn = patch.alwaysOn;
+    if (patch.engine !== undefined) set.engine = patch.engine;
+    if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
+    const row = this.get(id);
+    if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');
+    return row;
+  }
+
+  /** Deletes the room and, by cascade, its commands, members, invites, guests and notes. */
+  delete(id: string): boolean {
+    if (id === DEFAULT_ROOM) throw new TandemError('FORBIDDEN', 'the default room cannot be deleted');
+    return this.db.delete(rooms).where(eq(rooms.id, id)).run().changes === 1;
+  }
+
+  /** Rooms kept running by the headless host (not archived). */
+  alwaysOn(limit: number): RoomRow[] {
+    return this.db
+      .select()
+      .from(rooms)
+      .where(and(eq(rooms.alwaysOn, true), isNull(rooms.archivedAt)))
+      .orderBy(desc(rooms.createdAt))
+      .limit(limit)
+      .all();
   }
 
   ensure(id: string, name: string): RoomRow {
     this.db.insert(rooms).values({ id, name, engine: null, createdAt: new Date() }).onConflictDoNothing().run();
     return this.get(id)!;
   }
+}
+
+/** Trimmed, non-empty, at most MAX_ROOM_NAME_CHARS, no control characters. */
+export function cleanRoomName(name: unknown): string {
+  if (typeof name !== 'string') throw new TandemError('BAD_MESSAGE', 'room name must be a string');
+  const clean = name.trim();
+  if (!clean) throw new TandemError('BAD_MESSAGE', 'room name is empty');
+  if (clean.length > MAX_ROOM_NAME_CHARS) throw new TandemError('TOO_LARGE', `room names are at most ${MAX_ROOM_NAME_CHARS} characters`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(clean)) throw new TandemError('BAD_MESSAGE', 'room names cannot contain control characters');
+  return clean;
 }

@@ -25,10 +25,11 @@ export async function startServer(extraEnv: Record<string, string> = {}, opts: {
     url,
     dataDir,
     /** Connects a Socket.IO client; resolves once connected (or rejects with the connect error). */
-    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string } = {}): Promise<ClientSocket> {
+    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string; cookie?: string } = {}): Promise<ClientSocket> {
       const s: ClientSocket = connect(url, {
         path: '/socket.io',
         transports: ['websocket'],
+        extraHeaders: opts.cookie ? { cookie: opts.cookie } : undefined,
         reconnection: false,
         forceNew: true,
         auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true, hostToken: opts.hostToken },
@@ -65,8 +66,14 @@ function record(s: ClientSocket): void {
 export function next<E extends keyof ServerToClientEvents>(s: ClientSocket, event: E, timeoutMs = 5000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   const box = inboxes.get(s)!;
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
+    let expired = false;
+    const t = setTimeout(() => {
+      // A waiter that gave up must not take a later event meant for the next waiter.
+      expired = true;
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeoutMs);
     const look = () => {
+      if (expired) return;
       const i = box.queue.findIndex((a) => a.event === event);
       if (i < 0) return void box.waiters.push(look);
       clearTimeout(t);
