@@ -221,7 +221,7 @@ export class V86Engine implements Engine {
     if (!found) return this.bootOnce(onProgress, null, disk);
     const wasEmpty = disk?.isEmpty ?? false;
     try {
-      return await this.bootOnce(onProgress, found.state, disk);
+      return await this.bootOnce(onProgress, found.state, disk, found.source);
     } catch (e) {
       // A snapshot that does not come back to a prompt (another engine version, another disk,
       // damaged) is dropped, and the VM boots cold instead.
@@ -253,7 +253,12 @@ export class V86Engine implements Engine {
     if (e) await e.destroy().catch(() => {});
   }
 
-  private async bootOnce(onProgress: (p: BootProgress) => void, state: ArrayBuffer | null, disk: OverlayDisk | null): Promise<{ restored: boolean; ms: number }> {
+  private async bootOnce(
+    onProgress: (p: BootProgress) => void,
+    state: ArrayBuffer | null,
+    disk: OverlayDisk | null,
+    source: 'local' | 'server' | null = null,
+  ): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     let last = 0;
     const report = (phase: BootProgress['phase'], progress: number, message: string) => {
@@ -356,8 +361,9 @@ export class V86Engine implements Engine {
     const ms = Math.round(performance.now() - t0);
     report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
     if (disk && useSnapshots && !this.opts.publishSnapshot) {
-      // Restored: the snapshot fits the overlay as it was loaded (set_state's own pages aside).
-      this.snapshotWrites = state ? disk.writeCount : -1;
+      // Restored from this browser's snapshot: it still fits. From the server's, the overlay now
+      // holds its pages but this browser has no snapshot of them yet: take one when quiet.
+      this.snapshotWrites = source === 'local' ? disk.writeCount : -1;
       this.quietTimer = setInterval(() => {
         const now = performance.now();
         if (this.snapshotting || disk.writeCount === this.snapshotWrites) return;
