@@ -61,6 +61,40 @@ export const hostStatusSchema = z.object({
   message: z.string().max(500).default(''),
 });
 
+// ---- the VM's graphical screen (/alpine) ----
+/** A screen frame is a data: URL (JPEG, WebP or PNG, base64); at most this many characters. */
+export const MAX_SCREEN_FRAME_BYTES = 256 * 1024;
+/** The server passes at most one frame per this interval to guests (the latest one wins). */
+export const MIN_SCREEN_FRAME_INTERVAL_MS = 100;
+export const MAX_SCREEN_INPUT_EVENTS = 64;
+export const MAX_SCREEN_PIXELS = 2048;
+const SCREEN_DATA_URL_RE = /^data:image\/(?:jpeg|webp|png);base64,[A-Za-z0-9+/]+={0,2}$/;
+export const screenFrameSchema = z.object({
+  /** The host's own frame counter, starting at 1. */
+  seq: z.number().int().positive(),
+  width: z.number().int().min(1).max(MAX_SCREEN_PIXELS),
+  height: z.number().int().min(1).max(MAX_SCREEN_PIXELS),
+  data: z.string().max(MAX_SCREEN_FRAME_BYTES).regex(SCREEN_DATA_URL_RE, 'a screen frame is a base64 JPEG, WebP or PNG data: URL'),
+});
+/** One keyboard or mouse event for the VM's screen; keys by KeyboardEvent.code (layout-free). */
+export const screenInputEventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('key'), code: z.string().regex(/^[A-Za-z0-9]{1,32}$/), down: z.boolean() }),
+  z.object({
+    kind: z.literal('mouse'),
+    /** Relative motion in screen pixels (PS/2 mice are relative). */
+    dx: z.number().int().min(-4096).max(4096),
+    dy: z.number().int().min(-4096).max(4096),
+    /** Bit 0 left, 1 right, 2 middle (MouseEvent.buttons). */
+    buttons: z.number().int().min(0).max(7),
+  }),
+  z.object({ kind: z.literal('wheel'), dy: z.number().int().min(-100).max(100) }),
+]);
+export const screenInputSchema = z.object({ events: z.array(screenInputEventSchema).min(1).max(MAX_SCREEN_INPUT_EVENTS) });
+
+export type ScreenFrame = z.infer<typeof screenFrameSchema>;
+export type ScreenInputEvent = z.infer<typeof screenInputEventSchema>;
+export type ScreenInput = z.infer<typeof screenInputSchema>;
+
 export type TermOut = z.infer<typeof termOutSchema>;
 export type TermIn = z.infer<typeof termInSchema>;
 export type TermResize = z.infer<typeof termResizeSchema>;
@@ -147,6 +181,10 @@ export interface ServerToClientEvents {
   'term:in': (i: TermIn) => void;
   'term:resize': (r: TermResize) => void;
   'room:error': (e: ProtocolErrorPayload) => void;
+  /** The host VM's screen (latest frame at join, then live at a capped rate). */
+  'screen:frame': (f: ScreenFrame) => void;
+  /** To the host only: keyboard and mouse from guests who may type. */
+  'screen:input': (i: ScreenInput) => void;
 }
 
 export interface ClientToServerEvents {
@@ -157,6 +195,8 @@ export interface ClientToServerEvents {
   'host:status': (s: HostStatus) => void;
   'tab:open': (t: { tab: string; title: string }) => void;
   'tab:close': (t: { tab: string }) => void;
+  'screen:frame': (f: ScreenFrame) => void;
+  'screen:input': (i: ScreenInput) => void;
   'control:mode': (m: { mode: ControlMode }) => void;
   'control:grant': (g: { memberId: string }) => void;
   'control:take': (e: Record<string, never>) => void;
@@ -185,5 +225,7 @@ export const inboundSchemas = {
   'host:status': hostStatusSchema,
   'tab:open': tabOpenSchema,
   'tab:close': tabCloseSchema,
+  'screen:frame': screenFrameSchema,
+  'screen:input': screenInputSchema,
 } as const;
 export type InboundEvent = keyof typeof inboundSchemas;

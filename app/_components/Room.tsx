@@ -18,6 +18,8 @@ import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
 import { usePresence } from './usePresence';
+import { TailscaleControl } from './TailscaleControl';
+import type { TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
 /** Connect errors after which retrying cannot help. */
@@ -54,6 +56,8 @@ export default function Room({ roomId }: { roomId: string }) {
   /** The engine asked to offer "Reset VM" with its notice (e.g. browser storage is full). */
   const [offerReset, setOfferReset] = useState(false);
   const [activeTab, setActiveTab] = useState(DEFAULT_TAB);
+  /** The main terminal's engine, for the Tailscale control (CheerpX only). */
+  const [mainVm, setMainVm] = useState<{ name: Engine['name']; tailscale: TsControl | null } | null>(null);
   const controls = useRef<{ show(tab: string): void; open(): void; close(tab: string): void; jump(dir: -1 | 1): void; reset(): void } | null>(null);
 
   useEffect(() => {
@@ -177,6 +181,7 @@ export default function Room({ roomId }: { roomId: string }) {
         }
         if (disposed || role !== 'host' || views.get(v.id) !== v) return void e.destroy();
         v.engine = e;
+        if (isMain) setMainVm({ name: e.name, tailscale: (e as { tailscale?: TsControl }).tailscale ?? null });
         e.onOutput((data) => {
           v.term.write(data);
           // While disconnected Socket.IO buffers emits for the reconnect; past a cap we drop them
@@ -349,6 +354,7 @@ export default function Room({ roomId }: { roomId: string }) {
           ))}
         </span>
         <span className="spacer" />
+        {role === 'host' && mainVm && <TailscaleControl control={mainVm.tailscale} engine={mainVm.name} />}
         <span className="row" aria-label="Commands">
           <button className="secondary" title="Previous command" disabled={!commands[activeTab]} onClick={() => controls.current?.jump(-1)}>
             ↑

@@ -1,5 +1,7 @@
 import type { BootProgress, Engine } from './Engine';
 import { ShellIntegration } from './ShellIntegration';
+import { TailscaleLink } from './tailscale';
+import type { TailscaleControl } from './ScreenVm';
 
 /** CheerpX's npm package only re-exports its engine from the vendor CDN; we import it the same way. */
 export const CHEERPX_VERSION = '1.3.9';
@@ -35,8 +37,6 @@ export interface CheerpXOptions {
   bashrc: string;
   cols: number;
   rows: number;
-  onTailscaleLogin?: (url: string) => void;
-  onTailscaleState?: (state: number) => void;
 }
 
 /**
@@ -51,6 +51,9 @@ export class CheerpXEngine implements Engine {
   private decoder = new TextDecoder();
   private encoder = new TextEncoder();
   private shell = new ShellIntegration();
+  private link = new TailscaleLink();
+  /** "Connect to Tailscale": login URL, state and tailnet IP through CheerpX's network interface. */
+  readonly tailscale: TailscaleControl = this.link;
 
   constructor(
     private mod: CX,
@@ -86,12 +89,10 @@ export class CheerpXEngine implements Engine {
         { type: 'devs', path: '/dev', dev: data },
         { type: 'proc', path: '/proc', dev: data },
       ],
-      networkInterface: {
-        loginUrlCb: (url) => this.opts.onTailscaleLogin?.(url),
-        stateUpdateCb: (s) => this.opts.onTailscaleState?.(s),
-      },
+      networkInterface: this.link.networkInterface,
     });
     this.cx = cx;
+    this.link.attach(cx);
     const prompt = new Promise<void>((resolve) => {
       this.send = cx.setCustomConsole(
         (buf) => {
@@ -114,6 +115,7 @@ export class CheerpXEngine implements Engine {
 
   async destroy(): Promise<void> {
     this.listeners = [];
+    this.link.close();
     this.send = null;
     this.cx?.delete();
     this.cx = null;

@@ -78,6 +78,10 @@ export class V86Engine implements Engine {
     private opts: {
       snapshots?: boolean;
       screen?: HTMLElement | null;
+      /** Draw VGA text mode into the screen's canvas too (v86 draws it as DOM text otherwise). */
+      graphicalText?: boolean;
+      /** Called with the emulator once created: for callers that drive its keyboard and mouse. */
+      onEmulator?: (emulator: V86) => void;
       /** Publish the cold-boot snapshot for every host (only the server's headless host may). */
       publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
       /** `room:tab`: the disk overlay and this VM's snapshots belong to it. */
@@ -298,11 +302,12 @@ export class V86Engine implements Engine {
       disable_keyboard: true,
       disable_mouse: true,
       disable_speaker: true,
-      screen_container: this.opts.screen ?? null,
+      ...(this.opts.screen ? { screen: { container: this.opts.screen, use_graphical_text: !!this.opts.graphicalText } } : { screen_container: null }),
       ...(state ? { initial_state: { buffer: state } } : {}),
     };
     const emulator = new V86Ctor(options);
     this.emulator = emulator;
+    this.opts.onEmulator?.(emulator);
     emulator.add_listener('download-progress', (e) => {
       const file = e.file_count > 0 ? (e.file_index + (e.lengthComputable && e.total ? e.loaded / e.total : 0)) / e.file_count : 0;
       report('loading', 0.05 + 0.3 * file, `Downloading ${e.file_name.split('/').pop()?.split('?')[0] ?? 'files'}`);

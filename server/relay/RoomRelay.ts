@@ -7,10 +7,13 @@ import {
   type MemberInfo,
   type OutFrame,
   type RoomState,
+  type ScreenFrame,
+  type ScreenInput,
   type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/protocol';
 import { TerminalMirror } from './TerminalMirror';
+import { ScreenRelay } from './ScreenRelay';
 
 /** A guest whose transport holds more unsent bytes than this stops getting live frames and
  * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
@@ -81,12 +84,15 @@ export class RoomRelay {
   private staleTimer: ReturnType<typeof setInterval> | null = null;
   private stateTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** The VM's graphical screen, for rooms that share one (/alpine). */
+  private screen: ScreenRelay;
 
   constructor(
     readonly roomId: string,
     private transport: RelayTransport,
     private hooks: RelayHooks = {},
   ) {
+    this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
     this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
   }
 
@@ -119,6 +125,7 @@ export class RoomRelay {
       this.hostId = peer.id;
       this.hostStatus = null;
       for (const t of this.tabs.values()) t.hostSeq = 0;
+      this.screen.hostChanged();
     }
     this.transport.setGuest(peer.id, role === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
@@ -126,7 +133,10 @@ export class RoomRelay {
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
-    else this.sendSnapshots(peer.id);
+    else {
+      this.sendSnapshots(peer.id);
+      this.screen.sendLatest(peer.id);
+    }
     return role;
   }
 
@@ -146,6 +156,7 @@ export class RoomRelay {
       this.transport.setGuest(peerId, true);
       this.transport.send(peerId, 'room:state', { ...this.state('guest'), me: peer.me });
       this.sendSnapshots(peerId);
+      this.screen.sendLatest(peerId);
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, false);
       return;
@@ -156,6 +167,7 @@ export class RoomRelay {
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.stale.delete(peerId);
+    this.screen.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
       this.hostId = null;
@@ -224,6 +236,18 @@ export class RoomRelay {
         this.transport.send(this.hostId, 'term:in', m);
         return;
       }
+      case 'screen:frame': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends the screen');
+        this.screen.frame(msg as ScreenFrame);
+        return;
+      }
+      case 'screen:input': {
+        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
+        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
+          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
+        this.transport.send(this.hostId, 'screen:input', msg as ScreenInput);
+        return;
+      }
       case 'term:sync': {
         const m = msg as { tab: string };
         this.tab(m.tab);
@@ -274,6 +298,15 @@ export class RoomRelay {
     }
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
+  }
+
+  private *guestIds(): Iterable<string> {
+    for (const id of this.peers.keys()) if (id !== this.hostId) yield id;
+  }
+
+  /** The latest screen frame guests were given (tests, diagnostics). */
+  get latestScreenFrame(): ScreenFrame | null {
+    return this.screen.latestFrame;
   }
 
   private tab(tabId: string): TabStream {
@@ -340,6 +373,7 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
+    this.screen.close();
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
     if (this.stateTimer) clearTimeout(this.stateTimer);

@@ -65,6 +65,9 @@ export function memberInfo(a: Access): MemberInfo {
 type TandemServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TandemSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
+/** Events that type into the VM: one permission (gate.mayType) covers them all. */
+const INPUT_EVENTS: ReadonlySet<string> = new Set(['term:in', 'screen:input']);
+
 /** Keep an empty room's mirror this long, so a host that reloads finds guests' screens intact. */
 export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
 
@@ -207,8 +210,8 @@ export function attachRelay(
     for (const event of Object.keys(inboundSchemas)) {
       socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {
         try {
-          // Keystrokes are judged by the sender's access now (a demoted guest's next key is refused).
-          if (event === 'term:in' && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
+          // Keystrokes (terminal or screen) are judged by the sender's access now (a demoted guest's next key is refused).
+          if (INPUT_EVENTS.has(event) && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
             throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
           r.handleMessage(socket.id, event, payload);
         } catch (e) {

@@ -1,17 +1,20 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE } from '../../lib/protocol';
 import { TandemError } from '../../lib/errors';
 
 export const DEFAULT_ROOM = 'default';
+/** The room behind /alpine: the VM's graphical screen, shared like a terminal. */
+export const ALPINE_ROOM = 'alpine';
 export const MAX_ROOM_NAME_CHARS = 80;
 
 /** Rooms that exist; the relay refuses any other id. */
 export class RoomStore {
   constructor(private db: Db) {
     this.ensure(DEFAULT_ROOM, 'Default room');
+    this.ensure(ALPINE_ROOM, 'Alpine (graphical screen)');
   }
 
   get(id: string): RoomRow | undefined {
@@ -19,9 +22,9 @@ export class RoomStore {
     return this.db.select().from(rooms).where(eq(rooms.id, id)).get();
   }
 
-  /** Newest first. */
+  /** Newest first; rooms made in the same millisecond in the order they were made (rowid). */
   list(limit: number): RoomRow[] {
-    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt)).limit(limit).all();
+    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
   create(name: string, engine: string | null = null, ownerId: string | null = null): RoomRow {
@@ -46,7 +49,7 @@ export class RoomStore {
 
   /** Deletes the room and, by cascade, its commands, members, invites, guests and notes. */
   delete(id: string): boolean {
-    if (id === DEFAULT_ROOM) throw new TandemError('FORBIDDEN', 'the default room cannot be deleted');
+    if (id === DEFAULT_ROOM || id === ALPINE_ROOM) throw new TandemError('FORBIDDEN', `the ${id} room cannot be deleted`);
     return this.db.delete(rooms).where(eq(rooms.id, id)).run().changes === 1;
   }
 
