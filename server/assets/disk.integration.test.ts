@@ -22,6 +22,10 @@ describe('root disk from DISK_SOURCE', () => {
       expect(m.disk.size).toBe(4 * 1024 * 1024);
       expect(m.initrd).toBeUndefined();
       expect(m.cmdline).toContain('root=/dev/sda');
+      // /alpine's v86 screen asks for the bundled guest (its shell is on the VGA console).
+      const bundled = (await (await fetch(`${srv.url}/vm/manifest.json?guest=bundled`)).json()) as { disk?: unknown; initrd?: string };
+      expect(bundled.disk).toBeUndefined();
+      expect(bundled.initrd).toMatch(/^\/vm\/initrd\.cpio/);
       const part = await fetch(`${srv.url}${m.disk.url}`, { headers: { range: `bytes=${1024 * 1024}-${1024 * 1024 + 10}` } });
       expect(part.status).toBe(206);
       expect(Buffer.from(await part.arrayBuffer()).toString()).toBe('TANDEM-DISK');
