@@ -79,6 +79,20 @@ test.describe('the Debian disk', () => {
     await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
   });
 
+  test('a corrupt disk (its superblock zeroed in transit) fails the boot at once with the kernel’s reason, not after a timeout', async ({ page }) => {
+    await page.route('**/vm/boot-snapshot/**', (r) => r.fulfill({ status: 204 })); // boot cold
+    await page.route('**/vm/disk/**', async (r) => {
+      const res = await r.fetch();
+      const body = Buffer.from(await res.body());
+      // ext2's superblock lives at bytes 1024-2047 of the disk.
+      if (/^bytes=0-/.test(r.request().headers()['range'] ?? '')) body.fill(0, 1024, 2048);
+      await r.fulfill({ response: res, body });
+    });
+    await page.goto(await newRoom(page.request, 'e2e corrupt disk'));
+    await expect(page.locator('.status.bad')).toContainText(/VM failed to start: the guest kernel stopped: .*mount root fs.*is the disk \/vm\/disk\/\S+ corrupt/, { timeout: 60_000 });
+    await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
+  });
+
   test('a damaged saved VM is ignored with a notice and the VM boots cold; full browser storage is said, with Reset VM', async ({ browser }) => {
     const ctx = await browser.newContext();
     // Storage refuses disk pages once the test says so (as a full quota would).

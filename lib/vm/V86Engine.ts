@@ -21,6 +21,7 @@ const RESTORE_TIMEOUT_MS = 20_000;
  * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
  */
 const QUIET_SNAPSHOT_MS = 4000;
+const MAX_BOOT_TAIL_CHARS = 4096;
 /** How long a boot waits for another tab of this browser to let go of the same disk overlay. */
 const DISK_LOCK_WAIT_MS = 15_000;
 /** Loading the engine files and the saved state (before the guest runs) gives up after this. */
@@ -105,6 +106,8 @@ export class V86Engine implements Engine {
   private snapshotWrites = -1;
   private snapshotting = false;
   private releaseDiskLock: (() => void) | null = null;
+  /** The end of the console output while booting (a kernel panic is looked for in it). */
+  private bootTail = '';
 
   /**
    * One VM per overlay: two tabs of this browser writing the same overlay (e.g. a page that just
@@ -250,6 +253,7 @@ export class V86Engine implements Engine {
     const e = this.emulator;
     this.emulator = null;
     this.diskFailed = null;
+    this.bootTail = '';
     if (this.quietTimer) clearInterval(this.quietTimer);
     this.quietTimer = null;
     this.onPrompt = null;
@@ -425,6 +429,14 @@ export class V86Engine implements Engine {
     this.bytes = [];
     if (!text) return;
     if (this.onPrompt) {
+      // A kernel that cannot go on (e.g. a corrupt root disk it cannot mount) says so on the
+      // console: fail the boot now rather than after BOOT_TIMEOUT_MS.
+      this.bootTail = (this.bootTail + text).slice(-MAX_BOOT_TAIL_CHARS);
+      const panic = /Kernel panic - not syncing: ([^\r\n]*)\r?\n/.exec(this.bootTail);
+      if (panic && this.diskFailed) {
+        const disk = this.manifest.disk ? ` (is the disk ${this.manifest.disk.url} corrupt? Reset the VM, or rebuild it with npm run build:disk)` : '';
+        this.diskFailed(`the guest kernel stopped: ${panic[1].trim()}${disk}`);
+      }
       for (const ev of this.shell.push(text)) {
         if (ev.kind === 'prompt') {
           this.onPrompt();
