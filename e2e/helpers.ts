@@ -26,3 +26,29 @@ export async function typeLine(page: Page, line: string) {
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Whether the host page has saved its VM for `roomPath` in IndexedDB (lib/vm/snapshotStore.ts): the
+ * bundled guest's snapshot right after boot, the Debian disk's once disk and terminal are quiet.
+ */
+export async function hasSavedVm(page: Page, roomPath: string): Promise<boolean> {
+  const room = roomPath.split('/').pop() ?? '';
+  return page.evaluate(
+    (room) =>
+      new Promise<boolean>((resolve) => {
+        const req = indexedDB.open('tandem');
+        req.onerror = () => resolve(false);
+        req.onsuccess = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains('snapshots')) return db.close(), resolve(false);
+          const keys = db.transaction('snapshots').objectStore('snapshots').getAllKeys();
+          keys.onsuccess = () => {
+            db.close();
+            resolve((keys.result as string[]).some((k) => k.startsWith(`v86:room:${room}:`) || /^v86:[0-9a-f]{16}$/.test(k)));
+          };
+          keys.onerror = () => (db.close(), resolve(false));
+        };
+      }),
+    room,
+  );
+}

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
+import { hasSavedVm, newRoom, screen, typeLine, waitForPrompt } from './helpers';
 
 test('a host shares its real v86 VM live; a guest types, both see the result; a late guest gets the screen', async ({ browser }) => {
   const hostCtx = await browser.newContext();
@@ -38,6 +38,8 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   expect(hostOutFrames).toBe(framesBefore);
 
   // Host leaves: guests are told and the room waits; the host returns and sharing resumes.
+  // (On the Debian disk the VM is saved once its disk is quiet, so that it matches the overlay.)
+  await expect.poll(() => hasSavedVm(host, roomPath), { timeout: 60_000 }).toBe(true);
   await host.close();
   await expect(guest.getByText('Host disconnected')).toBeVisible();
   const host2 = await hostCtx.newPage();

@@ -644,6 +644,12 @@ async function main(): Promise<void> {
       m.boot_cold_ms = boot.coldMs;
       m.boot_restore_ms = boot.restoreMs;
       m.boot_state_mb = boot.stateMb;
+      if (boot.diskSizeBytes !== undefined) {
+        m.disk_bytes_to_prompt = boot.diskBytesToPrompt ?? 0;
+        m.disk_requests_to_prompt = boot.diskRequestsToPrompt ?? 0;
+        m.disk_size_bytes = boot.diskSizeBytes;
+        m.disk_fraction_to_prompt = m.disk_bytes_to_prompt / m.disk_size_bytes;
+      }
     } else log('no Chromium found: boot times skipped (scripts/install-browser.mjs)');
   }
 
@@ -707,6 +713,14 @@ async function main(): Promise<void> {
           { metric: 'boot_cold_ms', value: m.boot_cold_ms, unit: 'ms', target: '< 10000 ms', ok: m.boot_cold_ms < 10_000 },
           { metric: 'boot_restore_ms', value: m.boot_restore_ms, unit: 'ms' },
           { metric: 'boot_state_mb (uncompressed)', value: m.boot_state_mb, unit: 'MB' },
+        ]),
+    ...(m.disk_size_bytes === undefined
+      ? []
+      : [
+          { metric: 'disk_bytes_to_prompt', value: m.disk_bytes_to_prompt, unit: 'bytes' },
+          { metric: 'disk_requests_to_prompt', value: m.disk_requests_to_prompt, unit: 'requests' },
+          { metric: 'disk_size_bytes', value: m.disk_size_bytes, unit: 'bytes' },
+          { metric: 'disk_fraction_to_prompt', value: m.disk_fraction_to_prompt, unit: '', target: '< 0.05', ok: m.disk_fraction_to_prompt < 0.05 },
         ]),
     { metric: 'other_cpu_cores', value: m.other_cpu_cores, unit: 'cores' },
   ];

@@ -103,6 +103,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const rootDisk = findRootDisk(ROOT_DIR, env.DISK_SOURCE);
   if (rootDisk && 'error' in rootDisk) log.error({ disk: env.DISK_SOURCE }, rootDisk.error);
   const guest = buildGuestManifest(publicVm, v86Version, rootDisk);
+  // The bundled guest, also when a root disk is announced: /alpine's v86 screen needs its login
+  // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
+  const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
   const bootSnapshot = createBootSnapshotHandler({
     dir: path.join(dataDir, 'snapshots'),
@@ -119,7 +122,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     if (p === '/healthz') {
       return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
     }
-    if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room')));
+    if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room'), url.searchParams.get('guest') === 'bundled'));
     if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
     if (p.startsWith('/vm/disk/')) {
       // The root disk, read lazily by v86 with Range requests; its URL carries its version.
@@ -185,10 +188,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
 
   /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
-  function manifestFor(roomId: string | null) {
+  function manifestFor(roomId: string | null, bundled = false) {
     const room = roomId ? rooms.get(roomId) : undefined;
     const engine = (room?.engine ?? env.VM_ENGINE) as 'auto' | 'cheerpx' | 'v86';
-    return { ...guest, engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
+    return { ...(bundled ? bundledGuest : guest), engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
   }
 
   // The server's own headless browser hosts rooms that need a VM and have no human host.

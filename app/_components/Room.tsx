@@ -54,6 +54,8 @@ export default function Room({ roomId }: { roomId: string }) {
   const [copied, setCopied] = useState(false);
   const [commands, setCommands] = useState<Record<string, number>>({});
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
+  /** The engine asked to offer "Reset VM" with its notice (e.g. browser storage is full). */
+  const [offerReset, setOfferReset] = useState(false);
   const [activeTab, setActiveTab] = useState(DEFAULT_TAB);
   /** The main terminal's engine, for the Tailscale control (CheerpX only). */
   const [mainVm, setMainVm] = useState<{ name: Engine['name']; tailscale: TsControl | null } | null>(null);
@@ -64,6 +66,7 @@ export default function Room({ roomId }: { roomId: string }) {
     jump(dir: -1 | 1): void;
     setReadOnly(ro: boolean): void;
     emit: EmitControl;
+    reset(): void;
   } | null>(null);
 
   useEffect(() => {
@@ -99,6 +102,8 @@ export default function Room({ roomId }: { roomId: string }) {
       let lastStatus: BootProgress | null = null;
       let lastStatusSent = 0;
       let manifest: (GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string }) | null = null;
+      /** Tabs whose next boot ignores snapshots ("Reset VM"). */
+      const coldTabs = new Set<string>();
 
       const view = (tab: string): TabView => {
         let v = views.get(tab);
@@ -168,7 +173,12 @@ export default function Room({ roomId }: { roomId: string }) {
             choice: hostToken ? 'v86' : choice,
             manifest: m,
             cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${roomId}:${v.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols: v.term.cols, rows: v.term.rows },
-            notice: (text) => setEngineNotice(text),
+            notice: (text, o) => {
+              setEngineNotice(text);
+              if (o?.reset) setOfferReset(true);
+            },
+            diskKey: `${roomId}:${v.id}`,
+            coldBoot: coldTabs.delete(v.id),
             publishSnapshot:
               hostToken && isMain
                 ? async (gz) => {
@@ -196,6 +206,7 @@ export default function Room({ roomId }: { roomId: string }) {
         try {
           await e.boot((p) => report(p, p.phase !== 'booting'));
         } catch (err) {
+          if (v.engine !== e) return; // stopped (e.g. by Reset VM) while booting
           report({ phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) }, true);
         }
       };
@@ -236,6 +247,27 @@ export default function Room({ roomId }: { roomId: string }) {
           for (const v of views.values()) v.term.options.disableStdin = ro;
         },
         emit: (event, ...args) => s.emit(event, ...args),
+        // Forget this browser's disk overlays and snapshots of the room, then boot every tab cold.
+        reset: async () => {
+          if (role !== 'host') return;
+          const vs = [...views.values()];
+          await Promise.all(vs.map((v) => v.stopEngine()));
+          const { resetRoomDisks } = await import('../../lib/vm/resetVm');
+          try {
+            await resetRoomDisks(roomId);
+          } catch (err) {
+            flash(`Reset VM: could not clear browser storage (${err instanceof Error ? err.message : String(err)})`);
+          }
+          setEngineNotice(null);
+          setOfferReset(false);
+          for (const v of vs) {
+            coldTabs.add(v.id);
+            v.term.reset();
+            // Everyone's copy of the screen starts over too (RIS).
+            s.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: '\x1bc' });
+            void startEngine(v);
+          }
+        },
       };
 
       view(DEFAULT_TAB);
@@ -382,6 +414,7 @@ export default function Room({ roomId }: { roomId: string }) {
             {copied ? 'Copied' : 'Copy link'}
           </button>
         </span>
+        {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
         <NewRoomForm compact />
         <AccountMenu />
       </header>
@@ -394,7 +427,7 @@ export default function Room({ roomId }: { roomId: string }) {
       {notice && <div className="notice warn">{notice}</div>}
       {engineNotice && role === 'host' && (
         <div className="notice warn" role="status">
-          {engineNotice}
+          {engineNotice} {offerReset && <ResetVmButton onReset={() => controls.current?.reset()} />}
         </div>
       )}
       {progress && progress.phase !== 'ready' && (
@@ -404,6 +437,7 @@ export default function Room({ roomId }: { roomId: string }) {
           </div>
           <div className={`status ${progress.phase === 'failed' ? 'bad' : ''}`}>
             {progress.phase === 'failed' ? `VM failed to start: ${progress.message}` : progress.message}
+            {progress.phase === 'failed' && role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
           </div>
         </>
       )}
@@ -463,5 +497,20 @@ function NewRoomForm({ compact = false }: { compact?: boolean }) {
         New room
       </button>
     </form>
+  );
+}
+
+/** "Reset VM", with a confirm step: it throws away the files the guest wrote in this browser. */
+function ResetVmButton({ onReset }: { onReset: () => void }) {
+  return (
+    <button
+      className="secondary"
+      title="Forget this room’s disk changes and saved VM in this browser, and boot from scratch"
+      onClick={() => {
+        if (window.confirm('Reset the VM? Files you created in this room’s VMs (in this browser) are deleted, and the VM boots from scratch.')) onReset();
+      }}
+    >
+      Reset VM
+    </button>
   );
 }

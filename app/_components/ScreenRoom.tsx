@@ -107,7 +107,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         if (vm || starting || !hostScreen.current) return;
         starting = true;
         try {
-          const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}`).then((r) => r.json());
+          const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`).then((r) => r.json());
           if (disposed || role !== 'host') return;
           const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? manifest.engineChoice;
           const { createScreenVm } = await import('../../lib/vm/createScreenVm');

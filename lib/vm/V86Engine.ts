@@ -5,6 +5,8 @@ import type { GuestManifest } from './GuestManifest';
 
 export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
+import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
+import { OverlayIdbStore } from './OverlayIdbStore';
 
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
@@ -13,8 +15,17 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
-/** Range-read granularity for the root disk: fewer requests than per-sector reads, little overfetch. */
-const DISK_CHUNK_BYTES = 128 * 1024;
+/**
+ * With a disk, the VM is snapshotted once its disk and terminal have been quiet this long (and the
+ * disk changed since the last snapshot): the kernel has written back what it will (≈2 s, see the
+ * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
+ */
+const QUIET_SNAPSHOT_MS = 4000;
+const MAX_BOOT_TAIL_CHARS = 4096;
+/** How long a boot waits for another tab of this browser to let go of the same disk overlay. */
+const DISK_LOCK_WAIT_MS = 15_000;
+/** Loading the engine files and the saved state (before the guest runs) gives up after this. */
+const LOAD_TIMEOUT_MS = 60_000;
 /** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
 const OUTPUT_FLUSH_MS = 4;
 
@@ -35,6 +46,21 @@ function loadLib(src: string): Promise<new (o: V86Options) => V86> {
     document.head.appendChild(s);
   });
   return libPromise;
+}
+
+/** v86's state header (src/state.js): STATE_MAGIC, or zstd's frame magic for a compressed state. */
+const V86_STATE_MAGIC = 0x86768676;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Why `state` cannot be a v86 state, or null. v86 reports a bad state only by throwing inside
+ * its own loader, where nobody can catch it (the VM then never loads), so look first.
+ */
+export function notAV86State(state: ArrayBuffer): string | null {
+  if (state.byteLength < 16) return `the saved VM is ${state.byteLength} bytes, too short to be one`;
+  const magic = new DataView(state).getUint32(0, true);
+  if (magic !== V86_STATE_MAGIC && magic !== ZSTD_MAGIC) return 'the saved VM is not a v86 state (damaged, or from another engine)';
+  return null;
 }
 
 export class V86Engine implements Engine {
@@ -59,18 +85,100 @@ export class V86Engine implements Engine {
       onEmulator?: (emulator: V86) => void;
       /** Publish the cold-boot snapshot for every host (only the server's headless host may). */
       publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
+      /** `room:tab`: the disk overlay and this VM's snapshots belong to it. */
+      diskKey?: string;
+      /** Skip every snapshot (after "Reset VM"). */
+      coldBoot?: boolean;
+      /** Something the user should know that does not stop the VM; `reset`: offer "Reset VM". */
+      notice?: (text: string, opts?: { reset?: boolean }) => void;
     } = {},
   ) {}
+
+  /** The root disk of the current boot (null for the initrd guest). */
+  disk: OverlayDisk | null = null;
+  /** Set when the disk fails: the boot (or the running VM) stops with this message. */
+  private diskFailed: ((message: string) => void) | null = null;
+  private progress: ((p: BootProgress) => void) | null = null;
+  private destroyed = false;
+  private quietTimer: ReturnType<typeof setInterval> | null = null;
+  private lastOutputAt = 0;
+  /** disk.writeCount when the last snapshot was taken (-1: none yet). */
+  private snapshotWrites = -1;
+  private snapshotting = false;
+  private releaseDiskLock: (() => void) | null = null;
+  /** The end of the console output while booting (a kernel panic is looked for in it). */
+  private bootTail = '';
+
+  /**
+   * One VM per overlay: two tabs of this browser writing the same overlay (e.g. a page that just
+   * lost hosting and is still flushing, and the one that took over) would interleave two
+   * filesystems' blocks. A Web Lock per overlay key serialises them.
+   */
+  private async lockDisk(): Promise<void> {
+    if (this.releaseDiskLock || typeof navigator === 'undefined' || !navigator.locks) return;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), DISK_LOCK_WAIT_MS);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        navigator.locks
+          .request(`tandem-disk:${this.overlayKey}`, { signal: abort.signal }, () => new Promise<void>((release) => {
+            if (this.destroyed) release(); // stopped while waiting: do not keep it
+            else this.releaseDiskLock = release;
+            resolve();
+          }))
+          .catch(() => reject(new Error('another tab of this browser is running this terminal’s VM on the same disk: close it, then reload')));
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The overlay of this room's tab on this disk version (a new disk version starts clean). */
+  private get overlayKey(): string {
+    return `${this.opts.diskKey ?? 'default:main'}:${this.manifest.disk?.version ?? 'none'}`;
+  }
+
+  private newDisk(): OverlayDisk | null {
+    const d = this.manifest.disk;
+    if (!d) return null;
+    const disk = new OverlayDisk({
+      size: d.size,
+      diskVersion: d.version,
+      url: d.url,
+      read: httpRangeReader(d.url, d.size),
+      store: new OverlayIdbStore(this.overlayKey),
+      onFatal: (message) => {
+        if (this.diskFailed) return this.diskFailed(message);
+        // While the VM runs: the guest's IO would wait forever; stop it and say why.
+        this.progress?.({ phase: 'failed', progress: 1, message: `the VM stopped: ${message}. Reset the VM or reload to boot again.` });
+        void this.stopEmulator();
+      },
+      onStorageError: (message) => this.opts.notice?.(`${message}. Reset the VM to start again with a clean disk.`, { reset: true }),
+    });
+    return disk;
+  }
 
   private get trustedSnapshotUrl(): string {
     return `/vm/boot-snapshot/${this.manifest.version}`;
   }
 
-  /** This browser's own snapshot, else the server's trusted one, else null (cold boot). */
-  private async findState(): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
-    if (this.opts.snapshots === false) return null;
+  /**
+   * This browser's own snapshot, else the server's trusted one, else null (cold boot).
+   *
+   * With a root disk, a RAM snapshot holds the guest's page cache: restoring it over a disk that
+   * changed since would mix two filesystems and corrupt it. So a local snapshot is restored only
+   * when the overlay is exactly as it was (same overlay id and persisted generation, its `tag`),
+   * and the server's boot snapshot only into an empty overlay (a new room, or after a reset).
+   * Otherwise the VM boots cold from the overlay, which is always consistent on its own: the
+   * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
+   * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
+   */
+  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
+    if (this.opts.snapshots === false || this.opts.coldBoot) return null;
     const local = await loadSnapshot(this.snapshotKey);
-    if (local) return { state: local, source: 'local' };
+    if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local' };
+    if (local) await deleteSnapshot(this.snapshotKey); // the disk moved on: this snapshot can never fit again
+    if (disk && !disk.isEmpty) return null;
     try {
       const r = await fetch(this.trustedSnapshotUrl);
       if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
@@ -81,7 +189,8 @@ export class V86Engine implements Engine {
   }
 
   get snapshotKey(): string {
-    return `v86:${this.manifest.version}`;
+    // With a disk, snapshots are per room and tab like the overlay they belong to.
+    return this.manifest.disk ? `v86:room:${this.opts.diskKey ?? 'default:main'}:${this.manifest.version}` : `v86:${this.manifest.version}`;
   }
 
   onOutput(cb: (data: string) => void): void {
@@ -97,30 +206,71 @@ export class V86Engine implements Engine {
   }
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
-    const found = await this.findState();
-    if (!found) return this.bootOnce(onProgress, null);
+    this.progress = onProgress;
+    let disk = this.newDisk();
+    this.disk = disk;
+    if (disk) {
+      try {
+        await this.lockDisk();
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        onProgress({ phase: 'failed', progress: 0, message });
+        throw e;
+      }
+      if (this.destroyed) throw new Error('the VM was stopped');
+      await disk.open();
+      if (disk.fatal) {
+        onProgress({ phase: 'failed', progress: 0, message: disk.fatal });
+        throw new Error(disk.fatal);
+      }
+    }
+    const found = await this.findState(disk);
+    if (!found) return this.bootOnce(onProgress, null, disk);
+    const wasEmpty = disk?.isEmpty ?? false;
     try {
-      return await this.bootOnce(onProgress, found.state);
-    } catch {
-      // A snapshot that does not come back to a prompt is dropped; boot cold instead.
+      return await this.bootOnce(onProgress, found.state, disk, found.source);
+    } catch (e) {
+      // A snapshot that does not come back to a prompt (another engine version, another disk,
+      // damaged) is dropped, and the VM boots cold instead.
+      if (this.destroyed) throw e;
+      const reason = e instanceof Error ? e.message : String(e);
+      this.opts.notice?.(`The saved VM could not be restored (${reason}); booted from scratch instead.`);
       if (found.source === 'local') await deleteSnapshot(this.snapshotKey);
       await this.stopEmulator();
-      return this.bootOnce(onProgress, null);
+      if (disk) {
+        await disk.close();
+        // The server's snapshot put its pages into an empty overlay: take them out again.
+        if (wasEmpty) await new OverlayIdbStore(this.overlayKey).clear().catch(() => {});
+        disk = this.newDisk();
+        this.disk = disk;
+        await disk?.open();
+      }
+      return this.bootOnce(onProgress, null, disk);
     }
   }
 
   private async stopEmulator(): Promise<void> {
     const e = this.emulator;
     this.emulator = null;
+    this.diskFailed = null;
+    this.bootTail = '';
+    if (this.quietTimer) clearInterval(this.quietTimer);
+    this.quietTimer = null;
     this.onPrompt = null;
     this.shell = new ShellIntegration();
     if (e) await e.destroy().catch(() => {});
   }
 
-  private async bootOnce(onProgress: (p: BootProgress) => void, state: ArrayBuffer | null): Promise<{ restored: boolean; ms: number }> {
+  private async bootOnce(
+    onProgress: (p: BootProgress) => void,
+    state: ArrayBuffer | null,
+    disk: OverlayDisk | null,
+    source: 'local' | 'server' | null = null,
+  ): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     let last = 0;
     const report = (phase: BootProgress['phase'], progress: number, message: string) => {
+      if (this.destroyed) return;
       last = Math.max(last, Math.min(progress, phase === 'ready' ? 1 : 0.99));
       onProgress({ phase, progress: last, message });
     };
@@ -128,9 +278,12 @@ export class V86Engine implements Engine {
       report('failed', 0, this.manifest.diskError);
       throw new Error(this.manifest.diskError);
     }
+    const bad = state && notAV86State(state);
+    if (bad) throw new Error(bad);
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadLib(this.manifest.lib);
     const useSnapshots = this.opts.snapshots !== false;
+    const wasEmpty = disk?.isEmpty ?? true;
 
     const options: V86Options = {
       wasm_path: this.manifest.wasm,
@@ -146,8 +299,9 @@ export class V86Engine implements Engine {
             ...(this.manifest.initrd ? { initrd: { url: this.manifest.initrd } } : {}),
             cmdline: this.manifest.cmdline,
           }),
-      // The root disk is read on demand, in chunks v86 caches: the browser never downloads it whole.
-      ...(this.manifest.disk ? { hda: { url: this.manifest.disk.url, async: true, size: this.manifest.disk.size, fixed_chunk_size: DISK_CHUNK_BYTES } } : {}),
+      // The root disk is read on demand, in chunks (OverlayDisk): the browser never downloads it
+      // whole, and the guest's writes stay in this browser.
+      ...(disk ? { hda: disk as unknown as V86Options['hda'] } : {}),
       autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
@@ -164,9 +318,29 @@ export class V86Engine implements Engine {
     });
     emulator.add_listener('serial0-output-byte', (b) => this.pushByte(b));
 
+    this.disk = disk;
     const prompt = new Promise<void>((resolve) => (this.onPrompt = resolve));
+    const diskError = new Promise<never>((_, reject) => (this.diskFailed = (m) => reject(new Error(m))));
+    diskError.catch(() => {});
     const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
-    await loaded;
+    // v86 reports a state it cannot restore (or a disk that never loads) only by never emitting
+    // emulator-loaded: give up after a while rather than spin.
+    let loadTimer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        loaded,
+        diskError,
+        new Promise((_, reject) => {
+          const ms = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
+          loadTimer = setTimeout(() => reject(new Error(state ? `the saved state did not load in ${ms / 1000} s` : `the VM did not load in ${ms / 1000} s`)), ms);
+        }),
+      ]);
+    } catch (e) {
+      if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
+      throw e;
+    } finally {
+      clearTimeout(loadTimer);
+    }
     const bootStart = performance.now();
     const ticker = setInterval(() => {
       const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
@@ -178,6 +352,7 @@ export class V86Engine implements Engine {
     try {
       await Promise.race([
         prompt,
+        diskError,
         new Promise((_, reject) => {
           const ms = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
           timeout = setTimeout(() => reject(new Error(`no shell prompt after ${ms / 1000} s`)), ms);
@@ -190,26 +365,60 @@ export class V86Engine implements Engine {
       clearInterval(ticker);
       clearTimeout(timeout);
     }
+    // From here a failing disk stops the running VM (see newDisk).
+    this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);
     report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
-    if (!state && useSnapshots) void this.takeSnapshot();
+    if (disk && useSnapshots && !this.opts.publishSnapshot) {
+      // Restored from this browser's snapshot: it still fits. From the server's, the overlay now
+      // holds its pages but this browser has no snapshot of them yet: take one when quiet.
+      this.snapshotWrites = source === 'local' ? disk.writeCount : -1;
+      this.quietTimer = setInterval(() => {
+        const now = performance.now();
+        if (this.snapshotting || disk.writeCount === this.snapshotWrites) return;
+        if (now - disk.lastWriteAt < QUIET_SNAPSHOT_MS || now - this.lastOutputAt < QUIET_SNAPSHOT_MS) return;
+        void this.takeSnapshot(false);
+      }, 1000);
+    } else if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
     return { restored: !!state, ms };
   }
 
-  /** Saves the booted guest so the next boot restores it in about a second. */
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * Saves the booted guest so the next boot restores it in about a second. With a disk the
+   * snapshot is tagged with the overlay's state (see findState), and only a boot that started
+   * from an empty overlay may become the server's boot snapshot: its state carries the overlay's
+   * pages, which must hold nothing of any room's files.
+   */
+  private async takeSnapshot(diskWasEmpty: boolean): Promise<void> {
     const emulator = this.emulator;
+    const disk = this.disk;
     if (!emulator) return;
+    this.snapshotting = true;
     try {
+      if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
+      await disk?.flush();
+      if (this.emulator !== emulator) return;
+      // Read right before the state is captured: no guest code runs in between.
+      const tag = disk?.stateTag ?? '';
+      const writes = disk?.writeCount ?? 0;
       const state = await emulator.save_state();
-      if (this.opts.publishSnapshot) await this.opts.publishSnapshot(await gzip(state));
-      else await saveSnapshot(this.snapshotKey, state);
+      if (this.opts.publishSnapshot) {
+        if (diskWasEmpty) await this.opts.publishSnapshot(await gzip(state));
+      } else {
+        await saveSnapshot(this.snapshotKey, state, tag);
+        this.snapshotWrites = writes;
+      }
     } catch (e) {
       console.warn('[tandem] snapshot not saved:', e);
+      // Not again until the disk changes (a full storage would fail every second).
+      if (disk) this.snapshotWrites = disk.writeCount;
+    } finally {
+      this.snapshotting = false;
     }
   }
 
   private pushByte(b: number): void {
+    this.lastOutputAt = performance.now();
     this.bytes.push(b);
     this.flushTimer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
   }
@@ -220,6 +429,14 @@ export class V86Engine implements Engine {
     this.bytes = [];
     if (!text) return;
     if (this.onPrompt) {
+      // A kernel that cannot go on (e.g. a corrupt root disk it cannot mount) says so on the
+      // console: fail the boot now rather than after BOOT_TIMEOUT_MS.
+      this.bootTail = (this.bootTail + text).slice(-MAX_BOOT_TAIL_CHARS);
+      const panic = /Kernel panic - not syncing: ([^\r\n]*)\r?\n/.exec(this.bootTail);
+      if (panic && this.diskFailed) {
+        const disk = this.manifest.disk ? ` (is the disk ${this.manifest.disk.url} corrupt? Reset the VM, or rebuild it with npm run build:disk)` : '';
+        this.diskFailed(`the guest kernel stopped: ${panic[1].trim()}${disk}`);
+      }
       for (const ev of this.shell.push(text)) {
         if (ev.kind === 'prompt') {
           this.onPrompt();
@@ -233,7 +450,14 @@ export class V86Engine implements Engine {
 
   async destroy(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.destroyed = true;
     this.listeners = [];
+    this.progress = null;
+    // A boot in progress ends now instead of waiting for its timeout.
+    this.diskFailed?.('the VM was stopped');
     await this.stopEmulator();
+    await this.disk?.close();
+    this.releaseDiskLock?.();
+    this.releaseDiskLock = null;
   }
 }

@@ -9,8 +9,12 @@ export interface EngineSetup {
   /** For CheerpX: the disk (DISK_SOURCE or WebVM's Debian image) and the overlay key. */
   cheerpx: { disk: string; overlayKey: string; bashrcUrl: string; cols: number; rows: number };
   publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
-  /** Shown to the user, e.g. when auto falls back to v86. */
-  notice: (text: string) => void;
+  /** v86: `room:tab`, the key of the disk overlay and of the VM's snapshots. */
+  diskKey?: string;
+  /** v86: boot from scratch, ignoring snapshots (after "Reset VM"). */
+  coldBoot?: boolean;
+  /** Shown to the user, e.g. when auto falls back to v86; `reset`: offer "Reset VM" with it. */
+  notice: (text: string, opts?: { reset?: boolean }) => void;
 }
 
 /**
@@ -30,5 +34,5 @@ export async function createEngine(s: EngineSetup): Promise<Engine> {
     }
   }
   const { V86Engine } = await import('./V86Engine');
-  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot });
+  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot, diskKey: s.diskKey, coldBoot: s.coldBoot, notice: s.notice });
 }

@@ -39,11 +39,15 @@ export async function pipe(data: ArrayBuffer, stream: CompressionStream | Decomp
 export const gzip = (data: ArrayBuffer) => pipe(data, new CompressionStream('gzip'));
 export const gunzip = (data: ArrayBuffer) => pipe(data, new DecompressionStream('gzip'));
 
-export async function loadSnapshot(key: string): Promise<ArrayBuffer | null> {
+/** A stored snapshot: its state and the tag it was saved with (e.g. the disk overlay it belongs to). */
+type Stored = Blob | { blob: Blob; tag: string };
+
+export async function loadSnapshot(key: string): Promise<{ state: ArrayBuffer; tag: string } | null> {
   try {
-    const blob = await tx<Blob | undefined>('readonly', (s) => s.get(key) as IDBRequest<Blob | undefined>);
-    if (!blob) return null;
-    return await gunzip(await blob.arrayBuffer());
+    const v = await tx<Stored | undefined>('readonly', (s) => s.get(key) as IDBRequest<Stored | undefined>);
+    if (!v) return null;
+    const blob = v instanceof Blob ? v : v.blob;
+    return { state: await gunzip(await blob.arrayBuffer()), tag: v instanceof Blob ? '' : v.tag };
   } catch {
     await deleteSnapshot(key); // corrupt or unreadable: a cold boot will make a new one
     return null;
@@ -51,10 +55,10 @@ export async function loadSnapshot(key: string): Promise<ArrayBuffer | null> {
 }
 
 /** Returns the stored size in bytes, or throws with a readable message (e.g. quota exceeded). */
-export async function saveSnapshot(key: string, state: ArrayBuffer): Promise<number> {
+export async function saveSnapshot(key: string, state: ArrayBuffer, tag = ''): Promise<number> {
   const packed = await gzip(state);
   try {
-    await tx('readwrite', (s) => s.put(new Blob([packed]), key));
+    await tx('readwrite', (s) => s.put({ blob: new Blob([packed]), tag } satisfies Stored, key));
   } catch (e) {
     const quota = e instanceof DOMException && e.name === 'QuotaExceededError';
     throw new Error(quota ? 'browser storage is full; boot snapshots are off until space is freed' : `could not store snapshot: ${String(e)}`);
@@ -68,4 +72,9 @@ export async function deleteSnapshot(key: string): Promise<void> {
   } catch {
     /* nothing stored */
   }
+}
+
+/** Deletes every snapshot whose key starts with `prefix` (a room's "Reset VM"). */
+export async function deleteSnapshots(prefix: string): Promise<void> {
+  await tx('readwrite', (s) => s.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`)));
 }

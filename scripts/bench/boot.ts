@@ -9,6 +9,10 @@ export interface BootTimes {
   coldMs: number;
   restoreMs: number;
   stateMb: number;
+  /** With a root disk: bytes the browser fetched from it (Range responses' bodies) by the first prompt. */
+  diskBytesToPrompt?: number;
+  diskRequestsToPrompt?: number;
+  diskSizeBytes?: number;
 }
 
 export async function measureBoot(baseUrl: string, runs: number): Promise<BootTimes | null> {
@@ -20,6 +24,9 @@ export async function measureBoot(baseUrl: string, runs: number): Promise<BootTi
     const cold: number[] = [];
     const restore: number[] = [];
     let stateMb = 0;
+    const disk: number[] = [];
+    let diskRequests = 0;
+    let diskSize: number | undefined;
     for (let i = 0; i < runs; i++) {
       const page = await browser.newPage();
       // tsx keeps function names through a `__name` helper that the page does not have.
@@ -31,10 +38,18 @@ export async function measureBoot(baseUrl: string, runs: number): Promise<BootTi
       cold.push(r.coldMs);
       restore.push(r.restoreMs);
       stateMb = r.stateMb;
+      if (r.diskBytesToPrompt !== undefined) disk.push(r.diskBytesToPrompt);
+      diskRequests = r.diskRequestsToPrompt ?? 0;
+      diskSize = r.diskSizeBytes;
       await page.close();
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    return { coldMs: median(cold), restoreMs: median(restore), stateMb };
+    return {
+      coldMs: median(cold),
+      restoreMs: median(restore),
+      stateMb,
+      ...(diskSize === undefined ? {} : { diskBytesToPrompt: median(disk), diskRequestsToPrompt: diskRequests, diskSizeBytes: diskSize }),
+    };
   } finally {
     await browser.close();
   }
@@ -50,6 +65,13 @@ async function bootInPage(): Promise<BootTimes> {
     destroy(): Promise<void>;
   };
   const m = await (await fetch('/vm/manifest.json')).json();
+  // Every Range read must stay countable: the default buffer holds only 250 entries.
+  performance.setResourceTimingBufferSize(100_000);
+  performance.clearResourceTimings();
+  const diskFetched = () => {
+    const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => m.disk && new URL(e.name).pathname === m.disk.url);
+    return { bytes: entries.reduce((n, e) => n + e.encodedBodySize, 0), requests: entries.length };
+  };
   await new Promise((resolve, reject) => {
     const s = document.createElement('script');
     s.src = m.lib;
@@ -82,6 +104,7 @@ async function bootInPage(): Promise<BootTimes> {
   const first = new V86({ ...base, ...disk, bzimage: { url: m.bzimage }, ...(m.initrd ? { initrd: { url: m.initrd } } : {}), cmdline: m.cmdline });
   await untilPrompt(first);
   const coldMs = performance.now() - t0;
+  const fetched = diskFetched();
   const state = await first.save_state();
   await first.destroy();
   t0 = performance.now();
@@ -92,5 +115,10 @@ async function bootInPage(): Promise<BootTimes> {
   await prompt;
   const restoreMs = performance.now() - t0;
   await second.destroy();
-  return { coldMs, restoreMs, stateMb: state.byteLength / 1024 / 1024 };
+  return {
+    coldMs,
+    restoreMs,
+    stateMb: state.byteLength / 1024 / 1024,
+    ...(m.disk ? { diskBytesToPrompt: fetched.bytes, diskRequestsToPrompt: fetched.requests, diskSizeBytes: m.disk.size } : {}),
+  };
 }

@@ -22,6 +22,10 @@ describe('root disk from DISK_SOURCE', () => {
       expect(m.disk.size).toBe(4 * 1024 * 1024);
       expect(m.initrd).toBeUndefined();
       expect(m.cmdline).toContain('root=/dev/sda');
+      // /alpine's v86 screen asks for the bundled guest (its shell is on the VGA console).
+      const bundled = (await (await fetch(`${srv.url}/vm/manifest.json?guest=bundled`)).json()) as { disk?: unknown; initrd?: string };
+      expect(bundled.disk).toBeUndefined();
+      expect(bundled.initrd).toMatch(/^\/vm\/initrd\.cpio/);
       const part = await fetch(`${srv.url}${m.disk.url}`, { headers: { range: `bytes=${1024 * 1024}-${1024 * 1024 + 10}` } });
       expect(part.status).toBe(206);
       expect(Buffer.from(await part.arrayBuffer()).toString()).toBe('TANDEM-DISK');
@@ -33,6 +37,61 @@ describe('root disk from DISK_SOURCE', () => {
       expect((await fetch(`${srv.url}/vm/disk/..%2F..%2Fpackage.json`)).status).toBe(404);
     } finally {
       await srv.close();
+    }
+  });
+
+  it('revalidates with ETag, honours If-Range, and answers a disk cut short after start with 416 and its real size', async () => {
+    const copy = path.join(dir, 'shrinking.ext2');
+    fs.copyFileSync(disk, copy);
+    const srv = await startServer({ DISK_SOURCE: copy });
+    try {
+      const m = (await (await fetch(`${srv.url}/vm/manifest.json`)).json()) as { disk: { url: string; size: number } };
+      const url = `${srv.url}${m.disk.url}`;
+      const head = await fetch(url, { method: 'HEAD' });
+      expect(head.headers.get('accept-ranges')).toBe('bytes');
+      const etag = head.headers.get('etag')!;
+      expect(etag).toMatch(/^".+"$/);
+      expect((await fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+      // If-Range with a stale validator: the whole (new) file, not a piece of it.
+      const stale = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=0-9', 'if-range': '"stale"' } });
+      expect(stale.status).toBe(200);
+      expect((await fetch(url, { headers: { range: 'bytes=0-9', 'if-range': etag } })).status).toBe(206);
+
+      // The image loses its second half while the server runs.
+      fs.truncateSync(copy, 2 * 1024 * 1024);
+      const past = await fetch(url, { headers: { range: `bytes=${m.disk.size - 256}-${m.disk.size - 1}` } });
+      expect(past.status).toBe(416);
+      expect(past.headers.get('content-range')).toBe(`bytes */${2 * 1024 * 1024}`);
+      const part = await fetch(url, { headers: { range: 'bytes=0-255' } });
+      expect(part.status).toBe(206);
+      // The total in Content-Range no longer matches the manifest: the client names the disk as truncated.
+      expect(part.headers.get('content-range')).toBe(`bytes 0-255/${2 * 1024 * 1024}`);
+      expect(part.headers.get('etag')).not.toBe(etag);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('refuses an image whose size does not match its build manifest (truncated or corrupt), naming it', async () => {
+    const cut = path.join(dir, 'cut.ext2');
+    fs.copyFileSync(disk, cut);
+    fs.truncateSync(cut, 3 * 1024 * 1024);
+    fs.writeFileSync(path.join(dir, 'cut.json'), JSON.stringify({ size: 4 * 1024 * 1024, version: 'abcdef0123456789' }));
+    const odd = path.join(dir, 'odd.ext2');
+    fs.copyFileSync(disk, odd);
+    fs.truncateSync(odd, 4 * 1024 * 1024 - 100);
+    for (const [file, text] of [
+      [cut, /cut\.ext2 is 3145728 bytes but its build manifest says 4194304: it is truncated or corrupt/],
+      [odd, /odd\.ext2 is 4194204 bytes, not a whole number of 512-byte sectors/],
+    ] as const) {
+      const srv = await startServer({ DISK_SOURCE: file });
+      try {
+        const m = (await (await fetch(`${srv.url}/vm/manifest.json`)).json()) as { disk?: unknown; diskError?: string };
+        expect(m.disk).toBeUndefined();
+        expect(m.diskError).toMatch(text);
+      } finally {
+        await srv.close();
+      }
     }
   });
 

@@ -14,7 +14,14 @@ export function missingGuestFiles(publicVmDir: string): string[] {
 /** The Debian disk `npm run build:disk` makes; used when present and DISK_SOURCE names no other. */
 export const BUILT_DISK = path.join('.cache', 'disk', 'debian-i386.ext2');
 const BASE_CMDLINE = 'console=ttyS0 quiet loglevel=1 tsc=reliable mitigations=off random.trust_cpu=on';
-const DISK_CMDLINE = `${BASE_CMDLINE} root=/dev/sda rw rootwait init=/sbin/tandem-init`;
+/**
+ * The guest's writes reach the browser's disk overlay only when its kernel writes dirty pages
+ * back (ext2: no journal, no commit interval). Linux's defaults wait up to 30 s; these sysctls
+ * (settable on the command line since Linux 5.8) make it ~2 s, so a file saved a few seconds before
+ * a reload survives it. `sync` still forces it at once.
+ */
+const WRITEBACK_CMDLINE = 'sysctl.vm.dirty_expire_centisecs=150 sysctl.vm.dirty_writeback_centisecs=50';
+const DISK_CMDLINE = `${BASE_CMDLINE} root=/dev/sda rw rootwait init=/sbin/tandem-init ${WRITEBACK_CMDLINE}`;
 
 export interface RootDisk {
   file: string;
@@ -39,12 +46,18 @@ export function findRootDisk(rootDir: string, diskSource: string | undefined): R
     return diskSource && !isUrl ? { error: `DISK_SOURCE ${diskSource} is not a readable disk image` } : null;
   }
   let version = `${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}`;
+  let meta: { version?: unknown; size?: unknown } | null = null;
   try {
-    const meta = JSON.parse(fs.readFileSync(file.replace(/\.ext2$/, '.json'), 'utf8')) as { version?: string };
-    if (typeof meta.version === 'string' && /^[0-9a-f]{8,64}$/.test(meta.version)) version = meta.version;
+    meta = JSON.parse(fs.readFileSync(file.replace(/\.ext2$/, '.json'), 'utf8')) as { version?: unknown; size?: unknown };
   } catch {
     /* no build manifest beside it */
   }
+  // A copy cut short (full disk, interrupted build or download) boots into a broken filesystem:
+  // say so before anyone boots it.
+  if (meta && typeof meta.size === 'number' && meta.size !== st.size)
+    return { error: `the disk image ${file} is ${st.size} bytes but its build manifest says ${meta.size}: it is truncated or corrupt; rebuild it with npm run build:disk` };
+  if (st.size % 512 !== 0) return { error: `the disk image ${file} is ${st.size} bytes, not a whole number of 512-byte sectors: it is truncated or corrupt` };
+  if (meta && typeof meta.version === 'string' && /^[0-9a-f]{8,64}$/.test(meta.version)) version = meta.version;
   return { file, size: st.size, version };
 }
 
@@ -53,7 +66,7 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string, disk
   h.update(`v86@${v86Version}\n`);
   for (const f of FILES) h.update(fs.readFileSync(path.join(publicVmDir, f)));
   const rootDisk = disk && 'file' in disk ? disk : null;
-  if (rootDisk) h.update(`disk@${rootDisk.version}`);
+  if (rootDisk) h.update(`disk@${rootDisk.version}\n${DISK_CMDLINE}`);
   const version = h.digest('hex').slice(0, 16);
   const q = `?v=${version}`;
   const common = {

@@ -1,0 +1,141 @@
+import { expect, test, type Response } from '@playwright/test';
+import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
+
+/** CI builds the disk (.ci/run) and must run these tests; elsewhere they need `sudo npm run build:disk`. */
+const required = !!process.env.CI || process.env.TANDEM_REQUIRE_DISK === '1';
+let diskSize = 0;
+
+test.describe('the Debian disk', () => {
+  // Whatever disk the e2e server announces: the built one (.cache/disk) unless DISK_SOURCE says otherwise.
+  test.beforeEach(async ({ request }) => {
+    const m = (await (await request.get('/vm/manifest.json')).json()) as { disk?: { size: number } };
+    test.skip(!m.disk && !required, 'the server announces no root disk: build it with `sudo npm run build:disk`');
+    expect(m.disk, 'CI must build the Debian disk before the e2e suite (.ci/run runs npm run build:disk)').toBeTruthy();
+    diskSize = m.disk!.size;
+  });
+
+  test('python3 runs, a file survives a reload (IndexedDB overlay), the disk is read lazily, Reset VM forgets it', async ({ browser }) => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const disk: { status: number; bytes: number }[] = [];
+    page.on('response', (r: Response) => {
+      if (!new URL(r.url()).pathname.startsWith('/vm/disk/')) return;
+      disk.push({ status: r.status(), bytes: Number(r.headers()['content-length'] ?? 0) });
+    });
+    const roomPath = await newRoom(page.request, 'e2e debian disk');
+    await page.goto(roomPath);
+    await expect(page.locator('main.room')).toHaveAttribute('data-role', 'host');
+    await waitForPrompt(page);
+
+    await typeLine(page, 'python3 -c "print(2+2)"');
+    await expect.poll(() => screen(page)).toMatch(/^4\s*$/m);
+
+    // The guest's writes reach the overlay when its kernel writes them back: `sync` does it now.
+    await typeLine(page, 'echo hello > ~/note.txt; sync; echo saved-$((1+1))');
+    await expect.poll(() => screen(page)).toMatch(/^saved-2\s*$/m);
+    // The overlay persists a batch within ~50 ms of the write; give IndexedDB a moment to commit.
+    await page.waitForTimeout(1000);
+
+    // Lazy: only Range reads (206), and far less than the disk.
+    expect(disk.length).toBeGreaterThan(0);
+    expect(disk.every((d) => d.status === 206)).toBe(true);
+    const fetched = disk.reduce((n, d) => n + d.bytes, 0);
+    expect(fetched).toBeLessThan(diskSize / 8);
+    test.info().annotations.push({ type: 'disk', description: `${fetched} of ${diskSize} bytes fetched by Range (${disk.length} requests)` });
+
+    // Same browser context, so the same IndexedDB: the file is still there after a reload.
+    await page.reload();
+    await expect(page.locator('main.room')).toHaveAttribute('data-role', 'host');
+    await waitForPrompt(page);
+    await typeLine(page, 'cat ~/note.txt');
+    await expect.poll(() => screen(page)).toMatch(/^hello\s*$/m);
+
+    // Once disk and terminal are quiet the VM is snapshotted with the overlay's generation; the
+    // next reload restores it (in about a second) and the file is still there.
+    await page.waitForTimeout(8000);
+    await page.reload();
+    await waitForPrompt(page);
+    await expect(page.locator('.status')).toContainText('Restored');
+    await typeLine(page, 'cat ~/note.txt; echo again-$((1+2))');
+    await expect.poll(() => screen(page)).toMatch(/^again-3\s*$/m);
+    expect(await screen(page)).toMatch(/^hello\s*$/m);
+
+    // Reset VM (after its confirm step) forgets the room's disk changes and boots from scratch.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Reset VM' }).first().click();
+    await waitForPrompt(page);
+    await expect(page.locator('.status')).toContainText('Booted');
+    await typeLine(page, 'cat ~/note.txt; echo checked-$((2+3))');
+    await expect.poll(() => screen(page)).toMatch(/^checked-5\s*$/m);
+    expect(await screen(page)).toContain('No such file');
+    await ctx.close();
+  });
+
+  test('a disk read that fails is named in the page with a way out, not an endless spinner', async ({ page }) => {
+    // As if the image on the server were cut short after the server started.
+    await page.route('**/vm/disk/**', (r) => r.fulfill({ status: 416, headers: { 'content-range': 'bytes */1048576' }, body: '' }));
+    await page.goto(await newRoom(page.request, 'e2e broken disk'));
+    await expect(page.locator('.status.bad')).toContainText(/VM failed to start: the disk \/vm\/disk\/\S+\.ext2 ends before byte \d+ \(HTTP 416\)/);
+    await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
+  });
+
+  test('a corrupt disk (its superblock zeroed in transit) fails the boot at once with the kernel’s reason, not after a timeout', async ({ page }) => {
+    await page.route('**/vm/boot-snapshot/**', (r) => r.fulfill({ status: 204 })); // boot cold
+    await page.route('**/vm/disk/**', async (r) => {
+      const res = await r.fetch();
+      const body = Buffer.from(await res.body());
+      // ext2's superblock lives at bytes 1024-2047 of the disk.
+      if (/^bytes=0-/.test(r.request().headers()['range'] ?? '')) body.fill(0, 1024, 2048);
+      await r.fulfill({ response: res, body });
+    });
+    await page.goto(await newRoom(page.request, 'e2e corrupt disk'));
+    await expect(page.locator('.status.bad')).toContainText(/VM failed to start: the guest kernel stopped: .*mount root fs.*is the disk \/vm\/disk\/\S+ corrupt/, { timeout: 60_000 });
+    await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
+  });
+
+  test('a damaged saved VM is ignored with a notice and the VM boots cold; full browser storage is said, with Reset VM', async ({ browser }) => {
+    const ctx = await browser.newContext();
+    // Storage refuses disk pages once the test says so (as a full quota would).
+    await ctx.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+        if (this.name === 'pages' && (window as unknown as { __storageFull?: boolean }).__storageFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, args);
+      } as typeof put;
+    });
+    const page = await ctx.newPage();
+    const roomPath = await newRoom(page.request, 'e2e bad snapshot');
+    const roomId = roomPath.split('/').pop()!;
+    // A saved VM for this room that is not a v86 state, stored where the engine looks for one.
+    await page.goto('/vm/manifest.json');
+    await page.evaluate(async (room) => {
+      const m = (await (await fetch('/vm/manifest.json')).json()) as { version: string };
+      const gz = await new Response(new Blob([new Uint8Array(4096).fill(7)]).stream().pipeThrough(new CompressionStream('gzip'))).blob();
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('tandem', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('snapshots');
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const t = db.transaction('snapshots', 'readwrite');
+        t.objectStore('snapshots').put({ blob: gz, tag: 'empty' }, `v86:room:${room}:main:${m.version}`);
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      });
+      db.close();
+    }, roomId);
+    await page.goto(roomPath);
+    await expect(page.getByRole('status').filter({ hasText: 'The saved VM could not be restored' })).toBeVisible();
+    await waitForPrompt(page);
+    await expect(page.locator('.status')).toContainText('Booted');
+
+    await page.evaluate(() => ((window as unknown as { __storageFull?: boolean }).__storageFull = true));
+    await typeLine(page, 'echo data > ~/big.txt; sync; echo wrote-$((3+4))');
+    await expect.poll(() => screen(page)).toMatch(/^wrote-7\s*$/m);
+    const notice = page.getByRole('status').filter({ hasText: 'browser storage is full' });
+    await expect(notice).toContainText('no longer saved');
+    await expect(notice.getByRole('button', { name: 'Reset VM' })).toBeVisible();
+    await ctx.close();
+  });
+});

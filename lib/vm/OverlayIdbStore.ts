@@ -1,0 +1,103 @@
+import type { OverlayMeta, OverlayPage, OverlayStore } from './OverlayDisk';
+
+/**
+ * OverlayDisk's storage in this browser's IndexedDB. One overlay per key (`room:tab:diskVersion`,
+ * see V86Engine): `meta` holds its identity and generation, `pages` its written 4 KiB pages under
+ * [key, pageIndex]. A batch of pages and the new meta go in one transaction.
+ */
+const DB_NAME = 'tandem-disk';
+const META = 'meta';
+const PAGES = 'pages';
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      if (!db.objectStoreNames.contains(PAGES)) db.createObjectStore(PAGES);
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+  });
+}
+
+function done(t: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    t.oncomplete = () => resolve();
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error ?? new DOMException('transaction aborted', 'AbortError'));
+  });
+}
+
+const pageRange = (key: string) => IDBKeyRange.bound([key, 0], [key, Number.MAX_SAFE_INTEGER]);
+
+export class OverlayIdbStore implements OverlayStore {
+  private db: Promise<IDBDatabase> | null = null;
+
+  constructor(readonly key: string) {}
+
+  private open(): Promise<IDBDatabase> {
+    this.db ??= openDb().catch((e) => {
+      this.db = null;
+      throw e;
+    });
+    return this.db;
+  }
+
+  async load(): Promise<{ meta: OverlayMeta | null; pages: Map<number, OverlayPage> }> {
+    const db = await this.open();
+    const t = db.transaction([META, PAGES], 'readonly');
+    const metaReq = t.objectStore(META).get(this.key);
+    const keysReq = t.objectStore(PAGES).getAllKeys(pageRange(this.key));
+    const valsReq = t.objectStore(PAGES).getAll(pageRange(this.key));
+    await done(t);
+    const pages = new Map<number, OverlayPage>();
+    const keys = keysReq.result as [string, number][];
+    const vals = valsReq.result as OverlayPage[];
+    keys.forEach(([, i], n) => pages.set(i, vals[n]));
+    return { meta: (metaReq.result as OverlayMeta | undefined) ?? null, pages };
+  }
+
+  async put(meta: OverlayMeta, pages: [number, OverlayPage][]): Promise<void> {
+    const db = await this.open();
+    const t = db.transaction([META, PAGES], 'readwrite');
+    const ps = t.objectStore(PAGES);
+    for (const [i, p] of pages) ps.put(p, [this.key, i]);
+    t.objectStore(META).put(meta, this.key);
+    await done(t);
+  }
+
+  async clear(): Promise<void> {
+    const db = await this.open();
+    const t = db.transaction([META, PAGES], 'readwrite');
+    t.objectStore(META).delete(this.key);
+    t.objectStore(PAGES).delete(pageRange(this.key));
+    await done(t);
+  }
+
+  close(): void {
+    void this.db?.then((d) => d.close());
+    this.db = null;
+  }
+}
+
+/** Deletes every overlay whose key starts with `prefix` (a room's "Reset VM"). */
+export async function clearOverlays(prefix: string): Promise<number> {
+  const db = await openDb();
+  try {
+    const t = db.transaction([META], 'readonly');
+    const req = t.objectStore(META).getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+    await done(t);
+    const keys = req.result as string[];
+    for (const k of keys) {
+      const s = new OverlayIdbStore(k);
+      await s.clear();
+      s.close();
+    }
+    return keys.length;
+  } finally {
+    db.close();
+  }
+}
