@@ -23,6 +23,9 @@ export const DEFAULT_TAB = 'main';
 export const roomIdSchema = z.string().regex(ROOM_ID_RE);
 const tabSchema = z.string().regex(TAB_ID_RE);
 
+/** Connect errors after which a client's retrying cannot help (it shows them and stops). */
+export const FATAL_CONNECT_CODES: ReadonlySet<string> = new Set<ErrorCode>(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
+
 /** Sent in the Socket.IO handshake (`auth`). */
 export const handshakeSchema = z.object({
   v: z.number().int(),

@@ -12,6 +12,7 @@ import {
   type RoomState,
   type ServerToClientEvents,
   type TabInfo,
+  FATAL_CONNECT_CODES,
 } from '../../lib/protocol';
 import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/V86Engine';
@@ -30,8 +31,6 @@ import { TailscaleControl } from './TailscaleControl';
 import type { TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
-/** Connect errors after which retrying cannot help. */
-const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
 const MAX_HOST_TABS = 4;
@@ -285,7 +284,7 @@ export default function Room({ roomId }: { roomId: string }) {
       });
       s.on('connect_error', (err) => {
         const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CODES.has(data.code)) {
+        if (data && FATAL_CONNECT_CODES.has(data.code)) {
           if (wasConnected) setLostAccess(true);
           setFatal(data);
           s.disconnect();

@@ -11,6 +11,7 @@ import {
   type RoomState,
   type ScreenFrame,
   type ServerToClientEvents,
+  FATAL_CONNECT_CODES,
 } from '../../lib/protocol';
 import type { BootProgress } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/GuestManifest';
@@ -24,10 +25,7 @@ import { usePresence } from './usePresence';
 import { clientId } from '../../lib/client/pageIdentity';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting';
-/** Connect errors after which retrying cannot help (as in Room.tsx). */
-const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 const STATUS_EVERY_MS = 250;
-
 
 /**
  * A room whose VM is shown as a screen (/alpine): the host runs the VM (CheerpX's Alpine with its
@@ -164,7 +162,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       s.on('disconnect', () => setConn('reconnecting'));
       s.on('connect_error', (err) => {
         const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CODES.has(data.code)) {
+        if (data && FATAL_CONNECT_CODES.has(data.code)) {
           setFatal(data);
           s.disconnect();
         } else setConn('reconnecting');

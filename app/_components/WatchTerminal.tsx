@@ -9,12 +9,11 @@ import {
   type ProtocolErrorPayload,
   type RoomState,
   type ServerToClientEvents,
+  FATAL_CONNECT_CODES,
 } from '../../lib/protocol';
 import { TermStream } from '../../lib/client/TermStream';
 
 type Conn = 'connecting' | 'connected' | 'reconnecting' | 'failed';
-/** Connect errors after which retrying cannot help. */
-const FATAL_CODES = new Set(['ROOM_NOT_FOUND', 'BAD_ROOM_ID', 'PROTOCOL_MISMATCH', 'BAD_MESSAGE', 'UNAUTHORIZED', 'FORBIDDEN']);
 
 function watcherId(): string {
   const bytes = new Uint8Array(12);
@@ -68,7 +67,7 @@ export default function WatchTerminal({ roomId }: { roomId: string }) {
       s.on('disconnect', () => setConn('reconnecting'));
       s.on('connect_error', (err) => {
         const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CODES.has(data.code)) {
+        if (data && FATAL_CONNECT_CODES.has(data.code)) {
           setFatal(data);
           setConn('failed');
           s.disconnect();

@@ -4,6 +4,8 @@
  * must leave some for Cancel and the history).
  */
 
+import { ApiError, readApiResponse } from '../../lib/client/apiResponse';
+
 export const COMMAND_STATES = ['queued', 'running', 'done', 'failed', 'timeout', 'cancelled', 'interrupted'] as const;
 export type CommandState = (typeof COMMAND_STATES)[number];
 const FINAL: ReadonlySet<string> = new Set(['done', 'failed', 'timeout', 'cancelled', 'interrupted']);
@@ -46,15 +48,7 @@ export interface RoomInfo {
   hostConnected: boolean;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /** What to tell a person about a failed call. */
 export function explain(e: unknown): string {
@@ -85,17 +79,7 @@ export async function callApi<T>(
     signal: init.signal,
     cache: 'no-store',
   });
-  let data: unknown = null;
-  try {
-    data = await res.json();
-  } catch {
-    // not JSON: handled below
-  }
-  if (!res.ok) {
-    const err = (data as { error?: ApiErrorBody } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `the server answered ${res.status}`);
-  }
-  return { status: res.status, data: data as T };
+  return { status: res.status, data: await readApiResponse<T>(res) };
 }
 
 /** A counting semaphore: at most `n` holders at once, the rest wait in order. */

@@ -5,6 +5,7 @@
  * writes without it, as a CSRF guard).
  */
 
+import { ApiError, readApiResponse } from './apiResponse';
 import type { MemberInfo } from '../protocol';
 
 /** A person's role in a room, lowest first. */
@@ -76,15 +77,7 @@ export interface ApiToken {
   lastUsedAt: string | null;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /** Messages for the codes a person can act on; others show the server's own message. */
 const CODE_TEXT: Record<string, string> = {
@@ -127,17 +120,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     signal: init.signal,
   });
   if (res.status === 204) return undefined as T;
-  let data: unknown = null;
-  try {
-    data = await res.json();
-  } catch {
-    // not JSON: handled below
-  }
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `the server answered ${res.status}`);
-  }
-  return data as T;
+  return readApiResponse<T>(res);
 }
 
 const enc = encodeURIComponent;
