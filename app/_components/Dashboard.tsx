@@ -3,12 +3,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/client/accountsApi';
 import AccountMenu from './AccountMenu';
+import { useHydrated } from './useHydrated';
 
 const MAX_ROOM_NAME_CHARS = 80;
 const ENGINE_LABEL: Record<EngineName, string> = { auto: 'Auto (CheerpX, else v86)', v86: 'v86 (open source, offline)', cheerpx: 'CheerpX (full Debian, online)' };
 
 /** `/` when signed in: my rooms, rooms shared with me, and a form to create one. */
 export default function Dashboard({ user }: { user: Me }) {
+  const hydrated = useHydrated();
   const [rooms, setRooms] = useState<{ owned: MyRoom[]; shared: MyRoom[] } | null>(null);
   const [showArchived, setShowArchived] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -74,7 +76,7 @@ export default function Dashboard({ user }: { user: Me }) {
                 </option>
               ))}
             </select>
-            <button type="submit" disabled={creating}>
+            <button type="submit" disabled={creating || !hydrated}>
               {creating ? 'Creating…' : 'Create room'}
             </button>
           </form>

@@ -3,8 +3,10 @@
 import { useState } from 'react';
 import { signIn } from 'next-auth/react';
 import { signInProblem } from '../_components/authErrors';
+import { useHydrated } from '../_components/useHydrated';
 
 export default function SignInForm({ next, initialError, initialCode, github }: { next: string; initialError: string | null; initialCode: string | null; github: boolean }) {
+  const hydrated = useHydrated();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(signInProblem(initialError, initialCode));
 
@@ -51,7 +53,7 @@ export default function SignInForm({ next, initialError, initialCode, github }: 
               {problem}
             </p>
           )}
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !hydrated}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { signIn } from 'next-auth/react';
 import { ApiError, accounts, explain } from '../../lib/client/accountsApi';
 import { signInProblem } from '../_components/authErrors';
+import { useHydrated } from '../_components/useHydrated';
 
 type Field = 'email' | 'name' | 'password';
 /** Which field each of the server's sign-up codes is about, so the message sits under it. */
@@ -18,6 +19,7 @@ const FIELD_OF: Record<string, Field> = {
 const MIN_PASSWORD_CHARS = 10;
 
 export default function SignUpForm({ next }: { next: string }) {
+  const hydrated = useHydrated();
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [problem, setProblem] = useState<string | null>(null);
@@ -109,7 +111,7 @@ export default function SignUpForm({ next }: { next: string }) {
               {problem}
             </p>
           )}
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !hydrated}>
             {busy ? 'Creating…' : 'Create account'}
           </button>
         </form>

@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { ApiError, ROLE_LABEL, accounts, explain, type InvitePreview, type Me } from '../../../lib/client/accountsApi';
+import { useHydrated } from '../../_components/useHydrated';
 
 const MAX_DISPLAY_NAME_CHARS = 64;
 const GONE_TITLE: Record<string, string> = {
@@ -13,6 +14,7 @@ const GONE_TITLE: Record<string, string> = {
 
 /** Shows where an invite leads and with which role, asks a display name when signed out, redeems it. */
 export default function JoinInvite({ token }: { token: string }) {
+  const hydrated = useHydrated();
   const [invite, setInvite] = useState<InvitePreview | null>(null);
   const [user, setUser] = useState<Me | null | undefined>(undefined);
   const [gone, setGone] = useState<{ code: string; text: string } | null>(null);
@@ -112,7 +114,7 @@ export default function JoinInvite({ token }: { token: string }) {
                   {problem}
                 </p>
               )}
-              <button type="submit" disabled={busy || !name.trim()}>
+              <button type="submit" disabled={busy || !name.trim() || !hydrated}>
                 {busy ? 'Joining…' : 'Join as guest'}
               </button>
             </form>

@@ -3,10 +3,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/client/accountsApi';
 import AccountMenu from '../../_components/AccountMenu';
+import { useHydrated } from '../../_components/useHydrated';
 
 const MAX_TOKEN_NAME_CHARS = 64;
 
 export default function TokensSettings() {
+  const hydrated = useHydrated();
   const [tokens, setTokens] = useState<ApiToken[] | null>(null);
   const [signedOut, setSignedOut] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -86,7 +88,7 @@ export default function TokensSettings() {
               </p>
               <form className="row wrap" method="post" onSubmit={create}>
                 <input className="grow" aria-label="Token name" placeholder="Name, e.g. grading script" required maxLength={MAX_TOKEN_NAME_CHARS} name="name" />
-                <button type="submit" disabled={busy}>
+                <button type="submit" disabled={busy || !hydrated}>
                   {busy ? 'Creating…' : 'Create token'}
                 </button>
               </form>
