@@ -2,6 +2,7 @@ import type { ScreenInputEvent } from '../protocol';
 import type { BootProgress } from './Engine';
 import type { ScreenVm, TailscaleControl } from './ScreenVm';
 import { TailscaleLink } from './tailscale';
+import { createCheerpXLinux } from './cheerpxLinux';
 
 type CX = typeof import('@leaningtech/cheerpx');
 type Linux = InstanceType<CX['Linux']>;
@@ -45,23 +46,14 @@ export class CheerpXAlpine implements ScreenVm {
 
   async boot(onProgress: (p: BootProgress) => void): Promise<void> {
     const t0 = performance.now();
-    const { Linux, CloudDevice, HttpBytesDevice, IDBDevice, OverlayDevice, DataDevice } = this.mod;
     onProgress({ phase: 'loading', progress: 0.1, message: `Opening disk ${this.opts.disk}` });
-    const base = this.opts.disk.startsWith('wss://') ? await CloudDevice.create(this.opts.disk) : await HttpBytesDevice.create(this.opts.disk);
-    const overlay = await OverlayDevice.create(base, await IDBDevice.create(this.opts.overlayKey));
-    const data = await DataDevice.create();
-    onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Alpine (CheerpX)' });
-    const cx = await Linux.create({
-      mounts: [
-        { type: 'ext2', path: '/', dev: overlay },
-        { type: 'dir', path: '/data', dev: data },
-        { type: 'devs', path: '/dev', dev: data },
-        { type: 'proc', path: '/proc', dev: data },
-      ],
-      networkInterface: this.link.networkInterface,
+    const cx = await createCheerpXLinux(this.mod, {
+      disk: this.opts.disk,
+      overlayKey: this.opts.overlayKey,
+      link: this.link,
+      onMounted: () => onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Alpine (CheerpX)' }),
     });
     this.cx = cx;
-    this.link.attach(cx);
     const kms = cx as unknown as LinuxWithKms;
     kms.setKmsCanvas(this.canvas, KMS_WIDTH, KMS_HEIGHT);
     const graphical = new Promise<void>((resolve) => kms.setActivateConsole((vt) => vt === GRAPHICAL_VT && resolve()));

@@ -2,6 +2,7 @@ import type { BootProgress, Engine } from './Engine';
 import { ShellIntegration } from './ShellIntegration';
 import { TailscaleLink } from './tailscale';
 import type { TailscaleControl } from './ScreenVm';
+import { createCheerpXLinux } from './cheerpxLinux';
 
 /** CheerpX's npm package only re-exports its engine from the vendor CDN; we import it the same way. */
 export const CHEERPX_VERSION = '1.3.9';
@@ -75,24 +76,15 @@ export class CheerpXEngine implements Engine {
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
-    const { Linux, CloudDevice, HttpBytesDevice, IDBDevice, OverlayDevice, DataDevice } = this.mod;
     onProgress({ phase: 'loading', progress: 0.1, message: `Opening disk ${this.opts.disk}` });
-    const base = this.opts.disk.startsWith('wss://') ? await CloudDevice.create(this.opts.disk) : await HttpBytesDevice.create(this.opts.disk);
-    const overlay = await OverlayDevice.create(base, await IDBDevice.create(this.opts.overlayKey));
-    const data = await DataDevice.create();
-    await data.writeFile('/tandem.bashrc', this.opts.bashrc);
-    onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Linux (CheerpX)' });
-    const cx = await Linux.create({
-      mounts: [
-        { type: 'ext2', path: '/', dev: overlay },
-        { type: 'dir', path: '/data', dev: data },
-        { type: 'devs', path: '/dev', dev: data },
-        { type: 'proc', path: '/proc', dev: data },
-      ],
-      networkInterface: this.link.networkInterface,
+    const cx = await createCheerpXLinux(this.mod, {
+      disk: this.opts.disk,
+      overlayKey: this.opts.overlayKey,
+      link: this.link,
+      files: { '/tandem.bashrc': this.opts.bashrc },
+      onMounted: () => onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Linux (CheerpX)' }),
     });
     this.cx = cx;
-    this.link.attach(cx);
     const prompt = new Promise<void>((resolve) => {
       this.send = cx.setCustomConsole(
         (buf) => {
