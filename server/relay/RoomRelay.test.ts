@@ -1,26 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST, type RelayTransport } from './RoomRelay';
+import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
 import { TandemError } from '../../lib/errors';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/protocol';
-
-type Sent = { to: string; event: string; payload: unknown };
-
-function fakeTransport() {
-  const sent: Sent[] = [];
-  const guests = new Set<string>();
-  const pending = new Map<string, number>();
-  const dropped: string[] = [];
-  const t: RelayTransport = {
-    send: (to, event, payload) => void sent.push({ to, event, payload }),
-    broadcastGuests: (except, event, payload) => {
-      for (const g of guests) if (!except.includes(g)) sent.push({ to: g, event, payload });
-    },
-    pendingBytes: (id) => pending.get(id) ?? 0,
-    setGuest: (id, isGuest) => void (isGuest ? guests.add(id) : guests.delete(id)),
-    disconnect: (id) => void dropped.push(id),
-  };
-  return { t, sent, pending, dropped, of: (to: string, event: string) => sent.filter((s) => s.to === to && s.event === event).map((s) => s.payload) };
-}
+import { recordingTransport } from '../testing/recordingTransport';
 
 const peer = (id: string, clientId = `client-${id}`) => ({ id, clientId, wantHost: true });
 const errCode = (fn: () => void) => {
@@ -38,7 +20,7 @@ afterEach(() => relay?.close());
 
 describe('RoomRelay', () => {
   it('makes the first peer host and later ones guests; a racing second host is refused', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     expect(relay.handleConnect(peer('a'))).toBe('host');
     expect(relay.handleConnect(peer('b'))).toBe('guest');
@@ -47,7 +29,7 @@ describe('RoomRelay', () => {
   });
 
   it('relays host output to guests in sequence and guest input to the host', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
@@ -63,7 +45,7 @@ describe('RoomRelay', () => {
   });
 
   it('gives a late guest the current screen as a snapshot', async () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'line one\r\nline two' });
@@ -76,7 +58,7 @@ describe('RoomRelay', () => {
   });
 
   it('names malformed and oversized messages', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
@@ -91,7 +73,7 @@ describe('RoomRelay', () => {
   });
 
   it('tells guests the host left, refuses their input, and lets a host return', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
@@ -105,7 +87,7 @@ describe('RoomRelay', () => {
   });
 
   it('sends one head count for guests leaving together, not one per departure', async () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     const ids = Array.from({ length: 20 }, (_, i) => `g${i}`);
@@ -121,7 +103,7 @@ describe('RoomRelay', () => {
   });
 
   it('lets the same browser tab reclaim its host seat before the old connection times out', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('old', 'tab-1'));
     expect(relay.handleConnect(peer('new', 'tab-1'))).toBe('host');
@@ -129,7 +111,7 @@ describe('RoomRelay', () => {
   });
 
   it('stops streaming to a guest that does not drain and resyncs it with a snapshot', async () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('slow'));
@@ -152,7 +134,7 @@ describe('RoomRelay', () => {
 
 describe('RoomRelay with a headless host', () => {
   it('lets a human take over from the headless host, which becomes a guest', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     const changes: boolean[] = [];
     relay = new RoomRelay('r1', f.t, { onHostChange: (_r, c) => changes.push(c) });
     expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('host');
@@ -164,7 +146,7 @@ describe('RoomRelay with a headless host', () => {
   });
 
   it('does not let a headless peer displace a human host', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('human'));
     expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('guest');
@@ -173,7 +155,7 @@ describe('RoomRelay with a headless host', () => {
 
 describe('RoomRelay tabs', () => {
   it('lets the host open and close terminals; each has its own stream and mirror', async () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
@@ -195,7 +177,7 @@ describe('RoomRelay tabs', () => {
   });
 
   it('refuses guests managing tabs, closing main, duplicates and too many tabs', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));

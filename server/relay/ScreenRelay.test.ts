@@ -1,26 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScreenRelay, MAX_PENDING_SCREEN_BYTES_PER_GUEST } from './ScreenRelay';
-import { RoomRelay, type RelayTransport } from './RoomRelay';
+import { RoomRelay } from './RoomRelay';
 import { TandemError } from '../../lib/errors';
 import { MAX_SCREEN_FRAME_BYTES, MIN_SCREEN_FRAME_INTERVAL_MS } from '../../lib/protocol';
-
-type Sent = { to: string; event: string; payload: unknown };
-
-function fakeTransport() {
-  const sent: Sent[] = [];
-  const guests = new Set<string>();
-  const pending = new Map<string, number>();
-  const t: RelayTransport = {
-    send: (to, event, payload) => void sent.push({ to, event, payload }),
-    broadcastGuests: (except, event, payload) => {
-      for (const g of guests) if (!except.includes(g)) sent.push({ to: g, event, payload });
-    },
-    pendingBytes: (id) => pending.get(id) ?? 0,
-    setGuest: (id, isGuest) => void (isGuest ? guests.add(id) : guests.delete(id)),
-    disconnect: () => {},
-  };
-  return { t, sent, guests, pending, of: (to: string, event: string) => sent.filter((s) => s.to === to && s.event === event).map((s) => s.payload) };
-}
+import { recordingTransport } from '../testing/recordingTransport';
 
 /** A tiny valid frame; `n` makes each one distinct. */
 const frame = (seq: number, n = seq) => ({ seq, width: 720, height: 400, data: `data:image/jpeg;base64,${btoa(`frame-${n}`)}` });
@@ -44,11 +27,11 @@ describe('ScreenRelay', () => {
     screen?.close();
     vi.useRealTimers();
   });
-  const make = (f: ReturnType<typeof fakeTransport>) =>
+  const make = (f: ReturnType<typeof recordingTransport>) =>
     (screen = new ScreenRelay(f.t, { guests: () => f.guests, now: () => now, minIntervalMs: MIN_SCREEN_FRAME_INTERVAL_MS }));
 
   it('sends a frame at once, coalesces faster ones into the latest, and numbers them itself', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     f.guests.add('g');
     make(f);
     expect(screen.frame(frame(5))).toBe(true);
@@ -67,7 +50,7 @@ describe('ScreenRelay', () => {
   });
 
   it('drops repeated or older host frames until a new host starts again from 1', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     make(f);
     expect(screen.frame(frame(3))).toBe(true);
     expect(screen.frame(frame(3))).toBe(false);
@@ -78,7 +61,7 @@ describe('ScreenRelay', () => {
   });
 
   it('gives a late joiner the latest frame', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     make(f);
     screen.sendLatest('late');
     expect(f.of('late', 'screen:frame')).toEqual([]);
@@ -88,7 +71,7 @@ describe('ScreenRelay', () => {
   });
 
   it('skips a guest that is not draining, then sends it only the latest frame once it has', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     f.guests.add('fast').add('slow');
     f.pending.set('slow', MAX_PENDING_SCREEN_BYTES_PER_GUEST + 1);
     make(f);
@@ -107,7 +90,7 @@ describe('ScreenRelay', () => {
   });
 
   it('close() clears its timers', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     f.guests.add('g');
     make(f);
     screen.frame(frame(1));
@@ -123,7 +106,7 @@ describe('RoomRelay screen events', () => {
   const peer = (id: string) => ({ id, clientId: `client-${id}`, wantHost: true });
 
   it('relays the host screen to guests and to a late joiner; guests may not send frames', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
@@ -135,7 +118,7 @@ describe('RoomRelay screen events', () => {
   });
 
   it('refuses malformed and oversized frames with named codes', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     const big = `data:image/jpeg;base64,${'A'.repeat(MAX_SCREEN_FRAME_BYTES)}`;
@@ -148,7 +131,7 @@ describe('RoomRelay screen events', () => {
   });
 
   it('passes guest keyboard and mouse to the host, validated, and refuses it with no host', () => {
-    const f = fakeTransport();
+    const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
