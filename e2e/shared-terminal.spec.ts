@@ -6,7 +6,11 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   const host = await hostCtx.newPage();
   const roomPath = await newRoom(host.request, 'e2e pairing');
   let hostOutFrames = 0;
-  host.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:out"') && hostOutFrames++)));
+  let hostFrames = 0;
+  host.on('websocket', (ws) => {
+    ws.on('framesent', (f) => void (hostFrames++, String(f.payload).includes('"term:out"') && hostOutFrames++));
+    ws.on('framereceived', () => void hostFrames++);
+  });
   await host.goto(roomPath);
   await expect(host.locator('main.room')).toHaveAttribute('data-role', 'host');
   // The boot progress bar is shown while the VM starts.
@@ -18,6 +22,13 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   await guest.goto(roomPath);
   await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
+
+  // An idle room is quiet: a few pings and presence renewals, not a stream (a status/state echo
+  // between host and server once kept an idle VM's browser and the server busy).
+  await host.waitForTimeout(1000);
+  const idleFrom = hostFrames;
+  await host.waitForTimeout(4000);
+  expect(hostFrames - idleFrom, 'WebSocket frames at the idle host in 4 s').toBeLessThan(20);
 
   await typeLine(guest, 'echo $((6*7))');
   // `42` alone on a line: the VM's answer, not the echoed command line.

@@ -271,8 +271,11 @@ export default function Room({ roomId }: { roomId: string }) {
 
       view(DEFAULT_TAB);
       let wasConnected = false;
+      /** The first state after a (re)connect: the host then tells the server where its VMs stand. */
+      let freshConnection = false;
       s.on('connect', () => {
         wasConnected = true;
+        freshConnection = true;
         setConn('connected');
         setFatal(null);
       });
@@ -295,10 +298,13 @@ export default function Room({ roomId }: { roomId: string }) {
         setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
         const was = role;
         role = st.role;
+        const fresh = freshConnection;
+        freshConnection = false;
         if (was === role) {
           syncTabs(st.tabs);
-          // Same seat after a reconnect: tell the server where the VMs stand again.
-          if (role === 'host' && lastStatus) {
+          // Same seat after a reconnect: tell the server where the VMs stand again. Only then: every
+          // status is answered with a state, so re-sending on each state would never stop.
+          if (fresh && role === 'host' && lastStatus) {
             for (const v of views.values()) sendSize(v);
             sendStatus(lastStatus, true);
           }

@@ -155,7 +155,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         img.src = f.data;
       };
 
+      /** The first state after a (re)connect: the host then re-sends its screen and status. */
+      let freshConnection = false;
       s.on('connect', () => {
+        freshConnection = true;
         setConn('connected');
         setFatal(null);
       });
@@ -175,12 +178,17 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         if (st.me) canType = st.me.canType;
         refused = false;
         setReadOnly(!canType);
+        const fresh = freshConnection;
+        freshConnection = false;
         if (was === role) {
-          // Same seat after a reconnect: the server needs the screen and status again.
           if (role === 'host') {
             pump?.setActive(watchers > 0);
-            if (watchers > 0) pump?.resend();
-            if (lastStatus) sendStatus(lastStatus, true);
+            // Same seat after a reconnect: the server needs the screen and status again. Only then:
+            // every status is answered with a state, so re-sending on each state would never stop.
+            if (fresh) {
+              if (watchers > 0) pump?.resend();
+              if (lastStatus) sendStatus(lastStatus, true);
+            }
           }
           return;
         }

@@ -44,6 +44,23 @@ describe('RoomRelay', () => {
     expect(f.of('h', 'term:in')).toEqual([{ tab: 'main', data: 'ls\r' }]);
   });
 
+  it('broadcasts a changed host status once; the same status again sends nothing', () => {
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    const before = f.sent.length;
+    const ready = { tab: 'main', phase: 'ready', progress: 1, message: 'Booted in 2 s' };
+    relay.handleMessage('h', 'host:status', ready);
+    expect(f.sent.length - before).toBe(2); // one state to the guest, one to the host
+    expect((f.of('g', 'room:state').at(-1) as { hostStatus: unknown }).hostStatus).toEqual(ready);
+    // A host re-sends its status after a reconnect; answering each with a state would loop.
+    for (let i = 0; i < 5; i++) relay.handleMessage('h', 'host:status', { ...ready });
+    expect(f.sent.length - before).toBe(2);
+    relay.handleMessage('h', 'host:status', { ...ready, message: 'Restored in 1 s' });
+    expect(f.sent.length - before).toBe(4);
+  });
+
   it('gives a late guest the current screen as a snapshot', async () => {
     const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);

@@ -224,6 +224,8 @@ export class RoomRelay {
       }
       case 'host:status': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
+        // The same status again (a host re-sending after a reconnect) changes nothing for anyone.
+        if (this.hostStatus && sameStatus(this.hostStatus, msg as HostStatus)) return;
         this.hostStatus = msg as HostStatus;
         this.broadcastState();
         return;
@@ -382,4 +384,8 @@ export class RoomRelay {
     this.tabs.clear();
     this.peers.clear();
   }
+}
+
+function sameStatus(a: HostStatus, b: HostStatus): boolean {
+  return a.tab === b.tab && a.phase === b.phase && a.progress === b.progress && a.message === b.message;
 }
