@@ -34,6 +34,8 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: 'pipe',
     env: { PORT: String(PORT), HOST, DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEADLESS: 'auto',
+      // Headless VMs a test left behind close soon instead of sharing 2 cores with later tests.
+      HEADLESS_IDLE_SECONDS: '20',
       // Tests never reach the internet: v86 by default; the fallback test routes CheerpX's CDN itself.
       VM_ENGINE: 'v86',
       API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key' },

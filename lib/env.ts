@@ -24,6 +24,8 @@ const schema = z.object({
   VM_ENGINE: z.enum(['auto', 'cheerpx', 'v86']).default('auto'),
   DISK_SOURCE: z.string().optional(),
   HEADLESS: z.enum(['auto', 'off']).default('auto'),
+  /** A headless host with no command and no always-on room to serve is closed after this long. */
+  HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   GATEWAY_ALLOW_PRIVATE: bool,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

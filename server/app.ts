@@ -203,6 +203,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       baseUrl: `http://${env.HOST}:${addr.port}`,
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
+      idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
     });
     return pool;
   };
