@@ -22,6 +22,8 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   await guest.goto(roomPath);
   await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
+  // The host is told a guest arrived (and, in /alpine, starts streaming its screen on that news).
+  await expect(host.locator('.topbar .badge', { hasText: /^1 guest$/ })).toBeVisible();
 
   // An idle room is quiet: a few pings and presence renewals, not a stream (a status/state echo
   // between host and server once kept an idle VM's browser and the server busy).

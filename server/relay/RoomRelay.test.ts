@@ -61,6 +61,19 @@ describe('RoomRelay', () => {
     expect(f.sent.length - before).toBe(4);
   });
 
+  it('tells everyone the guest count when guests arrive, once for a crowd arriving together', async () => {
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    const before = f.of('h', 'room:state').length;
+    for (const g of ['g1', 'g2', 'g3']) relay.handleConnect(peer(g));
+    await new Promise((r) => setTimeout(r, 100)); // past the relay's coalescing delay
+    const states = f.of('h', 'room:state').slice(before) as { guests: number }[];
+    expect(states).toHaveLength(1);
+    expect(states[0].guests).toBe(3);
+    expect((f.of('g1', 'room:state').at(-1) as { guests: number }).guests).toBe(3);
+  });
+
   it('gives a late guest the current screen as a snapshot', async () => {
     const f = recordingTransport();
     relay = new RoomRelay('r1', f.t);

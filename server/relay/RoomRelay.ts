@@ -136,6 +136,8 @@ export class RoomRelay {
     else {
       this.sendSnapshots(peer.id);
       this.screen.sendLatest(peer.id);
+      // Everyone's guest count (the host streams its screen only while someone watches).
+      this.scheduleState();
     }
     return role;
   }
@@ -173,12 +175,7 @@ export class RoomRelay {
       this.hostId = null;
       this.hostStatus = null;
       this.broadcastState();
-    } else {
-      this.stateTimer ??= setTimeout(() => {
-        this.stateTimer = null;
-        if (!this.closed) this.broadcastState();
-      }, STATE_COALESCE_MS);
-    }
+    } else this.scheduleState();
     if (wasHost) this.hooks.onHostChange?.(this.roomId, false);
   }
 
@@ -364,6 +361,14 @@ export class RoomRelay {
       guests: this.peers.size - (this.hostId ? 1 : 0),
       tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
     };
+  }
+
+  /** A state for everyone soon: a class arriving or leaving at once costs one broadcast, not one each. */
+  private scheduleState(): void {
+    this.stateTimer ??= setTimeout(() => {
+      this.stateTimer = null;
+      if (!this.closed) this.broadcastState();
+    }, STATE_COALESCE_MS);
   }
 
   private broadcastState(): void {
