@@ -1,37 +1,33 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import type { Socket } from 'socket.io-client';
 import {
   DEFAULT_TAB,
   MAX_OUTPUT_CHUNK_BYTES,
-  PROTOCOL_VERSION,
-  type ClientToServerEvents,
   type ProtocolErrorPayload,
   type Role,
   type RoomState,
-  type ServerToClientEvents,
   type TabInfo,
-  FATAL_CONNECT_CODES,
 } from '../../lib/protocol';
 import type { BootProgress, Engine } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
-import { clientId, hostTokenFromHash } from '../../lib/client/pageIdentity';
+import { hostTokenFromHash } from '../../lib/client/pageIdentity';
+import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
 import { isTerminalReply } from '../../lib/client/terminalReplies';
 import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
+import BootStatus from './room/BootStatus';
 import RoleBadge from './room/RoleBadge';
+import ShareLink from './room/ShareLink';
 import RoomSidebar from './room/RoomSidebar';
 import { useGuestScale } from './room/useGuestScale';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 import { TailscaleControl } from './TailscaleControl';
 import type { TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
 
-type Conn = 'connecting' | 'connected' | 'reconnecting';
-const STATUS_EVERY_MS = 250;
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
 const MAX_HOST_TABS = 4;
 /** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
@@ -50,7 +46,6 @@ export default function Room({ roomId }: { roomId: string }) {
   const [fatal, setFatal] = useState<ProtocolErrorPayload | null>(null);
   const [boot, setBoot] = useState<BootProgress | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
   const [commands, setCommands] = useState<Record<string, number>>({});
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
   /** The engine asked to offer "Reset VM" with its notice (e.g. browser storage is full). */
@@ -70,7 +65,7 @@ export default function Room({ roomId }: { roomId: string }) {
 
   useEffect(() => {
     let disposed = false;
-    let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+    let socket: RoomSocket | null = null;
     const views = new Map<string, TabView>();
     let noticeTimer: ReturnType<typeof setTimeout> | undefined;
     const flash = (text: string) => {
@@ -89,17 +84,22 @@ export default function Room({ roomId }: { roomId: string }) {
       const container = termEl.current;
       const hostToken = hostTokenFromHash();
       const params = new URLSearchParams(window.location.search);
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
-        path: '/socket.io',
-        transports: ['websocket'],
+      const conn = connectRoom(io, {
+        roomId,
         // `?watch` joins as a guest even when nobody hosts (e.g. to watch the headless host).
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: !params.has('watch'), hostToken, name: anonymousName() },
+        wantHost: !params.has('watch'),
+        hostToken,
+        name: anonymousName(),
+        onConn: setConn,
+        onFatal: (err, lost) => {
+          if (lost) setLostAccess(true);
+          setFatal(err);
+        },
       });
+      const s = conn.socket;
       socket = s;
       let role: Role | null = null;
       let active = DEFAULT_TAB;
-      let lastStatus: BootProgress | null = null;
-      let lastStatusSent = 0;
       let manifest: (GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string }) | null = null;
       /** Tabs whose next boot ignores snapshots ("Reset VM"). */
       const coldTabs = new Set<string>();
@@ -132,13 +132,7 @@ export default function Room({ roomId }: { roomId: string }) {
       };
 
       // Boot status is the main terminal's: the command queue waits on it.
-      const sendStatus = (p: BootProgress, force = false) => {
-        lastStatus = p;
-        const now = Date.now();
-        if (!force && p.phase === 'booting' && now - lastStatusSent < STATUS_EVERY_MS) return;
-        lastStatusSent = now;
-        s.emit('host:status', { tab: DEFAULT_TAB, ...p });
-      };
+      const status = new StatusReporter((st) => s.emit('host:status', st));
       const sendSize = (v: TabView) => s.emit('term:resize', { tab: v.id, cols: v.term.cols, rows: v.term.rows });
 
       /** Starts the VM behind one terminal (host only). */
@@ -156,7 +150,7 @@ export default function Room({ roomId }: { roomId: string }) {
         const report = (p: BootProgress, force: boolean) => {
           if (!isMain) return;
           setBoot(p);
-          sendStatus(p, force);
+          status.send(p, force);
         };
         v.fit.fit();
         sendSize(v);
@@ -270,44 +264,16 @@ export default function Room({ roomId }: { roomId: string }) {
       };
 
       view(DEFAULT_TAB);
-      let wasConnected = false;
-      /** The first state after a (re)connect: the host then tells the server where its VMs stand. */
-      let freshConnection = false;
-      s.on('connect', () => {
-        wasConnected = true;
-        freshConnection = true;
-        setConn('connected');
-        setFatal(null);
-      });
-      s.on('disconnect', (reason) => {
-        setConn('reconnecting');
-        // The server closed us (say, an invite revoked): Socket.IO does not retry on its own. Try once;
-        // the handshake then says why (FORBIDDEN/UNAUTHORIZED) or the room simply resumes.
-        if (reason === 'io server disconnect' && !disposed) s.connect();
-      });
-      s.on('connect_error', (err) => {
-        const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CONNECT_CODES.has(data.code)) {
-          if (wasConnected) setLostAccess(true);
-          setFatal(data);
-          s.disconnect();
-        } else setConn('reconnecting');
-      });
       s.on('room:state', (st) => {
         // `me` comes only in the states sent to me alone: keep the last one.
         setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
         const was = role;
         role = st.role;
-        const fresh = freshConnection;
-        freshConnection = false;
+        const fresh = conn.takeFresh();
         if (was === role) {
           syncTabs(st.tabs);
-          // Same seat after a reconnect: tell the server where the VMs stand again. Only then: every
-          // status is answered with a state, so re-sending on each state would never stop.
-          if (fresh && role === 'host' && lastStatus) {
-            for (const v of views.values()) sendSize(v);
-            sendStatus(lastStatus, true);
-          }
+          // Same seat after a reconnect: tell the server where the VMs stand again.
+          if (fresh && role === 'host' && status.resend()) for (const v of views.values()) sendSize(v);
           return;
         }
         if (role === 'host') {
@@ -407,18 +373,7 @@ export default function Room({ roomId }: { roomId: string }) {
             ↓
           </button>
         </span>
-        <span className="row">
-          <input readOnly value={shareUrl} aria-label="Share link" size={34} onFocus={(e) => e.currentTarget.select()} />
-          <button
-            className="secondary"
-            onClick={() => {
-              void navigator.clipboard?.writeText(shareUrl).then(() => setCopied(true));
-              setTimeout(() => setCopied(false), 1500);
-            }}
-          >
-            {copied ? 'Copied' : 'Copy link'}
-          </button>
-        </span>
+        <ShareLink url={shareUrl} />
         {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
         <NewRoomForm compact />
         <AccountMenu />
@@ -435,18 +390,7 @@ export default function Room({ roomId }: { roomId: string }) {
           {engineNotice} {offerReset && <ResetVmButton onReset={() => controls.current?.reset()} />}
         </div>
       )}
-      {progress && progress.phase !== 'ready' && (
-        <>
-          <div className="progress" role="progressbar" aria-valuenow={Math.round(progress.progress * 100)} aria-valuemin={0} aria-valuemax={100}>
-            <div style={{ width: `${Math.round(progress.progress * 100)}%` }} />
-          </div>
-          <div className={`status ${progress.phase === 'failed' ? 'bad' : ''}`}>
-            {progress.phase === 'failed' ? `VM failed to start: ${progress.message}` : progress.message}
-            {progress.phase === 'failed' && role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
-          </div>
-        </>
-      )}
-      {progress?.phase === 'ready' && <div className="status">{progress.message}</div>}
+      <BootStatus progress={progress} onFailed={role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />} />
       <nav className="tabs" role="tablist" aria-label="Terminals">
         {(state?.tabs ?? [{ id: DEFAULT_TAB, title: 'Terminal' }]).map((t) => (
           <span key={t.id} className={`tab ${t.id === activeTab ? 'active' : ''}`}>

@@ -1,18 +1,7 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import type { Socket } from 'socket.io-client';
-import {
-  DEFAULT_TAB,
-  PROTOCOL_VERSION,
-  type ClientToServerEvents,
-  type ProtocolErrorPayload,
-  type Role,
-  type RoomState,
-  type ScreenFrame,
-  type ServerToClientEvents,
-  FATAL_CONNECT_CODES,
-} from '../../lib/protocol';
+import { type ProtocolErrorPayload, type Role, type RoomState, type ScreenFrame } from '../../lib/protocol';
 import type { BootProgress } from '../../lib/vm/Engine';
 import type { GuestManifest } from '../../lib/vm/GuestManifest';
 import type { EngineChoice } from '../../lib/vm/createEngine';
@@ -21,11 +10,11 @@ import { FramePump } from '../../lib/client/ScreenCapture';
 import { attachScreenInput } from '../../lib/client/ScreenInput';
 import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/vm/CheerpXAlpine';
 import { TailscaleControl } from './TailscaleControl';
-import { usePresence } from './usePresence';
-import { clientId } from '../../lib/client/pageIdentity';
+import BootStatus from './room/BootStatus';
+import ShareLink from './room/ShareLink';
+import { anonymousName, useRoomCollab } from './room/useRoomCollab';
+import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
 
-type Conn = 'connecting' | 'connected' | 'reconnecting';
-const STATUS_EVERY_MS = 250;
 
 /**
  * A room whose VM is shown as a screen (/alpine): the host runs the VM (CheerpX's Alpine with its
@@ -43,11 +32,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
   const [engineNotice, setEngineNotice] = useState<string | null>(null);
   const [vmInfo, setVmInfo] = useState<{ name: ScreenVm['name']; tailscale: TsControl | null } | null>(null);
   const [readOnly, setReadOnly] = useState(false);
-  const [copied, setCopied] = useState(false);
 
   useEffect(() => {
     let disposed = false;
-    let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+    let socket: RoomSocket | null = null;
     let vm: ScreenVm | null = null;
     let pump: FramePump | null = null;
     let detachInput: (() => void) | null = null;
@@ -73,15 +61,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       const { io } = await import('socket.io-client');
       if (disposed) return;
       const params = new URLSearchParams(window.location.search);
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
-        path: '/socket.io',
-        transports: ['websocket'],
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: clientId(), wantHost: !params.has('watch') },
-      });
+      const conn = connectRoom(io, { roomId, wantHost: !params.has('watch'), name: anonymousName(), onConn: setConn, onFatal: (err) => setFatal(err) });
+      const s = conn.socket;
       socket = s;
       let role: Role | null = null;
-      let lastStatus: BootProgress | null = null;
-      let lastStatusSent = 0;
       let starting = false;
       let watchers = 0;
       /** My role may type (the server's `me`; open rooms: everyone). */
@@ -89,16 +72,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       /** The server refused this guest's input (e.g. another member holds the keyboard): stop
        * sending until the room's state changes. */
       let refused = false;
-      const sendStatus = (p: BootProgress, force = false) => {
-        lastStatus = p;
-        const now = Date.now();
-        if (!force && p.phase === 'booting' && now - lastStatusSent < STATUS_EVERY_MS) return;
-        lastStatusSent = now;
-        s.emit('host:status', { tab: DEFAULT_TAB, ...p });
-      };
+      const status = new StatusReporter((st) => s.emit('host:status', st));
       const report = (p: BootProgress) => {
         setBoot(p);
-        sendStatus(p, p.phase !== 'booting');
+        status.send(p, p.phase !== 'booting');
       };
 
       const startVm = async () => {
@@ -155,39 +132,23 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         img.src = f.data;
       };
 
-      /** The first state after a (re)connect: the host then re-sends its screen and status. */
-      let freshConnection = false;
-      s.on('connect', () => {
-        freshConnection = true;
-        setConn('connected');
-        setFatal(null);
-      });
-      s.on('disconnect', () => setConn('reconnecting'));
-      s.on('connect_error', (err) => {
-        const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CONNECT_CODES.has(data.code)) {
-          setFatal(data);
-          s.disconnect();
-        } else setConn('reconnecting');
-      });
       s.on('room:state', (st) => {
-        setState(st);
+        // `me` comes only in the states sent to me alone: keep the last one.
+        setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
         const was = role;
         role = st.role;
         watchers = st.guests;
         if (st.me) canType = st.me.canType;
         refused = false;
         setReadOnly(!canType);
-        const fresh = freshConnection;
-        freshConnection = false;
+        const fresh = conn.takeFresh();
         if (was === role) {
           if (role === 'host') {
             pump?.setActive(watchers > 0);
-            // Same seat after a reconnect: the server needs the screen and status again. Only then:
-            // every status is answered with a state, so re-sending on each state would never stop.
+            // Same seat after a reconnect: the server needs the screen and status again.
             if (fresh) {
               if (watchers > 0) pump?.resend();
-              if (lastStatus) sendStatus(lastStatus, true);
+              status.resend();
             }
           }
           return;
@@ -228,7 +189,8 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
   }, [roomId]);
 
   const role = state?.role;
-  const people = usePresence(roomId, role);
+  const me = state?.me;
+  const { people } = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!role);
   const progress = role === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}${window.location.pathname}${window.location.search}`;
@@ -255,25 +217,14 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
         <span className="people" aria-label="People in this room">
           {people.map((p) => (
-            <span key={p.clientId} className="person" title={`${p.name} (${p.role})`} style={{ borderColor: p.color }}>
+            <span key={p.clientId} className="person" title={p.self ? `${p.name} (you)` : p.name} style={{ borderColor: p.color }}>
               {p.name}
             </span>
           ))}
         </span>
         <span className="spacer" />
         {role === 'host' && <TailscaleControl control={vmInfo?.tailscale ?? null} engine={vmInfo?.name ?? null} />}
-        <span className="row">
-          <input readOnly value={shareUrl} aria-label="Share link" size={30} onFocus={(e) => e.currentTarget.select()} />
-          <button
-            className="secondary"
-            onClick={() => {
-              void navigator.clipboard?.writeText(shareUrl).then(() => setCopied(true));
-              setTimeout(() => setCopied(false), 1500);
-            }}
-          >
-            {copied ? 'Copied' : 'Copy link'}
-          </button>
-        </span>
+        <ShareLink url={shareUrl} size={30} />
       </header>
       {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
       {state && !state.hostConnected && role === 'guest' && (
@@ -287,22 +238,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
           {engineNotice}
         </div>
       )}
-      {progress && progress.phase !== 'ready' && (
-        <>
-          <div className="progress" role="progressbar" aria-valuenow={Math.round(progress.progress * 100)} aria-valuemin={0} aria-valuemax={100}>
-            <div style={{ width: `${Math.round(progress.progress * 100)}%` }} />
-          </div>
-          <div className={`status ${progress.phase === 'failed' ? 'bad' : ''}`}>
-            {progress.phase === 'failed' ? `VM failed to start: ${progress.message}` : progress.message}
-          </div>
-        </>
-      )}
-      {progress?.phase === 'ready' && (
-        <div className="status">
-          {progress.message}
-          {role === 'host' ? ' — click the screen to type into the VM' : readOnly ? '' : ' — click the screen to type into the host’s VM'}
-        </div>
-      )}
+      <BootStatus
+        progress={progress}
+        ready={role === 'host' ? ' — click the screen to type into the VM' : readOnly ? '' : ' — click the screen to type into the host’s VM'}
+      />
       <div className="screen-wrap">
         <div ref={hostScreen} className="screen-host" hidden={role !== 'host'} aria-label="VM screen" />
         <canvas ref={guestCanvas} className="screen-guest" hidden={role !== 'guest'} width={720} height={400} aria-label="Host’s VM screen" />

@@ -1,19 +1,11 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import type { Socket } from 'socket.io-client';
-import {
-  DEFAULT_TAB,
-  PROTOCOL_VERSION,
-  type ClientToServerEvents,
-  type ProtocolErrorPayload,
-  type RoomState,
-  type ServerToClientEvents,
-  FATAL_CONNECT_CODES,
-} from '../../lib/protocol';
+import { DEFAULT_TAB, type ProtocolErrorPayload, type RoomState } from '../../lib/protocol';
 import { TermStream } from '../../lib/client/TermStream';
+import { connectRoom, type Conn as RoomConn, type RoomSocket } from '../../lib/client/roomConnection';
 
-type Conn = 'connecting' | 'connected' | 'reconnecting' | 'failed';
+type Conn = RoomConn | 'failed';
 
 function watcherId(): string {
   const bytes = new Uint8Array(12);
@@ -33,7 +25,7 @@ export default function WatchTerminal({ roomId }: { roomId: string }) {
 
   useEffect(() => {
     let disposed = false;
-    let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+    let socket: RoomSocket | null = null;
     let term: import('@xterm/xterm').Terminal | null = null;
     setConn('connecting');
     setState(null);
@@ -53,26 +45,21 @@ export default function WatchTerminal({ roomId }: { roomId: string }) {
       term = t;
       t.open(termEl.current);
 
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({
-        path: '/socket.io',
-        transports: ['websocket'],
-        auth: { v: PROTOCOL_VERSION, room: roomId, clientId: watcherId(), wantHost: false },
-      });
+      const s = connectRoom(io, {
+        roomId,
+        wantHost: false,
+        clientId: watcherId(),
+        onConn: setConn,
+        onFatal: (err) => {
+          setFatal(err);
+          if (err) setConn('failed');
+        },
+      }).socket;
       socket = s;
       const stream = new TermStream(
         { reset: () => t.reset(), write: (d) => t.write(d), resize: (c, r) => t.resize(c, r) },
         () => s.emit('term:sync', { tab: DEFAULT_TAB }),
       );
-      s.on('connect', () => setConn('connected'));
-      s.on('disconnect', () => setConn('reconnecting'));
-      s.on('connect_error', (err) => {
-        const data = (err as Error & { data?: ProtocolErrorPayload }).data;
-        if (data && FATAL_CONNECT_CODES.has(data.code)) {
-          setFatal(data);
-          setConn('failed');
-          s.disconnect();
-        } else setConn('reconnecting');
-      });
       s.on('room:state', setState);
       s.on('term:snapshot', (snap) => snap.tab === DEFAULT_TAB && stream.snapshot(snap));
       s.on('term:out', (f) => f.tab === DEFAULT_TAB && stream.out(f));

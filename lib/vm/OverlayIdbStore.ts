@@ -1,4 +1,5 @@
 import type { OverlayMeta, OverlayPage, OverlayStore } from './OverlayDisk';
+import { openIdb, txDone as done } from './idb';
 
 /**
  * OverlayDisk's storage in this browser's IndexedDB. One overlay per key (`room:tab:diskVersion`,
@@ -9,27 +10,7 @@ const DB_NAME = 'tandem-disk';
 const META = 'meta';
 const PAGES = 'pages';
 
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
-      if (!db.objectStoreNames.contains(PAGES)) db.createObjectStore(PAGES);
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
-  });
-}
-
-function done(t: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    t.oncomplete = () => resolve();
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error ?? new DOMException('transaction aborted', 'AbortError'));
-  });
-}
+const openDb = () => openIdb(DB_NAME, [META, PAGES]);
 
 const pageRange = (key: string) => IDBKeyRange.bound([key, 0], [key, Number.MAX_SAFE_INTEGER]);
 

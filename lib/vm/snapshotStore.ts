@@ -1,3 +1,5 @@
+import { openIdb, txDone } from './idb';
+
 /**
  * Boot snapshots in this browser's IndexedDB, keyed by engine and guest version, gzip-compressed.
  * They never leave the browser that made them: a snapshot from one user's browser is never
@@ -6,27 +8,15 @@
 const DB_NAME = 'tandem';
 const STORE = 'snapshots';
 
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
+const openDb = () => openIdb(DB_NAME, [STORE]);
 
 async function tx<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
   const db = await openDb();
   try {
-    return await new Promise<T>((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req.result);
-      t.onerror = () => reject(t.error ?? req.error);
-      t.onabort = () => reject(t.error ?? new Error('transaction aborted'));
-    });
+    const t = db.transaction(STORE, mode);
+    const req = fn(t.objectStore(STORE));
+    await txDone(t);
+    return req.result;
   } finally {
     db.close();
   }
