@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { next, startServer, type ClientSocket } from '../testing/startServer';
+import { next, nextWhere, startServer, type ClientSocket } from '../testing/startServer';
 import { as, cookieFrom, signUp } from '../testing/accounts';
 import { call } from '../testing/http';
 import { encodeSessionCookie, sessionCookieName } from '../../lib/auth/sessionJwt';
@@ -27,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.close();
 });
+afterEach(() => srv.disconnectAll());
 
 const connectCode = async (p: Promise<ClientSocket>) => {
   try {
@@ -98,12 +99,12 @@ describe('socket handshake', () => {
     const members = await as(srv, owner.cookie, `/api/rooms/${roomId}/members`);
     const gus = members.json.members.find((m: { name: string }) => m.name === 'Gus Guest');
     expect(gus).toMatchObject({ kind: 'guest', role: 'viewer' });
-    const promoted = next(viewer, 'room:state');
+    const promoted = nextWhere(viewer, 'room:state', (s) => !!s.me);
     expect((await as(srv, owner.cookie, `/api/rooms/${roomId}/members/${gus.memberId}`, { method: 'PATCH', json: { role: 'driver' } })).status).toBe(200);
     expect((await promoted).me).toMatchObject({ role: 'driver', canType: true });
     expect(await typeResult(host, viewer, 'echo $((6*7))\r')).toBe('delivered:echo $((6*7))\r');
 
-    const demoted = next(viewer, 'room:state');
+    const demoted = nextWhere(viewer, 'room:state', (s) => !!s.me);
     await as(srv, owner.cookie, `/api/rooms/${roomId}/members/${gus.memberId}`, { method: 'PATCH', json: { role: 'viewer' } });
     expect((await demoted).me?.role).toBe('viewer');
     expect(await typeResult(host, viewer, 'x')).toBe('refused:FORBIDDEN');

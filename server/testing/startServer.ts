@@ -41,6 +41,10 @@ export async function startServer(extraEnv: Record<string, string> = {}, opts: {
         s.once('connect_error', (e) => reject(e));
       });
     },
+    /** Disconnects every client made so far (between tests: a failed test leaves no host behind). */
+    disconnectAll() {
+      for (const s of sockets.splice(0)) s.disconnect();
+    },
     async close() {
       for (const s of sockets) s.disconnect();
       await server.close();
@@ -62,8 +66,18 @@ function record(s: ClientSocket): void {
   });
 }
 
+type Arg<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
+
 /** Resolves with the oldest not yet taken event of that name. */
-export function next<E extends keyof ServerToClientEvents>(s: ClientSocket, event: E, timeoutMs = 5000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+export function next<E extends keyof ServerToClientEvents>(s: ClientSocket, event: E, timeoutMs = 5000): Promise<Arg<E>> {
+  return nextWhere(s, event, () => true, timeoutMs);
+}
+
+/**
+ * Resolves with the first not yet taken event of that name that `match` accepts; the ones of that
+ * name before it are taken too (e.g. the room's coalesced broadcasts before the state sent to me).
+ */
+export function nextWhere<E extends keyof ServerToClientEvents>(s: ClientSocket, event: E, match: (arg: Arg<E>) => boolean, timeoutMs = 5000): Promise<Arg<E>> {
   const box = inboxes.get(s)!;
   return new Promise((resolve, reject) => {
     let expired = false;
@@ -74,10 +88,15 @@ export function next<E extends keyof ServerToClientEvents>(s: ClientSocket, even
     }, timeoutMs);
     const look = () => {
       if (expired) return;
-      const i = box.queue.findIndex((a) => a.event === event);
-      if (i < 0) return void box.waiters.push(look);
-      clearTimeout(t);
-      resolve(box.queue.splice(i, 1)[0].arg as Parameters<ServerToClientEvents[E]>[0]);
+      for (let i = 0; i < box.queue.length; i++) {
+        const a = box.queue[i];
+        if (a.event !== event) continue;
+        box.queue.splice(i--, 1);
+        if (!match(a.arg as Arg<E>)) continue;
+        clearTimeout(t);
+        return resolve(a.arg as Arg<E>);
+      }
+      box.waiters.push(look);
     };
     look();
   });
