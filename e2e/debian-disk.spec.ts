@@ -81,6 +81,16 @@ test.describe('the Debian disk', () => {
     await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
   });
 
+  test('a disk that fails while the VM runs stops it with the reason and Reset VM, not a hung shell', async ({ page }) => {
+    await page.goto(await newRoom(page.request, 'e2e disk gone'));
+    await waitForPrompt(page);
+    // Now the image on the server is cut short; the next read of a block not yet fetched fails.
+    await page.route('**/vm/disk/**', (r) => r.fulfill({ status: 416, headers: { 'content-range': 'bytes */1048576' }, body: '' }));
+    await typeLine(page, 'tar cf /dev/null /usr/share /usr/lib');
+    await expect(page.locator('.status.bad')).toContainText(/^The VM stopped: the disk \/vm\/disk\/\S+\.ext2 ends before byte \d+ \(HTTP 416\)/);
+    await expect(page.getByRole('button', { name: 'Reset VM' }).first()).toBeVisible();
+  });
+
   test('a corrupt disk (its superblock zeroed in transit) fails the boot at once with the kernel’s reason, not after a timeout', async ({ page }) => {
     await page.route('**/vm/boot-snapshot/**', (r) => r.fulfill({ status: 204 })); // boot cold
     await page.route('**/vm/disk/**', async (r) => {

@@ -62,6 +62,7 @@ export const hostStatusSchema = z.object({
   phase: z.enum(['loading', 'booting', 'ready', 'failed']),
   progress: z.number().min(0).max(1),
   message: z.string().max(500).default(''),
+  stopped: z.boolean().optional(),
 });
 
 // ---- the VM's graphical screen (/alpine) ----

@@ -4,6 +4,8 @@ export interface BootProgress {
   /** 0..1, monotonic within a boot. */
   progress: number;
   message: string;
+  /** With `failed`: the VM had been running and stopped (not a boot that failed). */
+  stopped?: boolean;
 }
 
 export interface Engine {

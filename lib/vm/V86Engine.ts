@@ -150,7 +150,7 @@ export class V86Engine implements Engine {
       onFatal: (message) => {
         if (this.diskFailed) return this.diskFailed(message);
         // While the VM runs: the guest's IO would wait forever; stop it and say why.
-        this.progress?.({ phase: 'failed', progress: 1, message: `the VM stopped: ${message}. Reset the VM or reload to boot again.` });
+        this.progress?.({ phase: 'failed', progress: 1, message: `${message}. Reset the VM or reload to boot again.`, stopped: true });
         void this.stopEmulator();
       },
       onStorageError: (message) => this.opts.notice?.(`${message}. Reset the VM to start again with a clean disk.`, { reset: true }),

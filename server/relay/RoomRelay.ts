@@ -392,5 +392,5 @@ export class RoomRelay {
 }
 
 function sameStatus(a: HostStatus, b: HostStatus): boolean {
-  return a.tab === b.tab && a.phase === b.phase && a.progress === b.progress && a.message === b.message;
+  return a.tab === b.tab && a.phase === b.phase && a.progress === b.progress && a.message === b.message && a.stopped === b.stopped;
 }

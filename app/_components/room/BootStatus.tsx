@@ -22,7 +22,7 @@ export default function BootStatus({ progress, onFailed, ready }: { progress: Bo
         <div style={{ width: `${pct}%` }} />
       </div>
       <div className={`status ${failed ? 'bad' : ''}`}>
-        {failed ? `VM failed to start: ${progress.message}` : progress.message}
+        {failed ? `${progress.stopped ? 'The VM stopped' : 'VM failed to start'}: ${progress.message}` : progress.message}
         {failed && onFailed}
       </div>
     </>
