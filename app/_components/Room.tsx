@@ -61,6 +61,7 @@ export default function Room({ roomId }: { roomId: string }) {
     setReadOnly(ro: boolean): void;
     emit: EmitControl;
     reset(): void;
+    save(): Promise<void>;
   } | null>(null);
 
   useEffect(() => {
@@ -240,6 +241,17 @@ export default function Room({ roomId }: { roomId: string }) {
           for (const v of views.values()) v.term.options.disableStdin = ro;
         },
         emit: (event, ...args) => s.emit(event, ...args),
+        // "Save VM": the active terminal's VM as it is now, restored by this room's next load here.
+        save: async () => {
+          const v = views.get(active);
+          if (role !== 'host' || !v?.engine?.save) return;
+          try {
+            const { bytes, ms } = await v.engine.save();
+            flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s): reloading this room in this browser restores it.`);
+          } catch (err) {
+            flash(`Save VM: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        },
         // Forget this browser's disk overlays and snapshots of the room, then boot every tab cold.
         reset: async () => {
           if (role !== 'host') return;
@@ -374,6 +386,7 @@ export default function Room({ roomId }: { roomId: string }) {
           </button>
         </span>
         <ShareLink url={shareUrl} />
+        {role === 'host' && mainVm?.name === 'v86' && <SaveVmButton onSave={() => controls.current?.save() ?? Promise.resolve()} />}
         {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
         <NewRoomForm compact />
         <AccountMenu />
@@ -450,6 +463,23 @@ function NewRoomForm({ compact = false }: { compact?: boolean }) {
 }
 
 /** "Reset VM", with a confirm step: it throws away the files the guest wrote in this browser. */
+function SaveVmButton({ onSave }: { onSave: () => Promise<void> }) {
+  const [saving, setSaving] = useState(false);
+  return (
+    <button
+      className="secondary"
+      disabled={saving}
+      title="Save this terminal’s VM as it is now (memory and disk) in this browser; the room’s next load restores it"
+      onClick={() => {
+        setSaving(true);
+        void onSave().finally(() => setSaving(false));
+      }}
+    >
+      {saving ? 'Saving…' : 'Save VM'}
+    </button>
+  );
+}
+
 function ResetVmButton({ onReset }: { onReset: () => void }) {
   return (
     <button

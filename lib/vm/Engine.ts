@@ -15,5 +15,7 @@ export interface Engine {
   write(data: string): void;
   onOutput(cb: (data: string) => void): void;
   resize(cols: number, rows: number): void;
+  /** Saves the running VM for this room's next load in this browser (engines with RAM snapshots). */
+  save?(): Promise<{ bytes: number; ms: number }>;
   destroy(): Promise<void>;
 }

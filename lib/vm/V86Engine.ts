@@ -173,12 +173,17 @@ export class V86Engine implements Engine {
    * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
    * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
    */
-  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: 'local' | 'server' } | null> {
+  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: 'local' | 'server'; key?: string } | null> {
     if (this.opts.snapshots === false || this.opts.coldBoot) return null;
-    const local = await loadSnapshot(this.snapshotKey);
-    if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local' };
-    if (local) await deleteSnapshot(this.snapshotKey); // the disk moved on: this snapshot can never fit again
+    // This room's own (with a disk, every snapshot; without one, a "Save VM").
+    const local = await loadSnapshot(this.roomSnapshotKey);
+    if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local', key: this.roomSnapshotKey };
+    if (local) await deleteSnapshot(this.roomSnapshotKey); // the disk moved on: this snapshot can never fit again
     if (disk && !disk.isEmpty) return null;
+    if (!disk) {
+      const booted = await loadSnapshot(this.snapshotKey);
+      if (booted) return { state: booted.state, source: 'local', key: this.snapshotKey };
+    }
     try {
       const r = await fetch(this.trustedSnapshotUrl);
       if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
@@ -188,9 +193,42 @@ export class V86Engine implements Engine {
     return null;
   }
 
+  /** Where the automatic snapshot goes: with a disk per room and tab like the overlay it belongs to; without, one clean boot per guest version. */
   get snapshotKey(): string {
-    // With a disk, snapshots are per room and tab like the overlay they belong to.
-    return this.manifest.disk ? `v86:room:${this.opts.diskKey ?? 'default:main'}:${this.manifest.version}` : `v86:${this.manifest.version}`;
+    return this.manifest.disk ? this.roomSnapshotKey : `v86:${this.manifest.version}`;
+  }
+
+  /** This room's tab's own snapshot (Reset VM deletes it). */
+  private get roomSnapshotKey(): string {
+    return `v86:room:${this.opts.diskKey ?? 'default:main'}:${this.manifest.version}`;
+  }
+
+  /**
+   * "Save VM": the running VM as it is now (memory, and with a disk its overlay flushed first), for
+   * this room's next load in this browser to restore. Resolves with the stored size; throws with a
+   * readable reason (not running, storage full).
+   */
+  async save(): Promise<{ bytes: number; ms: number }> {
+    const emulator = this.emulator;
+    if (!emulator) throw new Error('the VM is not running');
+    if (this.diskFailed) throw new Error('the VM is still starting');
+    if (this.snapshotting) throw new Error('a snapshot is being taken already');
+    const t0 = performance.now();
+    this.snapshotting = true;
+    try {
+      const disk = this.disk;
+      if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
+        throw new Error(`this VM's disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to snapshot; they are kept on disk and the VM boots cold`);
+      await disk?.flush();
+      if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
+      const tag = disk?.stateTag ?? '';
+      const writes = disk?.writeCount ?? 0;
+      const bytes = await saveSnapshot(this.roomSnapshotKey, await emulator.save_state(), tag);
+      this.snapshotWrites = writes;
+      return { bytes, ms: Math.round(performance.now() - t0) };
+    } finally {
+      this.snapshotting = false;
+    }
   }
 
   onOutput(cb: (data: string) => void): void {
@@ -235,7 +273,7 @@ export class V86Engine implements Engine {
       if (this.destroyed) throw e;
       const reason = e instanceof Error ? e.message : String(e);
       this.opts.notice?.(`The saved VM could not be restored (${reason}); booted from scratch instead.`);
-      if (found.source === 'local') await deleteSnapshot(this.snapshotKey);
+      if (found.key) await deleteSnapshot(found.key);
       await this.stopEmulator();
       if (disk) {
         await disk.close();
