@@ -15,6 +15,8 @@ export const rooms = sqliteTable('rooms', {
   archivedAt: integer('archived_at', { mode: 'timestamp_ms' }),
   /** Keep a VM running for this room even with nobody in it (the server's headless host). */
   alwaysOn: integer('always_on', { mode: 'boolean' }).notNull().default(false),
+  /** The guest v86 boots: `disk` (the server's root disk), `small` (the bundled BusyBox guest); null: the disk when there is one. */
+  guest: text('guest'),
 });
 
 export type RoomRow = typeof rooms.$inferSelect;

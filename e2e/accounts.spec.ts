@@ -1,7 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { screen, typeLine, waitForPrompt } from './helpers';
-
-const PASSWORD = 'tandem-e2e-Pa55word!';
+import { createRoom, PASSWORD, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
 function countKeystrokeFrames(page: Page): { n: number } {
@@ -103,25 +101,6 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
 });
 
 /** Signs up through the form; returns the email. */
-async function signUp(page: Page, name: string): Promise<string> {
-  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.test`;
-  await page.goto('/signup');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByText('You have no rooms yet')).toBeVisible();
-  return email;
-}
-
-async function createRoom(page: Page, name: string): Promise<string> {
-  await page.getByLabel('Room name').fill(name);
-  await page.getByLabel('Engine').selectOption('v86');
-  await page.getByRole('button', { name: 'Create room' }).click();
-  await page.waitForURL(/\/r\/[a-z0-9-]+$/);
-  return new URL(page.url()).pathname;
-}
-
 test('dashboard: rename, archive, delete; an invite for someone signed in; refusals explain themselves; API tokens; sign out and in', async ({ browser }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

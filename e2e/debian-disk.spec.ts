@@ -1,5 +1,5 @@
 import { expect, test, type Response } from '@playwright/test';
-import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
+import { createRoom, newRoom, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** CI builds the disk (.ci/run) and must run these tests; elsewhere they need `sudo npm run build:disk`. */
 const required = !!process.env.CI || process.env.TANDEM_REQUIRE_DISK === '1';
@@ -71,6 +71,17 @@ test.describe('the Debian disk', () => {
     await expect.poll(() => screen(page)).toMatch(/^checked-5\s*$/m);
     expect(await screen(page)).toContain('No such file');
     await ctx.close();
+  });
+
+  test('a room made with the small guest boots BusyBox even though the server has the disk', async ({ page }) => {
+    await signUp(page, 'Light');
+    await expect(page.getByLabel('Guest').locator('option[value="disk"]')).toHaveText(/Debian/);
+    const roomPath = await createRoom(page, 'light room', 'small');
+    await waitForPrompt(page);
+    await typeLine(page, 'test -e /etc/debian_version && echo is-debian || echo is-small');
+    await expect.poll(() => screen(page)).toMatch(/^is-small\s*$/m);
+    await page.goto('/');
+    await expect(page.locator('.room-item', { has: page.locator(`a[href="${roomPath}"]`) }).getByText('small guest')).toBeVisible();
   });
 
   test('a disk read that fails is named in the page with a way out, not an endless spinner', async ({ page }) => {

@@ -52,3 +52,27 @@ export async function hasSavedVm(page: Page, roomPath: string): Promise<boolean>
     room,
   );
 }
+
+export const PASSWORD = 'tandem-e2e-Pa55word!';
+
+/** Signs up through the real form; the page is then on its (empty) dashboard. Returns the email. */
+export async function signUp(page: Page, name: string): Promise<string> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.test`;
+  await page.goto('/signup');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByText('You have no rooms yet')).toBeVisible();
+  return email;
+}
+
+/** Creates a v86 room from the dashboard (optionally choosing its guest); returns its path. */
+export async function createRoom(page: Page, name: string, guest?: 'disk' | 'small'): Promise<string> {
+  await page.getByLabel('Room name').fill(name);
+  await page.getByLabel('Engine').selectOption('v86');
+  if (guest) await page.getByLabel('Guest').selectOption(guest);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await page.waitForURL(/\/r\/[a-z0-9-]+$/);
+  return new URL(page.url()).pathname;
+}

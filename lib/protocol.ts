@@ -18,6 +18,10 @@ export const MAX_SOCKET_FRAME_BYTES = 1024 * 1024;
 
 export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const TAB_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** The guest a room's v86 boots: the server's root disk (Debian, or DISK_SOURCE) or the small bundled BusyBox guest. */
+export const ROOM_GUESTS = ['disk', 'small'] as const;
+export type RoomGuest = (typeof ROOM_GUESTS)[number];
+
 export const DEFAULT_TAB = 'main';
 
 export const roomIdSchema = z.string().regex(ROOM_ID_RE);

@@ -15,7 +15,7 @@ import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { sendFile } from './assets/rangeFile';
 import { readBody, sendError, sendJson } from './http/json';
-import { PROTOCOL_VERSION } from '../lib/protocol';
+import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/protocol';
 import { TandemError } from '../lib/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandler } from './commands/apiRoutes';
@@ -145,7 +145,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       const form = new URLSearchParams(body);
       // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
       const user = await authn.user(req.headers);
-      const room = rooms.create(form.get('name') || 'Untitled room');
+      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
       if (user) members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     } catch (e) {
@@ -190,8 +190,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
   function manifestFor(roomId: string | null, bundled = false) {
     const room = roomId ? rooms.get(roomId) : undefined;
-    const engine = (room?.engine ?? env.VM_ENGINE) as 'auto' | 'cheerpx' | 'v86';
-    return { ...(bundled ? bundledGuest : guest), engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
+    // The small guest is v86's own: a room that asks for it runs v86 whatever the engine setting.
+    const small = bundled || room?.guest === 'small';
+    const engine = (room?.guest === 'small' ? 'v86' : (room?.engine ?? env.VM_ENGINE)) as 'auto' | 'cheerpx' | 'v86';
+    return { ...(small ? bundledGuest : guest), engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
   }
 
   // The server's own headless browser hosts rooms that need a VM and have no human host.

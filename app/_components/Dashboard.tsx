@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/client/accountsApi';
+import { ROOM_GUESTS } from '../../lib/protocol';
 import AccountMenu from './AccountMenu';
 import { useHydrated } from './useHydrated';
 
@@ -15,6 +16,14 @@ export default function Dashboard({ user }: { user: Me }) {
   const [showArchived, setShowArchived] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  /** Whether this server has a root disk (else every room boots the small guest). */
+  const [hasDisk, setHasDisk] = useState(true);
+  useEffect(() => {
+    void fetch('/vm/manifest.json')
+      .then((r) => r.json())
+      .then((m: { disk?: unknown }) => setHasDisk(!!m.disk))
+      .catch(() => {});
+  }, []);
 
   const load = useCallback(async () => {
     try {
@@ -32,11 +41,12 @@ export default function Dashboard({ user }: { user: Me }) {
     const f = new FormData(e.currentTarget);
     const name = String(f.get('name') ?? '').trim();
     const engine = ENGINES.find((x) => x === f.get('engine')) ?? 'auto';
+    const guest = ROOM_GUESTS.find((x) => x === f.get('guest'));
     if (!name) return setProblem('Give the room a name.');
     setCreating(true);
     setProblem(null);
     try {
-      const { room } = await accounts.createRoom({ name, engine });
+      const { room } = await accounts.createRoom({ name, engine, guest });
       window.location.assign(`/r/${encodeURIComponent(room.id)}`);
     } catch (err) {
       setProblem(explain(err));
@@ -75,6 +85,10 @@ export default function Dashboard({ user }: { user: Me }) {
                   {ENGINE_LABEL[en]}
                 </option>
               ))}
+            </select>
+            <select aria-label="Guest" name="guest" defaultValue="disk" title="What v86 boots (CheerpX always runs its own Debian)">
+              <option value="disk">{hasDisk ? 'Full disk (Debian: python3, git, vim…)' : 'Full disk (not built on this server: boots the small guest)'}</option>
+              <option value="small">Small BusyBox guest (v86, boots in seconds)</option>
             </select>
             <button type="submit" disabled={creating || !hydrated}>
               {creating ? 'Creating…' : 'Create room'}
@@ -174,6 +188,7 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
             {room.live && <span className="badge live">live</span>}
             {room.alwaysOn && <span className="badge">always on</span>}
             {room.engine && <span className="badge">{room.engine}</span>}
+            {room.guest === 'small' && <span className="badge">small guest</span>}
             {room.archivedAt && <span className="badge">archived</span>}
             <span className="muted">created {new Date(room.createdAt).toLocaleDateString()}</span>
           </span>

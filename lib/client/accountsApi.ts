@@ -6,7 +6,7 @@
  */
 
 import { ApiError, readApiResponse } from './apiResponse';
-import type { MemberInfo } from '../protocol';
+import type { MemberInfo, RoomGuest } from '../protocol';
 
 /** A person's role in a room, lowest first. */
 export const MEMBER_ROLES = ['viewer', 'driver', 'instructor', 'owner'] as const;
@@ -34,6 +34,8 @@ export interface MyRoom {
   id: string;
   name: string;
   engine: EngineName | null;
+  /** The guest v86 boots; null: the server's disk when it has one. */
+  guest?: RoomGuest | null;
   role: MemberRole;
   createdAt: string;
   archivedAt: string | null;
@@ -130,7 +132,7 @@ export const accounts = {
   signup: (body: { email: string; name: string; password: string }) => api<{ user: Me }>('/api/account/signup', { method: 'POST', body }),
 
   myRooms: (archived = false) => api<{ owned: MyRoom[]; shared: MyRoom[] }>(`/api/me/rooms${archived ? '?archived=1' : ''}`),
-  createRoom: (body: { name: string; engine?: EngineName }) => api<{ room: MyRoom }>('/api/me/rooms', { method: 'POST', body }),
+  createRoom: (body: { name: string; engine?: EngineName; guest?: RoomGuest }) => api<{ room: MyRoom }>('/api/me/rooms', { method: 'POST', body }),
   updateRoom: (id: string, body: { name?: string; archived?: boolean; alwaysOn?: boolean }) => api<{ room: MyRoom }>(`/api/rooms/${enc(id)}`, { method: 'PATCH', body }),
   deleteRoom: (id: string) => api<void>(`/api/rooms/${enc(id)}`, { method: 'DELETE' }),
 

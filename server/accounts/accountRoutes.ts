@@ -5,6 +5,7 @@ import type { RoomRow } from '../../drizzle/schema';
 import { parseCookies, serializeCookie } from '../../lib/auth/cookies';
 import { GUEST_TOKEN_TTL_MS, guestCookieName, signGuestToken, verifyGuestToken } from '../../lib/auth/guestToken';
 import { TandemError, type ErrorCode } from '../../lib/errors';
+import { ROOM_GUESTS } from '../../lib/protocol';
 import type { Authenticator, SignedInUser } from '../access/Authenticator';
 import { guestMemberId, userMemberId, type RoomAccess } from '../access/RoomAccess';
 import { HttpError, sendHttpError } from '../commands/HttpError';
@@ -21,9 +22,10 @@ import { roleSchema, type Role } from './Roles';
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
 
 const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
-const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional() });
+const guestSchema = z.enum(ROOM_GUESTS);
+const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
 const patchRoomSchema = z
-  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional() })
+  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional() })
   .strict();
 const inviteSchema = z
   .object({
@@ -134,7 +136,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       }
       allow(method, 'POST');
       const body = parse(createRoomSchema, await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES));
-      const room = d.rooms.create(body.name, body.engine ?? null);
+      const room = d.rooms.create(body.name, { engine: body.engine, guest: body.guest });
       d.members.addOwner(room.id, user.id);
       return sendJson(res, 201, { room: roomView(d.rooms.get(room.id)!, 'owner') });
     }
@@ -240,7 +242,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
   }
 
   function roomView(r: RoomRow, role: Role) {
-    return { id: r.id, name: r.name, engine: r.engine, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id) };
+    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id) };
   }
   function roomOfUserView(r: RoomOfUser) {
     return roomView(r.room, r.role);

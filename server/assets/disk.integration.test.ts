@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startServer } from '../testing/startServer';
+import { as, signUp } from '../testing/accounts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-disk-'));
 const disk = path.join(dir, 'custom.ext2');
@@ -35,6 +36,38 @@ describe('root disk from DISK_SOURCE', () => {
       // Only the announced version is served: no guessing other files under /vm/disk.
       expect((await fetch(`${srv.url}/vm/disk/0000.ext2`)).status).toBe(404);
       expect((await fetch(`${srv.url}/vm/disk/..%2F..%2Fpackage.json`)).status).toBe(404);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('gives each room the guest it was made with: the disk by default, the small guest (on v86) when asked', async () => {
+    const srv = await startServer({ DISK_SOURCE: disk, VM_ENGINE: 'auto' });
+    try {
+      const owner = await signUp(srv, 'Gina Guestpicker');
+      const make = (json: Record<string, unknown>) => as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json });
+      const small = await make({ name: 'light', guest: 'small', engine: 'cheerpx' });
+      expect(small.status, small.text).toBe(201);
+      expect(small.json.room.guest).toBe('small');
+      const full = (await make({ name: 'full' })).json.room;
+      expect(full.guest).toBeNull();
+      const manifest = async (room: string) => (await (await fetch(`${srv.url}/vm/manifest.json?room=${room}`)).json()) as { disk?: unknown; initrd?: string; engineChoice: string };
+      const sm = await manifest(small.json.room.id);
+      expect(sm.disk).toBeUndefined();
+      expect(sm.initrd).toMatch(/^\/vm\/initrd\.cpio/);
+      expect(sm.engineChoice).toBe('v86'); // the small guest is v86's, whatever the room's engine says
+      expect((await manifest(full.id)).disk).toBeTruthy();
+      // Switched to the disk later, the room boots it.
+      const patched = await as(srv, owner.cookie, `/api/rooms/${small.json.room.id}`, { method: 'PATCH', json: { guest: 'disk' } });
+      expect(patched.json.room.guest).toBe('disk');
+      expect((await manifest(small.json.room.id)).disk).toBeTruthy();
+      // The signed-out form takes it too.
+      const form = await fetch(`${srv.url}/rooms/new`, { method: 'POST', body: 'name=Open&guest=small', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+      expect((await manifest(form.headers.get('location')!.split('/').pop()!)).disk).toBeUndefined();
+      // Anything else is refused by name.
+      const bad = await make({ name: 'x', guest: 'windows' });
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain('guest');
     } finally {
       await srv.close();
     }

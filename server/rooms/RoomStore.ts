@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../lib/db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
-import { ROOM_ID_RE } from '../../lib/protocol';
+import { ROOM_ID_RE, type RoomGuest } from '../../lib/protocol';
 import { TandemError } from '../../lib/errors';
 
 export const DEFAULT_ROOM = 'default';
@@ -27,20 +27,30 @@ export class RoomStore {
     return this.db.select().from(rooms).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
-  create(name: string, engine: string | null = null, ownerId: string | null = null): RoomRow {
+  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null } = {}): RoomRow {
     const clean = cleanRoomName(name);
     // 80 random bits: unguessable enough that a room link is not found by scanning.
-    const row: RoomRow = { id: crypto.randomBytes(10).toString('hex'), name: clean, engine, createdAt: new Date(), ownerId, archivedAt: null, alwaysOn: false };
+    const row: RoomRow = {
+      id: crypto.randomBytes(10).toString('hex'),
+      name: clean,
+      engine: opts.engine ?? null,
+      createdAt: new Date(),
+      ownerId: opts.ownerId ?? null,
+      archivedAt: null,
+      alwaysOn: false,
+      guest: opts.guest ?? null,
+    };
     this.db.insert(rooms).values(row).run();
     return row;
   }
 
-  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null }, now = new Date()): RoomRow {
+  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null }, now = new Date()): RoomRow {
     const set: Partial<RoomRow> = {};
     if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
     if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
     if (patch.alwaysOn !== undefined) set.alwaysOn = patch.alwaysOn;
     if (patch.engine !== undefined) set.engine = patch.engine;
+    if (patch.guest !== undefined) set.guest = patch.guest;
     if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
     const row = this.get(id);
     if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');
