@@ -224,3 +224,33 @@ test('keyboard control: one at a time, a raised hand, the owner hands over the k
   await expect(owner.locator('main.room')).toHaveAttribute('data-can-type', 'true');
   await Promise.all([ownerCtx.close(), guestCtx.close()]);
 });
+
+test('a guest leaves the room: the seat ends, the owner sees them go, and the browser is not let back in', async ({ browser }) => {
+  const ownerCtx = await browser.newContext();
+  const owner = await ownerCtx.newPage();
+  await signUp(owner, 'Lena Owner');
+  const roomPath = await createRoom(owner, 'leavers');
+  await waitForPrompt(owner);
+  await owner.getByLabel('Invite role').selectOption('driver');
+  await owner.getByRole('button', { name: 'Create link' }).click();
+  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
+
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
+  await guest.goto(new URL(inviteUrl).pathname);
+  await guest.getByLabel('Your name').fill('Gil Guest');
+  await guest.getByRole('button', { name: 'Join as guest' }).click();
+  await guest.waitForURL((u) => u.pathname === roomPath);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toBeVisible();
+  // The owner cannot leave (the room needs an owner); the guest can.
+  await expect(owner.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
+
+  guest.once('dialog', (d) => void d.accept());
+  await guest.getByRole('button', { name: 'Leave room' }).click();
+  await guest.waitForURL((u) => u.pathname === '/');
+  await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toHaveCount(0, { timeout: 15_000 });
+  await guest.goto(roomPath);
+  await expect(guest.getByRole('heading', { name: 'Sign in to join' })).toBeVisible();
+  await Promise.all([ownerCtx.close(), guestCtx.close()]);
+});

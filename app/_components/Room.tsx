@@ -14,6 +14,7 @@ import type { GuestManifest } from '../../lib/vm/V86Engine';
 import type { EngineChoice } from '../../lib/vm/createEngine';
 import { TabView } from '../../lib/client/TabView';
 import { hostTokenFromHash } from '../../lib/client/pageIdentity';
+import { accounts, explain } from '../../lib/client/accountsApi';
 import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
 import { isTerminalReply } from '../../lib/client/terminalReplies';
 import AccountMenu from './AccountMenu';
@@ -389,6 +390,9 @@ export default function Room({ roomId }: { roomId: string }) {
         {role === 'host' && mainVm?.name === 'v86' && <SaveVmButton onSave={() => controls.current?.save() ?? Promise.resolve()} />}
         {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
         <NewRoomForm compact />
+        {me && (me.memberId.startsWith('g:') || (me.memberId.startsWith('u:') && me.role !== 'owner')) && (
+          <LeaveRoomButton roomId={roomId} guest={me.memberId.startsWith('g:')} onProblem={setNotice} />
+        )}
         <AccountMenu />
       </header>
       {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
@@ -463,6 +467,24 @@ function NewRoomForm({ compact = false }: { compact?: boolean }) {
 }
 
 /** "Reset VM", with a confirm step: it throws away the files the guest wrote in this browser. */
+function LeaveRoomButton({ roomId, guest, onProblem }: { roomId: string; guest: boolean; onProblem: (text: string) => void }) {
+  return (
+    <button
+      className="secondary"
+      title={guest ? 'Leave this room and forget your guest seat in this browser' : 'Leave this room; it is removed from your dashboard'}
+      onClick={() => {
+        if (!window.confirm(guest ? 'Leave the room? You will need the invite link again to come back.' : 'Leave the room? You will need a new invite to come back.')) return;
+        void accounts.leaveRoom(roomId).then(
+          () => window.location.assign('/'),
+          (err) => onProblem(`Leave room: ${explain(err)}`),
+        );
+      }}
+    >
+      Leave room
+    </button>
+  );
+}
+
 function SaveVmButton({ onSave }: { onSave: () => Promise<void> }) {
   const [saving, setSaving] = useState(false);
   return (

@@ -139,6 +139,8 @@ export const accounts = {
   members: (room: string) => api<{ me: { memberId: string; role: MemberRole }; members: Member[] }>(`/api/rooms/${enc(room)}/members`),
   setRole: (room: string, memberId: string, role: MemberRole) =>
     api<{ member: Member }>(`/api/rooms/${enc(room)}/members/${enc(memberId)}`, { method: 'PATCH', body: { role } }),
+  /** Leaves the room: a guest's seat and cookie end, a member's membership ends. */
+  leaveRoom: (room: string) => api<void>(`/api/rooms/${enc(room)}/leave`, { method: 'POST', body: {} }),
   removeMember: (room: string, memberId: string) => api<void>(`/api/rooms/${enc(room)}/members/${enc(memberId)}`, { method: 'DELETE' }),
 
   invites: (room: string) => api<{ invites: Invite[] }>(`/api/rooms/${enc(room)}/invites`),

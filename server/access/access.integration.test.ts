@@ -115,6 +115,36 @@ describe('socket handshake', () => {
     host.disconnect();
   });
 
+  it('leaving: a guest’s seat and cookie end, a member’s membership ends, both cut off live; the last owner cannot leave', async () => {
+    const host = await hostRoom();
+    const cookie = await joinAsGuest((await invite('driver')).token, 'Leo Leaver');
+    const member = await signUp(srv, 'Max Member');
+    await as(srv, member.cookie, `/api/invites/${(await invite('driver')).token}/redeem`, { method: 'POST', json: {} });
+    const g = await srv.client(roomId, { cookie });
+    const m = await srv.client(roomId, { cookie: member.cookie });
+    await next(g, 'room:state');
+    await next(m, 'room:state');
+    const gone = Promise.all([g, m].map((s) => new Promise<string>((res) => s.once('disconnect', (why) => res(why)))));
+
+    const left = await call(srv, `/api/rooms/${roomId}/leave`, { method: 'POST', json: {}, headers: { cookie } });
+    expect(left.status).toBe(204);
+    expect(left.headers.get('set-cookie')).toMatch(new RegExp(`^${guestCookieName(roomId)}=;.*Max-Age=0`));
+    expect((await as(srv, member.cookie, `/api/rooms/${roomId}/leave`, { method: 'POST', json: {} })).status).toBe(204);
+    expect(await gone).toEqual(['io server disconnect', 'io server disconnect']);
+    // The old guest cookie (say, kept by the browser of a shared computer) admits nobody now.
+    expect(await connectCode(srv.client(roomId, { cookie }))).toBe('FORBIDDEN');
+    expect(await connectCode(srv.client(roomId, { cookie: member.cookie }))).toBe('FORBIDDEN');
+    const { members } = (await as(srv, owner.cookie, `/api/rooms/${roomId}/members`)).json as { members: { name: string }[] };
+    expect(members.map((x) => x.name)).not.toContain('Max Member');
+    expect(members.map((x) => x.name)).not.toContain('Leo Leaver');
+    // Nothing to leave, or the last owner: refused by name; a cross-site form cannot make anyone leave.
+    expect((await as(srv, stranger.cookie, `/api/rooms/${roomId}/leave`, { method: 'POST', json: {} })).status).toBe(404);
+    expect((await as(srv, owner.cookie, `/api/rooms/${roomId}/leave`, { method: 'POST', json: {} })).json.error.code).toBe('LAST_OWNER');
+    const form = await fetch(`${srv.url}/api/rooms/${roomId}/leave`, { method: 'POST', body: 'x=1', headers: { cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    host.disconnect();
+  });
+
   it('revoking a link cuts off, live, everyone who joined through it, and they cannot come back', async () => {
     const host = await hostRoom();
     const inv = await invite('driver');

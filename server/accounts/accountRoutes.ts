@@ -83,7 +83,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       p.startsWith('/api/me/') ||
       p.startsWith('/api/account/') ||
       p.startsWith('/api/invites/') ||
-      /^\/api\/rooms\/[^/]+\/(members|invites)(\/|$)/.test(p) ||
+      /^\/api\/rooms\/[^/]+\/(members|invites|leave)(\/|$)/.test(p) ||
       (/^\/api\/rooms\/[^/]+\/?$/.test(p) && (req.method === 'PATCH' || req.method === 'DELETE'));
     if (!ours) return false;
     void route(req, res, url).catch((e) => {
@@ -123,6 +123,11 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       }
       allow(method, 'POST');
       return redeem(req, res, token);
+    }
+
+    if ((m = /^\/api\/rooms\/([^/]+)\/leave$/.exec(p))) {
+      allow(method, 'POST');
+      return leave(req, res, decodeURIComponent(m[1]));
     }
 
     // Everything below needs a signed-in user.
@@ -201,6 +206,32 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       return noContent(res);
     }
     throw new HttpError('NOT_FOUND', `no route ${p}`);
+  }
+
+  /**
+   * Leaving a room: a guest's seat is revoked and its cookie cleared (on a shared computer the
+   * next person is not let in as them); a signed-in member's membership ends (not the last
+   * owner's). Their connections to the room are cut, live.
+   */
+  async function leave(req: IncomingMessage, res: ServerResponse, roomId: string): Promise<void> {
+    if (!d.rooms.get(roomId)) throw new HttpError('NOT_FOUND', `no room ${roomId}`);
+    const gone: string[] = [];
+    const headers: Record<string, string> = {};
+    // The membership first: the last owner is refused before anything else changes.
+    const user = await d.authn.user(req.headers);
+    if (user && d.members.role(roomId, user.id)) {
+      d.members.remove(user.id, roomId, user.id);
+      gone.push(userMemberId(user.id));
+    }
+    const guestId = verifyGuestToken(d.secret, parseCookies(req.headers.cookie).get(guestCookieName(roomId)), roomId);
+    if (guestId) {
+      if (d.guests.revoke(roomId, guestId)) gone.push(guestMemberId(guestId));
+      headers['set-cookie'] = serializeCookie(guestCookieName(roomId), '', { maxAgeS: 0, secure: d.secureCookies });
+    }
+    if (!gone.length && !guestId) throw new HttpError('NOT_FOUND', 'you are not a member of this room');
+    if (gone.length) d.access.events.emit('removed', roomId, gone);
+    d.log.info({ room: roomId, gone }, 'left the room');
+    res.writeHead(204, headers).end();
   }
 
   async function redeem(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
