@@ -131,11 +131,14 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
 
   await page.goto('/');
   const row = page.locator('.room-item', { hasText: 'private' });
-  await row.getByRole('button', { name: 'Rename' }).click();
+  await row.getByRole('button', { name: 'Edit' }).click();
   await page.getByLabel('New name').fill('renamed room');
+  await page.getByLabel('Room guest').selectOption('small');
   await page.getByRole('button', { name: 'Save' }).click();
   const renamed = page.locator('.room-item', { hasText: 'renamed room' });
   await expect(renamed).toBeVisible();
+  await expect(renamed.getByText('small guest')).toBeVisible();
+  await expect(renamed.locator('.badge', { hasText: /^v86$/ })).toBeVisible(); // the engine it was made with is kept
   await renamed.getByRole('button', { name: 'Archive' }).click();
   await expect(page.getByText('You have no rooms yet')).toBeVisible();
   await page.getByLabel('Show archived').check();

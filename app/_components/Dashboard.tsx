@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/client/accountsApi';
-import { ROOM_GUESTS } from '../../lib/protocol';
+import { ROOM_GUESTS, type RoomGuest } from '../../lib/protocol';
 import AccountMenu from './AccountMenu';
 import { useHydrated } from './useHydrated';
 
@@ -133,6 +133,8 @@ function RoomList({ rooms, empty, onChanged, onProblem }: { rooms: MyRoom[] | un
 function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () => void; onProblem: (p: string | null) => void }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(room.name);
+  const [engine, setEngine] = useState<EngineName | ''>(room.engine ?? '');
+  const [guest, setGuest] = useState<RoomGuest>(room.guest ?? 'disk');
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
   const isOwner = room.role === 'owner';
@@ -160,12 +162,24 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
           onSubmit={(e) => {
             e.preventDefault();
             void act(async () => {
-              await accounts.updateRoom(room.id, { name: name.trim() });
+              await accounts.updateRoom(room.id, { name: name.trim(), engine: engine || null, guest });
               setEditing(false);
             });
           }}
         >
           <input className="grow" aria-label="New name" autoFocus required maxLength={MAX_ROOM_NAME_CHARS} value={name} onChange={(e) => setName(e.target.value)} />
+          <select aria-label="Room engine" value={engine} onChange={(e) => setEngine(ENGINES.find((x) => x === e.target.value) ?? '')} title="Applies the next time the room's VM starts">
+            <option value="">Server default</option>
+            {ENGINES.map((en) => (
+              <option key={en} value={en}>
+                {ENGINE_LABEL[en]}
+              </option>
+            ))}
+          </select>
+          <select aria-label="Room guest" value={guest} onChange={(e) => setGuest(e.target.value === 'small' ? 'small' : 'disk')} title="Applies the next time the room's VM starts">
+            <option value="disk">Full disk</option>
+            <option value="small">Small BusyBox guest</option>
+          </select>
           <button type="submit" disabled={busy || !name.trim()}>
             Save
           </button>
@@ -175,6 +189,8 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
             onClick={() => {
               setEditing(false);
               setName(room.name);
+              setEngine(room.engine ?? '');
+              setGuest(room.guest ?? 'disk');
             }}
           >
             Cancel
@@ -219,7 +235,7 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
                 Always on
               </label>
               <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
-                Rename
+                Edit
               </button>
               <button className="secondary" disabled={busy} onClick={() => void act(() => accounts.updateRoom(room.id, { archived: !room.archivedAt }))}>
                 {room.archivedAt ? 'Unarchive' : 'Archive'}
