@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { createRoom, PASSWORD, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
@@ -185,21 +185,7 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
 });
 
 test('keyboard control: one at a time, a raised hand, the owner hands over the keyboard; notes and presence are shared', async ({ browser }) => {
-  const ownerCtx = await browser.newContext();
-  const owner = await ownerCtx.newPage();
-  await signUp(owner, 'Teacher');
-  await createRoom(owner, 'control room');
-  await waitForPrompt(owner);
-  await owner.getByLabel('Invite role').selectOption('driver');
-  await owner.getByRole('button', { name: 'Create link' }).click();
-  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
-
-  const guestCtx = await browser.newContext();
-  const guest = await guestCtx.newPage();
-  await guest.goto(new URL(inviteUrl).pathname);
-  await guest.getByLabel('Your name').fill('Student');
-  await guest.getByRole('button', { name: 'Join as guest' }).click();
-  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  const { ownerCtx, owner, guestCtx, guest } = await ownerAndDriverGuest(browser, 'Teacher', 'control room', 'Student');
   await expect(guest.locator('main.room')).toHaveAttribute('data-can-type', 'true');
   // Presence with names, both ways.
   await expect(guest.locator('.member', { hasText: 'Teacher' })).toBeVisible();
@@ -229,22 +215,7 @@ test('keyboard control: one at a time, a raised hand, the owner hands over the k
 });
 
 test('a guest leaves the room: the seat ends, the owner sees them go, and the browser is not let back in', async ({ browser }) => {
-  const ownerCtx = await browser.newContext();
-  const owner = await ownerCtx.newPage();
-  await signUp(owner, 'Lena Owner');
-  const roomPath = await createRoom(owner, 'leavers');
-  await waitForPrompt(owner);
-  await owner.getByLabel('Invite role').selectOption('driver');
-  await owner.getByRole('button', { name: 'Create link' }).click();
-  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
-
-  const guestCtx = await browser.newContext();
-  const guest = await guestCtx.newPage();
-  await guest.goto(new URL(inviteUrl).pathname);
-  await guest.getByLabel('Your name').fill('Gil Guest');
-  await guest.getByRole('button', { name: 'Join as guest' }).click();
-  await guest.waitForURL((u) => u.pathname === roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  const { ownerCtx, owner, roomPath, guestCtx, guest } = await ownerAndDriverGuest(browser, 'Lena Owner', 'leavers', 'Gil Guest');
   await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toBeVisible();
   // The owner cannot leave (the room needs an owner); the guest can.
   await expect(owner.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
@@ -257,3 +228,24 @@ test('a guest leaves the room: the seat ends, the owner sees them go, and the br
   await expect(guest.getByRole('heading', { name: 'Sign in to join' })).toBeVisible();
   await Promise.all([ownerCtx.close(), guestCtx.close()]);
 });
+
+/** An owner (signed up, hosting a new room) and a guest who joined it by a driver link, each in its own browser. */
+async function ownerAndDriverGuest(browser: Browser, ownerName: string, roomName: string, guestName: string) {
+  const ownerCtx = await browser.newContext();
+  const owner = await ownerCtx.newPage();
+  await signUp(owner, ownerName);
+  const roomPath = await createRoom(owner, roomName);
+  await waitForPrompt(owner);
+  await owner.getByLabel('Invite role').selectOption('driver');
+  await owner.getByRole('button', { name: 'Create link' }).click();
+  const inviteUrl = await owner.getByRole('textbox', { name: 'New invite link' }).inputValue();
+
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
+  await guest.goto(new URL(inviteUrl).pathname);
+  await guest.getByLabel('Your name').fill(guestName);
+  await guest.getByRole('button', { name: 'Join as guest' }).click();
+  await guest.waitForURL((u) => u.pathname === roomPath);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  return { ownerCtx, owner, roomPath, guestCtx, guest };
+}

@@ -5,6 +5,7 @@ import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type 
 import { ROOM_GUESTS, type RoomGuest } from '../../lib/protocol';
 import AccountMenu from './AccountMenu';
 import { useHydrated } from './useHydrated';
+import Alert from './Alert';
 
 const MAX_ROOM_NAME_CHARS = 80;
 const ENGINE_LABEL: Record<EngineName, string> = { auto: 'Auto (CheerpX, else v86)', v86: 'v86 (open source, offline)', cheerpx: 'CheerpX (full Debian, online)' };
@@ -95,11 +96,7 @@ export default function Dashboard({ user }: { user: Me }) {
             </button>
           </form>
         </section>
-        {problem && (
-          <div className="notice bad" role="alert">
-            {problem}
-          </div>
-        )}
+        <Alert text={problem} />
         <section className="panel">
           <div className="panel-head">
             <h2>My rooms</h2>

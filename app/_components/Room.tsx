@@ -21,6 +21,7 @@ import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
 import BootStatus from './room/BootStatus';
+import RoomNotices from './room/RoomNotices';
 import RoleBadge from './room/RoleBadge';
 import ShareLink from './room/ShareLink';
 import RoomSidebar from './room/RoomSidebar';
@@ -395,18 +396,13 @@ export default function Room({ roomId }: { roomId: string }) {
         )}
         <AccountMenu />
       </header>
-      {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
-      {state && !state.hostConnected && role === 'guest' && (
-        <div className="notice warn" role="status">
-          Host disconnected — the room waits for the host to return.
-        </div>
-      )}
-      {notice && <div className="notice warn">{notice}</div>}
-      {engineNotice && role === 'host' && (
-        <div className="notice warn" role="status">
-          {engineNotice} {offerReset && <ResetVmButton onReset={() => controls.current?.reset()} />}
-        </div>
-      )}
+      <RoomNotices
+        fatal={fatal}
+        hostAway={!!state && !state.hostConnected && role === 'guest'}
+        notice={notice}
+        engineNotice={role === 'host' ? engineNotice : null}
+        engineAction={offerReset && <ResetVmButton onReset={() => controls.current?.reset()} />}
+      />
       <BootStatus progress={progress} onFailed={role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />} />
       <nav className="tabs" role="tablist" aria-label="Terminals">
         {(state?.tabs ?? [{ id: DEFAULT_TAB, title: 'Terminal' }]).map((t) => (

@@ -11,6 +11,7 @@ import { attachScreenInput } from '../../lib/client/ScreenInput';
 import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/vm/CheerpXAlpine';
 import { TailscaleControl } from './TailscaleControl';
 import BootStatus from './room/BootStatus';
+import RoomNotices from './room/RoomNotices';
 import ShareLink from './room/ShareLink';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
@@ -226,18 +227,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
         {role === 'host' && <TailscaleControl control={vmInfo?.tailscale ?? null} engine={vmInfo?.name ?? null} />}
         <ShareLink url={shareUrl} size={30} />
       </header>
-      {fatal && <div className="notice bad">{fatal.code}: {fatal.message}</div>}
-      {state && !state.hostConnected && role === 'guest' && (
-        <div className="notice warn" role="status">
-          Host disconnected — the room waits for the host to return.
-        </div>
-      )}
-      {notice && <div className="notice warn">{notice}</div>}
-      {engineNotice && role === 'host' && (
-        <div className="notice warn" role="status">
-          {engineNotice}
-        </div>
-      )}
+      <RoomNotices fatal={fatal} hostAway={!!state && !state.hostConnected && role === 'guest'} notice={notice} engineNotice={role === 'host' ? engineNotice : null} />
       <BootStatus
         progress={progress}
         ready={role === 'host' ? ' — click the screen to type into the VM' : readOnly ? '' : ' — click the screen to type into the host’s VM'}

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import WatchTerminal from '../_components/WatchTerminal';
 import HistoryPanel from './HistoryPanel';
 import ResultCell, { type Cell } from './ResultCell';
+import Alert from '../_components/Alert';
 import {
   ApiError,
   Slots,
@@ -227,11 +228,7 @@ export default function RemoteConsole() {
         </a>
       </header>
 
-      {problem && (
-        <div className="notice bad remote-problem" role="alert">
-          {problem}
-        </div>
-      )}
+      <Alert text={problem} className="remote-problem" />
 
       <div className="remote-layout">
         <aside className="remote-side">

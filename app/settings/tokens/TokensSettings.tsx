@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/client/accountsApi';
 import AccountMenu from '../../_components/AccountMenu';
 import { useHydrated } from '../../_components/useHydrated';
+import Alert from '../../_components/Alert';
 
 const MAX_TOKEN_NAME_CHARS = 64;
 
@@ -116,11 +117,7 @@ export default function TokensSettings() {
                 </div>
               )}
             </section>
-            {problem && (
-              <div className="notice bad" role="alert">
-                {problem}
-              </div>
-            )}
+            <Alert text={problem} />
             <section className="panel">
               <h2>Your tokens</h2>
               {!tokens ? (
