@@ -206,6 +206,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
+      busy: (room) => commands.busy(room),
     });
     return pool;
   };

@@ -127,6 +127,21 @@ describe('CommandQueue', () => {
     expect((await finished(q, ids[3])).output).toBe('3\n');
   });
 
+  it('is busy while a command of the room runs or waits, so its host is not closed as idle', async () => {
+    const f = fakeHub();
+    f.connect('default');
+    const q = makeQueue(f.hub);
+    expect(q.busy('default')).toBe(false);
+    const a = q.enqueue({ room: 'default', cmd: 'sleep 0.1' }).command.id;
+    const b = q.enqueue({ room: 'default', cmd: 'echo 2' }).command.id;
+    expect(q.busy('default')).toBe(true);
+    expect(q.busy('other')).toBe(false);
+    await finished(q, a);
+    expect(q.busy('default')).toBe(true); // b is next
+    await finished(q, b);
+    expect(q.busy('default')).toBe(false);
+  });
+
   it('keeps rooms independent', async () => {
     const f = fakeHub();
     f.connect('default');

@@ -254,6 +254,17 @@ export class CommandQueue {
     return row;
   }
 
+  /** A command of the room is running or waits: its host must stay (the headless pool asks). */
+  busy(room: string): boolean {
+    if (this.active.has(room)) return true;
+    return !!this.db
+      .select({ id: commands.id })
+      .from(commands)
+      .where(and(eq(commands.room, room), eq(commands.state, 'queued')))
+      .limit(1)
+      .get();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -17,6 +17,8 @@ export interface HeadlessHostPoolOptions {
   maxHosts?: number;
   idleMs?: number;
   chromiumPath?: string | null;
+  /** A room with work in progress (a command running or queued) is never closed as idle. */
+  busy?: (room: string) => boolean;
 }
 
 interface HostPage {
@@ -142,7 +144,10 @@ export class HeadlessHostPool {
 
   private reapIdle(): void {
     const now = Date.now();
-    for (const h of this.hosts.values()) if (now - h.lastActive > this.idleMs) void this.release(h.room);
+    for (const h of this.hosts.values()) {
+      if (this.opts.busy?.(h.room)) h.lastActive = now; // a long command keeps its host; idle time counts from its end
+      else if (now - h.lastActive > this.idleMs) void this.release(h.room);
+    }
   }
 
   async close(): Promise<void> {
