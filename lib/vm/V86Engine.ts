@@ -209,26 +209,38 @@ export class V86Engine implements Engine {
    * readable reason (not running, storage full).
    */
   async save(): Promise<{ bytes: number; ms: number }> {
-    const emulator = this.emulator;
-    if (!emulator) throw new Error('the VM is not running');
+    if (!this.emulator) throw new Error('the VM is not running');
     if (this.diskFailed) throw new Error('the VM is still starting');
     if (this.snapshotting) throw new Error('a snapshot is being taken already');
     const t0 = performance.now();
     this.snapshotting = true;
     try {
-      const disk = this.disk;
-      if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
-        throw new Error(`this VM's disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to snapshot; they are kept on disk and the VM boots cold`);
-      await disk?.flush();
-      if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
-      const tag = disk?.stateTag ?? '';
-      const writes = disk?.writeCount ?? 0;
-      const bytes = await saveSnapshot(this.roomSnapshotKey, await emulator.save_state(), tag);
-      this.snapshotWrites = writes;
+      const c = await this.capture();
+      const bytes = await saveSnapshot(this.roomSnapshotKey, c.state, c.tag);
+      this.snapshotWrites = c.writes;
       return { bytes, ms: Math.round(performance.now() - t0) };
     } finally {
       this.snapshotting = false;
     }
+  }
+
+  /**
+   * The running VM's state with the tag of the overlay it fits (flushed first, so storage holds
+   * what the state's page cache expects). Throws when the overlay is too big to carry, or the VM
+   * stopped meanwhile. Callers set `snapshotting` around it.
+   */
+  private async capture(): Promise<{ state: ArrayBuffer; tag: string; writes: number }> {
+    const emulator = this.emulator;
+    const disk = this.disk;
+    if (!emulator) throw new Error('the VM is not running');
+    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
+      throw new Error(`this VM's disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to snapshot; they are kept on disk and the VM boots cold`);
+    await disk?.flush();
+    if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
+    // Read right before the state is captured: no guest code runs in between.
+    const tag = disk?.stateTag ?? '';
+    const writes = disk?.writeCount ?? 0;
+    return { state: await emulator.save_state(), tag, writes };
   }
 
   onOutput(cb: (data: string) => void): void {
@@ -428,18 +440,12 @@ export class V86Engine implements Engine {
    * pages, which must hold nothing of any room's files.
    */
   private async takeSnapshot(diskWasEmpty: boolean): Promise<void> {
-    const emulator = this.emulator;
     const disk = this.disk;
-    if (!emulator) return;
+    if (!this.emulator) return;
+    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
     this.snapshotting = true;
     try {
-      if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
-      await disk?.flush();
-      if (this.emulator !== emulator) return;
-      // Read right before the state is captured: no guest code runs in between.
-      const tag = disk?.stateTag ?? '';
-      const writes = disk?.writeCount ?? 0;
-      const state = await emulator.save_state();
+      const { state, tag, writes } = await this.capture();
       if (this.opts.publishSnapshot) {
         if (diskWasEmpty) await this.opts.publishSnapshot(await gzip(state));
       } else {
