@@ -11,8 +11,8 @@ async function newRoom(request: APIRequestContext, name: string): Promise<string
 type Result = { id: string; status: string; state: string; exitCode: number | null; output: string };
 
 /** POST /api and, if the wait ran out (202), poll until the command finished. */
-async function run(request: APIRequestContext, room: string, cmd: string): Promise<Result> {
-  const res = await request.post(`/api?api_key=${KEY}`, { data: { cmd, room }, timeout: 130_000 });
+async function run(request: APIRequestContext, room: string, cmd: string, timeoutMs?: number): Promise<Result> {
+  const res = await request.post(`/api?api_key=${KEY}`, { data: { cmd, room, timeoutMs }, timeout: 130_000 });
   expect([200, 202]).toContain(res.status());
   let body = (await res.json()) as Result;
   while (body.status === 'pending' || body.status === 'running') {
@@ -42,6 +42,14 @@ test('the command API runs commands in a real VM hosted by the server’s headle
   await expect.poll(() => screen(guest)).toContain('echo from-the-api-$((20+22))');
   expect((await third).exitCode).toBe(0);
   await ctx.close();
+});
+
+test('a command that runs longer than the headless host’s idle time is not cut off', async ({ request }) => {
+  // The e2e server closes idle headless hosts after 20 s (playwright.config.ts); this command runs 45.
+  const room = await newRoom(request, 'api long command');
+  const long = await run(request, room, 'sleep 45; echo long-$((6*7))', 120_000);
+  expect(long).toMatchObject({ state: 'done', exitCode: 0 });
+  expect(long.output.trim()).toBe('long-42');
 });
 
 test('the command API refuses wrong keys with JSON errors', async ({ request }) => {
