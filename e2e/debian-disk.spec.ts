@@ -73,6 +73,25 @@ test.describe('the Debian disk', () => {
     await ctx.close();
   });
 
+  test('disk changes larger than the overlay keeps in memory are read back from IndexedDB, intact after a reload', async ({ browser }) => {
+    test.setTimeout(600_000);
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(await newRoom(page.request, 'e2e big overlay'));
+    await waitForPrompt(page);
+    // 72 MiB of written blocks: past the 64 MiB the overlay holds in memory (and past snapshots).
+    await typeLine(page, 'head -c 75497472 /dev/urandom > ~/big && sync && md5sum ~/big | cut -c1-32 | sed s/^/sum-/');
+    await expect.poll(() => screen(page), { timeout: 420_000, intervals: [2000] }).toMatch(/^sum-[0-9a-f]{32}\s*$/m);
+    const sum = /^sum-([0-9a-f]{32})\s*$/m.exec(await screen(page))![1];
+    await page.waitForTimeout(1000); // the last batch reaches IndexedDB
+    await page.reload();
+    await waitForPrompt(page);
+    await typeLine(page, 'md5sum ~/big | cut -c1-32 | sed s/^/again-/');
+    await expect.poll(() => screen(page), { timeout: 180_000, intervals: [2000] }).toMatch(/^again-[0-9a-f]{32}\s*$/m);
+    expect(/^again-([0-9a-f]{32})\s*$/m.exec(await screen(page))![1]).toBe(sum);
+    await ctx.close();
+  });
+
   test('a room made with the small guest boots BusyBox even though the server has the disk', async ({ page }) => {
     await signUp(page, 'Light');
     await expect(page.getByLabel('Guest').locator('option[value="disk"]')).toHaveText(/Debian/);

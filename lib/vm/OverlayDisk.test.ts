@@ -169,6 +169,73 @@ describe('OverlayDisk', () => {
     expect((await getAsync(d, 0, 512))[0]).toBe(baseByte(0));
     expect(store.pages.size).toBe(0);
   });
+
+  it.each([12345, 1, 777, 31337, 2024])('keeps at most its cap of written pages in memory and reads the rest back from the store, losing nothing (random writes, reads, flushes, a reload; seed %i)', async (seed0) => {
+    const CAP_PAGES = 8;
+    // xorshift32: repeatable, and well spread over small ranges.
+    let seed = seed0;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const ref = new Uint8Array(SIZE);
+    for (let i = 0; i < SIZE; i++) ref[i] = baseByte(i);
+    const store = new MemoryOverlayStore();
+    const d = makeDisk(store, fakeBase().read, { maxResidentBytes: CAP_PAGES * PAGE_BYTES });
+    await d.load();
+    const units = SIZE / 256;
+    for (let op = 0; op < 600; op++) {
+      const at = rnd(units) * 256;
+      const len = Math.min(SIZE - at, (1 + rnd(24)) * 256); // up to 1.5 pages: partial pages too
+      const kind = rnd(10);
+      if (kind < 5) {
+        const data = new Uint8Array(len);
+        for (let i = 0; i < len; i++) data[i] = rnd(256);
+        d.set(at, data, () => {});
+        ref.set(data, at);
+      } else if (kind < 9) {
+        expect(Buffer.from(await getAsync(d, at, len)).equals(Buffer.from(ref.subarray(at, at + len))), `read at ${at}+${len} (op ${op})`).toBe(true);
+      } else {
+        await d.flush();
+        expect(d.residentBytes).toBeLessThanOrEqual(CAP_PAGES * PAGE_BYTES);
+      }
+    }
+    expect(d.overlayBytes).toBeGreaterThan(4 * CAP_PAGES * PAGE_BYTES); // far more was written than memory holds
+    await d.close();
+    expect(d.residentBytes).toBeLessThanOrEqual(CAP_PAGES * PAGE_BYTES);
+
+    const again = makeDisk(store, fakeBase().read, { maxResidentBytes: CAP_PAGES * PAGE_BYTES });
+    await again.load();
+    expect(again.residentBytes).toBeLessThanOrEqual(CAP_PAGES * PAGE_BYTES);
+    for (let at = 0; at < SIZE; at += 16 * 1024)
+      expect(Buffer.from(await getAsync(again, at, 16 * 1024)).equals(Buffer.from(ref.subarray(at, at + 16 * 1024))), `after reload at ${at}`).toBe(true);
+  });
+
+  it('a write to a page that only the store has, landing while that page is read back, keeps both', async () => {
+    const store = new MemoryOverlayStore();
+    const d = makeDisk(store, fakeBase().read, { maxResidentBytes: 2 * PAGE_BYTES });
+    await d.load();
+    // Page 0 gets units 0-1 written and stored, then is pushed out of memory by three other pages.
+    d.set(0, filled(512, 7), () => {});
+    await d.flush();
+    for (const p of [1, 2, 3]) d.set(p * PAGE_BYTES, filled(PAGE_BYTES, p), () => {});
+    await d.flush();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const getPage = store.getPage.bind(store);
+    store.getPage = async (i) => (await gate, getPage(i));
+    const read = getAsync(d, 0, PAGE_BYTES); // must fetch page 0 back from the store
+    d.set(256, filled(256, 8), () => {}); // unit 1 rewritten meanwhile
+    release();
+    const got = await read;
+    expect([got[0], got[256], got[512]]).toEqual([7, 8, baseByte(512)]);
+    await d.close();
+    // What is stored has both too: the older unit merged under the newer one.
+    const stored = store.pages.get(0)!;
+    expect([stored.data[0], stored.data[256], stored.mask]).toEqual([7, 8, 0b11]);
+  });
 });
 
 describe('httpRangeReader', () => {

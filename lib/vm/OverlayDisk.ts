@@ -33,6 +33,12 @@ const READ_RETRIES = 3;
 const RETRY_BASE_MS = 500;
 /** A snapshot carries the overlay's pages (see get_state); past this the snapshot is not taken. */
 export const MAX_SNAPSHOT_OVERLAY_BYTES = 32 * 1024 * 1024;
+/**
+ * Written pages kept in memory (least recently used go first, once stored); the rest are read back
+ * from the store when the guest reads them. Above MAX_SNAPSHOT_OVERLAY_BYTES, so an overlay small
+ * enough to snapshot is always wholly in memory (get_state is synchronous).
+ */
+export const MAX_RESIDENT_OVERLAY_BYTES = 64 * 1024 * 1024;
 const STATE_FORMAT = 'tandem-overlay-1';
 
 export interface OverlayPage {
@@ -52,6 +58,8 @@ export interface OverlayMeta {
 /** Where the overlay lives: IndexedDB in the browser (OverlayIdbStore), memory in tests. */
 export interface OverlayStore {
   load(): Promise<{ meta: OverlayMeta | null; pages: Map<number, OverlayPage> }>;
+  /** One stored page (a page the disk let go of from memory, read again). */
+  getPage(index: number): Promise<OverlayPage | undefined>;
   /** Writes pages and meta in one transaction: after a crash storage holds a whole batch or none. */
   put(meta: OverlayMeta, pages: [number, OverlayPage][]): Promise<void>;
   clear(): Promise<void>;
@@ -119,6 +127,16 @@ export interface OverlayDiskOptions {
   onStorageError?: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
   newId?: () => string;
+  /** Default MAX_RESIDENT_OVERLAY_BYTES; tests make it small. */
+  maxResidentBytes?: number;
+}
+
+/** A written page in memory: `data` is null, and `missing` names the units, while only the store has them. */
+interface Page {
+  data: Uint8Array | null;
+  mask: number;
+  /** Units written (in `mask`) whose bytes are in the store but not in `data`. */
+  missing: number;
 }
 
 export class OverlayDisk {
@@ -135,7 +153,12 @@ export class OverlayDisk {
   writeCount = 0;
   lastWriteAt = 0;
 
-  private pages = new Map<number, OverlayPage>();
+  private pages = new Map<number, Page>();
+  /** Pages whose data is in memory, least recently used first. */
+  private resident = new Set<number>();
+  private pageLoads = new Map<number, Promise<void>>();
+  /** Pages a read in progress needs: not evicted until it is answered. */
+  private pinned = new Map<number, number>();
   private dirty = new Set<number>();
   private chunks = new Map<number, Uint8Array>();
   private inflight = new Map<number, Promise<Uint8Array>>();
@@ -163,6 +186,11 @@ export class OverlayDisk {
     return this.pages.size * PAGE_BYTES;
   }
 
+  /** Bytes of written pages held in memory (the rest are in the store only). */
+  get residentBytes(): number {
+    return this.resident.size * PAGE_BYTES;
+  }
+
   /** Matches a snapshot to the overlay state it was taken with (see V86Engine); 'empty' while storage holds nothing. */
   get stateTag(): string {
     return this.meta && this.meta.generation > 0 ? `${this.meta.id}@${this.meta.generation}` : 'empty';
@@ -183,7 +211,11 @@ export class OverlayDisk {
       const { meta, pages } = await this.o.store.load();
       if (meta && meta.diskVersion === this.o.diskVersion) {
         this.meta = meta;
-        this.pages = pages;
+        for (const [i, p] of pages) {
+          this.pages.set(i, { data: p.data, mask: p.mask, missing: 0 });
+          this.resident.add(i);
+        }
+        this.evict();
       } else {
         // Another disk's overlay (cannot happen with per-version keys, but never apply one).
         if (meta) await this.o.store.clear();
@@ -212,19 +244,45 @@ export class OverlayDisk {
   get(offset: number, len: number, fn: (data: Uint8Array) => void): void {
     if (this.fatal) return;
     const now = this.tryAssemble(offset, len);
-    if (now) return fn(now);
+    if (now) {
+      fn(now);
+      return this.evict();
+    }
     const first = Math.floor(offset / DISK_CHUNK_BYTES);
     const last = Math.floor((offset + len - 1) / DISK_CHUNK_BYTES);
-    const need: Promise<Uint8Array>[] = [];
+    const need: Promise<unknown>[] = [];
     for (let c = first; c <= last; c++) if (!this.chunks.has(c) && !this.coveredByOverlay(c, offset, len)) need.push(this.fetchChunk(c));
+    // The range's written pages stay in memory until this read is answered (see evict).
+    const firstPage = Math.floor(offset / PAGE_BYTES);
+    const lastPage = Math.floor((offset + len - 1) / PAGE_BYTES);
+    for (let i = firstPage; i <= lastPage; i++) {
+      this.pinned.set(i, (this.pinned.get(i) ?? 0) + 1);
+      if (this.pages.get(i)?.missing) need.push(this.loadPage(i));
+    }
+    const unpin = () => {
+      for (let i = firstPage; i <= lastPage; i++) {
+        const n = (this.pinned.get(i) ?? 1) - 1;
+        if (n > 0) this.pinned.set(i, n);
+        else this.pinned.delete(i);
+      }
+    };
     Promise.all(need).then(
       () => {
-        if (this.closed) return;
+        if (this.closed) return unpin();
         const data = this.tryAssemble(offset, len);
-        if (data) fn(data);
-        else this.get(offset, len, fn); // a chunk was evicted meanwhile: read again
+        if (data) {
+          unpin();
+          fn(data);
+          this.evict();
+        } else {
+          this.get(offset, len, fn); // a base chunk left the read cache meanwhile: read again
+          unpin();
+        }
       },
-      (e: unknown) => this.fail(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => {
+        unpin();
+        this.fail(e instanceof Error ? e.message : String(e));
+      },
     );
   }
 
@@ -249,10 +307,18 @@ export class OverlayDisk {
       const at = pos - index * PAGE_BYTES;
       const n = Math.min(PAGE_BYTES - at, data.length - done);
       let page = this.pages.get(index);
-      if (!page) this.pages.set(index, (page = { data: new Uint8Array(PAGE_BYTES), mask: 0 }));
+      if (!page) this.pages.set(index, (page = { data: null, mask: 0, missing: 0 }));
+      // A page only the store has: the new units go in at once; the older ones are merged in when
+      // read or stored (see loadPage).
+      page.data ??= new Uint8Array(PAGE_BYTES);
       page.data.set(data.subarray(done, done + n), at);
-      for (let u = at / UNIT_BYTES; u < (at + n) / UNIT_BYTES; u++) page.mask |= 1 << u;
+      for (let u = at / UNIT_BYTES; u < (at + n) / UNIT_BYTES; u++) {
+        page.mask |= 1 << u;
+        page.missing &= ~(1 << u);
+      }
+      // Dirty before touched: a dirty page never leaves memory, so the write cannot be evicted.
       this.dirty.add(index);
+      this.touch(index);
       done += n;
     }
     this.writeCount++;
@@ -285,7 +351,11 @@ export class OverlayDisk {
    */
   get_state(): unknown[] {
     const pages: [number, Uint8Array, number][] = [];
-    for (const [i, p] of this.pages) pages.push([i, p.data, p.mask]);
+    for (const [i, p] of this.pages) {
+      // Cannot happen below MAX_SNAPSHOT_OVERLAY_BYTES (the engine does not snapshot above it).
+      if (!p.data || p.missing) throw new Error('the disk changes are too large to snapshot');
+      pages.push([i, p.data, p.mask]);
+    }
     return [STATE_FORMAT, this.o.diskVersion, this.stateTag, pages];
   }
 
@@ -301,9 +371,10 @@ export class OverlayDisk {
     // that generation (writes not yet persisted when it was taken are in it too), so apply them all.
     for (const [i, data, mask] of pages) {
       const have = this.pages.get(i);
-      if (have && have.mask === mask && sameBytes(have.data, data)) continue;
-      this.pages.set(i, { data: new Uint8Array(data), mask });
+      if (have && have.data && !have.missing && have.mask === mask && sameBytes(have.data, data)) continue;
+      this.pages.set(i, { data: new Uint8Array(data), mask, missing: 0 });
       this.dirty.add(i);
+      this.touch(i);
     }
     this.scheduleFlush();
   }
@@ -327,17 +398,27 @@ export class OverlayDisk {
 
   private async writeBatch(): Promise<void> {
     if (this.dirty.size === 0 || !this.meta || this.storageError) return;
+    // A page written while only the store had it: its older units first, or storing it would lose them.
+    const merges = [...this.dirty].filter((i) => this.pages.get(i)?.missing).map((i) => this.loadPage(i));
+    if (merges.length) {
+      try {
+        await Promise.all(merges);
+      } catch {
+        return; // loadPage said why (fatal); the pages stay dirty
+      }
+    }
     const batch: [number, OverlayPage][] = [];
     // Copies: the guest may write the same page again while the transaction runs.
     for (const i of this.dirty) {
       const p = this.pages.get(i);
-      if (p) batch.push([i, { data: p.data.slice(), mask: p.mask }]);
+      if (p?.data && !p.missing) batch.push([i, { data: p.data.slice(), mask: p.mask }]);
     }
-    this.dirty.clear();
+    for (const [i] of batch) this.dirty.delete(i);
     const next: OverlayMeta = { ...this.meta, generation: this.meta.generation + 1 };
     try {
       await this.o.store.put(next, batch);
       this.meta = next;
+      this.evict(); // stored pages may leave memory now
     } catch (e) {
       const quota = e instanceof DOMException && e.name === 'QuotaExceededError';
       this.reportStorage(
@@ -382,6 +463,9 @@ export class OverlayDisk {
       const p = this.pages.get(i);
       if (!p) continue;
       const pageStart = i * PAGE_BYTES;
+      if (p.missing) return null; // in the store only: loadPage first
+      if (!p.data) continue;
+      this.touch(i);
       if (p.mask === FULL_MASK) {
         const from = Math.max(offset, pageStart);
         const to = Math.min(offset + len, pageStart + PAGE_BYTES);
@@ -396,6 +480,57 @@ export class OverlayDisk {
       }
     }
     return out;
+  }
+
+  /** Marks a page's data as just used: it leaves memory last. */
+  private touch(i: number): void {
+    this.resident.delete(i);
+    this.resident.add(i);
+  }
+
+  /**
+   * Lets stored (not dirty) pages go from memory, least recently used first, down to the cap.
+   * Called only between operations (after a read is answered, after a batch is stored), never
+   * while one is assembling or loading pages: a page it needs cannot vanish under it, so a read
+   * always completes (memory may pass the cap by one read's pages, or by writes not yet stored).
+   */
+  private evict(): void {
+    const cap = this.o.maxResidentBytes ?? MAX_RESIDENT_OVERLAY_BYTES;
+    if (this.resident.size * PAGE_BYTES <= cap) return;
+    for (const i of this.resident) {
+      if (this.resident.size * PAGE_BYTES <= cap) break;
+      if (this.dirty.has(i) || this.pageLoads.has(i) || this.pinned.has(i)) continue;
+      const p = this.pages.get(i);
+      if (!p) continue;
+      p.data = null;
+      p.missing = p.mask;
+      this.resident.delete(i);
+    }
+  }
+
+  /** Reads a page's units that only the store has back into memory (the newer ones in memory win). */
+  private loadPage(i: number): Promise<void> {
+    let p = this.pageLoads.get(i);
+    if (p) return p;
+    p = (async () => {
+      const stored = await this.o.store.getPage(i);
+      const page = this.pages.get(i);
+      if (!page || !page.missing) return;
+      if (!stored) {
+        const message = `the disk changes kept in this browser lost a block (page ${i}); Reset the VM to start again`;
+        this.fail(message);
+        throw new Error(message);
+      }
+      page.data ??= new Uint8Array(PAGE_BYTES);
+      for (let u = 0; u < UNITS_PER_PAGE; u++) {
+        if (!(page.missing & (1 << u))) continue;
+        page.data.set(stored.data.subarray(u * UNIT_BYTES, (u + 1) * UNIT_BYTES), u * UNIT_BYTES);
+      }
+      page.missing = 0;
+      this.touch(i);
+    })().finally(() => this.pageLoads.delete(i));
+    this.pageLoads.set(i, p);
+    return p;
   }
 
   private fetchChunk(c: number): Promise<Uint8Array> {
@@ -454,6 +589,11 @@ export class MemoryOverlayStore implements OverlayStore {
     const pages = new Map<number, OverlayPage>();
     for (const [i, p] of this.pages) pages.set(i, { data: p.data.slice(), mask: p.mask });
     return { meta: this.meta ? { ...this.meta } : null, pages };
+  }
+
+  async getPage(index: number) {
+    const p = this.pages.get(index);
+    return p ? { data: p.data.slice(), mask: p.mask } : undefined;
   }
 
   async put(meta: OverlayMeta, pages: [number, OverlayPage][]) {

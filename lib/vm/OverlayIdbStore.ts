@@ -41,6 +41,14 @@ export class OverlayIdbStore implements OverlayStore {
     return { meta: (metaReq.result as OverlayMeta | undefined) ?? null, pages };
   }
 
+  async getPage(index: number): Promise<OverlayPage | undefined> {
+    const db = await this.open();
+    const t = db.transaction([PAGES], 'readonly');
+    const req = t.objectStore(PAGES).get([this.key, index]);
+    await done(t);
+    return req.result as OverlayPage | undefined;
+  }
+
   async put(meta: OverlayMeta, pages: [number, OverlayPage][]): Promise<void> {
     const db = await this.open();
     const t = db.transaction([META, PAGES], 'readwrite');
