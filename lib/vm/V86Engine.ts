@@ -373,24 +373,22 @@ export class V86Engine implements Engine {
     const diskError = new Promise<never>((_, reject) => (this.diskFailed = (m) => reject(new Error(m))));
     diskError.catch(() => {});
     const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+    /** Waits for `p`, the disk's failure, or `ms` (then fails with `timeoutMessage`); a cold boot that fails says so. */
+    const stage = async (p: Promise<unknown>, ms: number, timeoutMessage: string) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([p, diskError, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(timeoutMessage)), ms)))]);
+      } catch (e) {
+        if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     // v86 reports a state it cannot restore (or a disk that never loads) only by never emitting
     // emulator-loaded: give up after a while rather than spin.
-    let loadTimer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        loaded,
-        diskError,
-        new Promise((_, reject) => {
-          const ms = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
-          loadTimer = setTimeout(() => reject(new Error(state ? `the saved state did not load in ${ms / 1000} s` : `the VM did not load in ${ms / 1000} s`)), ms);
-        }),
-      ]);
-    } catch (e) {
-      if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
-      throw e;
-    } finally {
-      clearTimeout(loadTimer);
-    }
+    const loadMs = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
+    await stage(loaded, loadMs, state ? `the saved state did not load in ${loadMs / 1000} s` : `the VM did not load in ${loadMs / 1000} s`);
     const bootStart = performance.now();
     const ticker = setInterval(() => {
       const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
@@ -398,22 +396,11 @@ export class V86Engine implements Engine {
     }, 200);
     // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
     if (state) setTimeout(() => this.write('\r'), 50);
-    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const promptMs = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
     try {
-      await Promise.race([
-        prompt,
-        diskError,
-        new Promise((_, reject) => {
-          const ms = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
-          timeout = setTimeout(() => reject(new Error(`no shell prompt after ${ms / 1000} s`)), ms);
-        }),
-      ]);
-    } catch (e) {
-      if (!state) report('failed', last, e instanceof Error ? e.message : String(e));
-      throw e;
+      await stage(prompt, promptMs, `no shell prompt after ${promptMs / 1000} s`);
     } finally {
       clearInterval(ticker);
-      clearTimeout(timeout);
     }
     // From here a failing disk stops the running VM (see newDisk).
     this.diskFailed = null;
