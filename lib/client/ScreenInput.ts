@@ -53,24 +53,21 @@ export function attachScreenInput(el: HTMLElement, sink: (events: ScreenInputEve
     emit([{ kind: 'wheel', dy: Math.sign(e.deltaY) }]);
   };
   const onContext = (e: Event) => e.preventDefault();
+  const listeners: [string, EventListener][] = [
+    ['keydown', onKeyDown as EventListener],
+    ['keyup', onKeyUp as EventListener],
+    ['blur', onBlur],
+    ['mousemove', onMove as EventListener],
+    ['mousedown', onButtons as EventListener],
+    ['mouseup', onButtons as EventListener],
+    ['wheel', onWheel as EventListener],
+    ['contextmenu', onContext],
+  ];
   el.tabIndex = 0;
-  el.addEventListener('keydown', onKeyDown);
-  el.addEventListener('keyup', onKeyUp);
-  el.addEventListener('blur', onBlur);
-  el.addEventListener('mousemove', onMove);
-  el.addEventListener('mousedown', onButtons);
-  el.addEventListener('mouseup', onButtons);
-  el.addEventListener('wheel', onWheel, { passive: false });
-  el.addEventListener('contextmenu', onContext);
+  // Not passive: wheel scrolling of the page is prevented while the pointer is on the screen.
+  for (const [type, fn] of listeners) el.addEventListener(type, fn, { passive: false });
   return () => {
     if (flushTimer) clearTimeout(flushTimer);
-    el.removeEventListener('keydown', onKeyDown);
-    el.removeEventListener('keyup', onKeyUp);
-    el.removeEventListener('blur', onBlur);
-    el.removeEventListener('mousemove', onMove);
-    el.removeEventListener('mousedown', onButtons);
-    el.removeEventListener('mouseup', onButtons);
-    el.removeEventListener('wheel', onWheel);
-    el.removeEventListener('contextmenu', onContext);
+    for (const [type, fn] of listeners) el.removeEventListener(type, fn);
   };
 }

@@ -1,18 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
-import { TandemError } from '../../lib/errors';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
+import { errCode } from '../testing/errCode';
 
 const peer = (id: string, clientId = `client-${id}`) => ({ id, clientId, wantHost: true });
-const errCode = (fn: () => void) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as TandemError).code;
-  }
-  return null;
-};
 const flush = () => new Promise((r) => setTimeout(r, 30));
 
 let relay: RoomRelay;

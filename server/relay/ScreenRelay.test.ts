@@ -1,20 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScreenRelay, MAX_PENDING_SCREEN_BYTES_PER_GUEST } from './ScreenRelay';
 import { RoomRelay } from './RoomRelay';
-import { TandemError } from '../../lib/errors';
 import { MAX_SCREEN_FRAME_BYTES, MIN_SCREEN_FRAME_INTERVAL_MS } from '../../lib/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
+import { errCode } from '../testing/errCode';
 
 /** A tiny valid frame; `n` makes each one distinct. */
 const frame = (seq: number, n = seq) => ({ seq, width: 720, height: 400, data: `data:image/jpeg;base64,${btoa(`frame-${n}`)}` });
-const errCode = (fn: () => void) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as TandemError).code;
-  }
-  return null;
-};
 
 describe('ScreenRelay', () => {
   let now = 0;
