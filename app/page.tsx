@@ -1,4 +1,4 @@
-import { auth } from '../lib/auth/nextAuth';
+import { auth } from '../server/auth/nextAuth';
 import Dashboard from './_components/Dashboard';
 import Room from './_components/Room';
 

@@ -69,7 +69,7 @@ export const users = sqliteTable(
     /** Stored trimmed and lowercased, so uniqueness is case-insensitive. */
     email: text('email').notNull(),
     name: text('name').notNull(),
-    /** `$scrypt$ln=…,r=…,p=…$salt$hash` (lib/auth/password.ts); null: no password sign-in (e.g. OAuth only). */
+    /** `$scrypt$ln=…,r=…,p=…$salt$hash` (server/auth/password.ts); null: no password sign-in (e.g. OAuth only). */
     passwordHash: text('password_hash'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
@@ -139,7 +139,7 @@ export const yjsUpdates = sqliteTable(
 );
 
 /**
- * Signed-in sessions (lib/auth/nextAuth.ts). next-auth keeps a JWT in the cookie (Credentials
+ * Signed-in sessions (server/auth/nextAuth.ts). next-auth keeps a JWT in the cookie (Credentials
  * sign-in requires its JWT strategy); the JWT names one of these rows, and a session is valid only
  * while its row exists and has not expired, so signing out (or an owner's "sign out everywhere")
  * really ends it.

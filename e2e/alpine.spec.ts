@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { CHEERPX_URL } from '../lib/vm/CheerpXEngine';
+import { CHEERPX_URL } from '../lib/shared/engines';
 import { newRoom } from './helpers';
 
 /** Pixels of a canvas that are not (near) black: the VGA screen is white/grey text on black. */

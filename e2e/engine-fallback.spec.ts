@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { CHEERPX_URL } from '../lib/vm/CheerpXEngine';
+import { CHEERPX_URL } from '../lib/shared/engines';
 import { screen } from './helpers';
 
 test('auto engine falls back to v86 with a visible notice when CheerpX cannot load', async ({ page }) => {

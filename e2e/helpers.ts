@@ -28,7 +28,7 @@ export async function typeLine(page: Page, line: string) {
 }
 
 /**
- * Whether the host page has saved its VM for `roomPath` in IndexedDB (lib/vm/snapshotStore.ts): the
+ * Whether the host page has saved its VM for `roomPath` in IndexedDB (lib/browser/vm/snapshotStore.ts): the
  * bundled guest's snapshot right after boot, the Debian disk's once disk and terminal are quiet.
  */
 export async function hasSavedVm(page: Page, roomPath: string): Promise<boolean> {

@@ -25,7 +25,7 @@ import {
   type OutFrame,
   type ServerToClientEvents,
   type Snapshot,
-} from '../lib/protocol';
+} from '../lib/shared/protocol';
 import { BENCH_API_KEY, type MemoryReport } from './bench/ipc';
 import { hostFakeShell } from '../server/testing/FakeShell';
 import { measureBoot } from './bench/boot';

@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadEnv } from '../lib/env';
-import { log } from '../lib/log';
-import { signHostToken } from '../lib/auth/hostToken';
+import { loadEnv } from '../server/env';
+import { log } from '../server/log';
+import { signHostToken } from '../server/auth/hostToken';
 import { HeadlessHostPool } from '../server/host/HeadlessHostPool';
 
 function args(argv: string[]) {

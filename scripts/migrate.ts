@@ -1,7 +1,7 @@
 /** `npm run db:migrate`: applies the committed migrations to DATA_DIR's database (the server also does this at start). */
 import path from 'node:path';
-import { loadEnv } from '../lib/env';
-import { openDb } from '../lib/db';
+import { loadEnv } from '../server/env';
+import { openDb } from '../server/db';
 
 const env = loadEnv();
 const db = openDb(path.resolve(env.DATA_DIR));

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import next from 'next';
-import { loadEnv } from '../lib/env';
-import { log } from '../lib/log';
+import { loadEnv } from './env';
+import { log } from './log';
 import { createTandemServer, ROOT_DIR } from './app';
 
 async function main() {

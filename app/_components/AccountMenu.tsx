@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { signOut } from 'next-auth/react';
-import { accounts, type Me } from '../../lib/client/accountsApi';
+import { accounts, type Me } from '../../lib/browser/client/accountsApi';
 
 /**
  * The top bar's account corner: who I am and "Sign out", or "Sign in / Sign up" (back to this

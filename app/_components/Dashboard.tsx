@@ -1,8 +1,8 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/client/accountsApi';
-import { ROOM_GUESTS, type RoomGuest } from '../../lib/protocol';
+import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/browser/client/accountsApi';
+import { ROOM_GUESTS, type RoomGuest } from '../../lib/shared/protocol';
 import AccountMenu from './AccountMenu';
 import { useHydrated } from './useHydrated';
 import Alert from './Alert';

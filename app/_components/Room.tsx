@@ -8,15 +8,15 @@ import {
   type Role,
   type RoomState,
   type TabInfo,
-} from '../../lib/protocol';
-import type { BootProgress, Engine } from '../../lib/vm/Engine';
-import type { GuestManifest } from '../../lib/vm/V86Engine';
-import type { EngineChoice } from '../../lib/vm/createEngine';
-import { TabView } from '../../lib/client/TabView';
-import { hostTokenFromHash } from '../../lib/client/pageIdentity';
-import { accounts, explain } from '../../lib/client/accountsApi';
-import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
-import { isTerminalReply } from '../../lib/client/terminalReplies';
+} from '../../lib/shared/protocol';
+import type { BootProgress, Engine } from '../../lib/browser/vm/Engine';
+import type { GuestManifest } from '../../lib/browser/vm/V86Engine';
+import type { EngineChoice } from '../../lib/browser/vm/createEngine';
+import { TabView } from '../../lib/browser/client/TabView';
+import { hostTokenFromHash } from '../../lib/browser/client/pageIdentity';
+import { accounts, explain } from '../../lib/browser/client/accountsApi';
+import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/browser/client/roomConnection';
+import { isTerminalReply } from '../../lib/browser/client/terminalReplies';
 import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
@@ -28,7 +28,7 @@ import RoomSidebar from './room/RoomSidebar';
 import { useGuestScale } from './room/useGuestScale';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 import { TailscaleControl } from './TailscaleControl';
-import type { TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
+import type { TailscaleControl as TsControl } from '../../lib/browser/vm/ScreenVm';
 
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
 const MAX_HOST_TABS = 4;
@@ -157,7 +157,7 @@ export default function Room({ roomId }: { roomId: string }) {
         };
         v.fit.fit();
         sendSize(v);
-        const { createEngine } = await import('../../lib/vm/createEngine');
+        const { createEngine } = await import('../../lib/browser/vm/createEngine');
         manifest ??= await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}`).then((r) => r.json());
         if (disposed || role !== 'host' || !manifest) return;
         const m = manifest;
@@ -259,7 +259,7 @@ export default function Room({ roomId }: { roomId: string }) {
           if (role !== 'host') return;
           const vs = [...views.values()];
           await Promise.all(vs.map((v) => v.stopEngine()));
-          const { resetRoomDisks } = await import('../../lib/vm/resetVm');
+          const { resetRoomDisks } = await import('../../lib/browser/vm/resetVm');
           try {
             await resetRoomDisks(roomId);
           } catch (err) {

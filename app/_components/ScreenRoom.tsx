@@ -1,20 +1,20 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import { type ProtocolErrorPayload, type Role, type RoomState, type ScreenFrame } from '../../lib/protocol';
-import type { BootProgress } from '../../lib/vm/Engine';
-import type { GuestManifest } from '../../lib/vm/GuestManifest';
-import type { EngineChoice } from '../../lib/vm/createEngine';
-import type { ScreenVm, TailscaleControl as TsControl } from '../../lib/vm/ScreenVm';
-import { FramePump } from '../../lib/client/ScreenCapture';
-import { attachScreenInput } from '../../lib/client/ScreenInput';
-import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/vm/CheerpXAlpine';
+import { type ProtocolErrorPayload, type Role, type RoomState, type ScreenFrame } from '../../lib/shared/protocol';
+import type { BootProgress } from '../../lib/browser/vm/Engine';
+import type { GuestManifest } from '../../lib/shared/GuestManifest';
+import type { EngineChoice } from '../../lib/browser/vm/createEngine';
+import type { ScreenVm, TailscaleControl as TsControl } from '../../lib/browser/vm/ScreenVm';
+import { FramePump } from '../../lib/browser/client/ScreenCapture';
+import { attachScreenInput } from '../../lib/browser/client/ScreenInput';
+import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/browser/vm/CheerpXAlpine';
 import { TailscaleControl } from './TailscaleControl';
 import BootStatus from './room/BootStatus';
 import RoomNotices from './room/RoomNotices';
 import ShareLink from './room/ShareLink';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
-import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/client/roomConnection';
+import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/browser/client/roomConnection';
 
 
 /**
@@ -86,7 +86,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
           const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`).then((r) => r.json());
           if (disposed || role !== 'host') return;
           const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? manifest.engineChoice;
-          const { createScreenVm } = await import('../../lib/vm/createScreenVm');
+          const { createScreenVm } = await import('../../lib/browser/vm/createScreenVm');
           const v = await createScreenVm({
             choice,
             manifest,

@@ -1,8 +1,8 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import type { TailscaleControl as Control } from '../../lib/vm/ScreenVm';
-import { INITIAL_TAILSCALE, type TailscaleStatus } from '../../lib/vm/tailscale';
+import type { TailscaleControl as Control } from '../../lib/browser/vm/ScreenVm';
+import { INITIAL_TAILSCALE, type TailscaleStatus } from '../../lib/browser/vm/tailscale';
 
 /**
  * "Connect to Tailscale" for a CheerpX VM: the login URL as a link, the connection state and the

@@ -1,9 +1,9 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import { DEFAULT_TAB, type ProtocolErrorPayload, type RoomState } from '../../lib/protocol';
-import { TermStream } from '../../lib/client/TermStream';
-import { connectRoom, type Conn as RoomConn, type RoomSocket } from '../../lib/client/roomConnection';
+import { DEFAULT_TAB, type ProtocolErrorPayload, type RoomState } from '../../lib/shared/protocol';
+import { TermStream } from '../../lib/browser/client/TermStream';
+import { connectRoom, type Conn as RoomConn, type RoomSocket } from '../../lib/browser/client/roomConnection';
 
 type Conn = RoomConn | 'failed';
 

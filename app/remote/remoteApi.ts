@@ -4,7 +4,7 @@
  * must leave some for Cancel and the history).
  */
 
-import { ApiError, readApiResponse } from '../../lib/client/apiResponse';
+import { ApiError, readApiResponse } from '../../lib/browser/client/apiResponse';
 
 export const COMMAND_STATES = ['queued', 'running', 'done', 'failed', 'timeout', 'cancelled', 'interrupted'] as const;
 export type CommandState = (typeof COMMAND_STATES)[number];

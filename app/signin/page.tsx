@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
-import { githubEnabled } from '../../lib/auth/nextAuth';
-import { safeNext } from '../../lib/client/accountsApi';
+import { githubEnabled } from '../../server/auth/nextAuth';
+import { safeNext } from '../../lib/browser/client/accountsApi';
 import SignInForm from './SignInForm';
 
 export const metadata: Metadata = { title: 'Sign in · Tandem' };

@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import { signIn } from 'next-auth/react';
-import { ApiError, accounts, explain } from '../../lib/client/accountsApi';
+import { ApiError, accounts, explain } from '../../lib/browser/client/accountsApi';
 import { signInProblem } from '../_components/authErrors';
 import { useHydrated } from '../_components/useHydrated';
 

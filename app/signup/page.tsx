@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { safeNext } from '../../lib/client/accountsApi';
+import { safeNext } from '../../lib/browser/client/accountsApi';
 import SignUpForm from './SignUpForm';
 
 export const metadata: Metadata = { title: 'Create an account · Tandem' };

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { Server } from 'socket.io';
-import { MAX_SOCKET_FRAME_BYTES } from '../../lib/protocol';
+import { MAX_SOCKET_FRAME_BYTES } from '../../lib/shared/protocol';
 import { serveIpc } from './ipc';
 
 const server = http.createServer((_req, res) => res.writeHead(404).end());

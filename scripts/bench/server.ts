@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadEnv } from '../../lib/env';
+import { loadEnv } from '../../server/env';
 import { BENCH_API_KEY } from './ipc';
 import { createTandemServer } from '../../server/app';
 import { serveIpc } from './ipc';

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseCookies } from '../../lib/auth/cookies';
-import { guestCookieName, verifyGuestToken } from '../../lib/auth/guestToken';
-import { decodeSessionCookie, sessionCookieName } from '../../lib/auth/sessionJwt';
-import { TandemError } from '../../lib/errors';
+import { parseCookies } from '../auth/cookies';
+import { guestCookieName, verifyGuestToken } from '../auth/guestToken';
+import { decodeSessionCookie, sessionCookieName } from '../auth/sessionJwt';
+import { TandemError } from '../../lib/shared/errors';
 import type { AccountStore, User } from '../accounts/AccountStore';
 import type { SessionStore } from '../accounts/SessionStore';
 import type { Access, Identity, RoomAccess } from './RoomAccess';

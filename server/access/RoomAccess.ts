@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RoomRow } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import type { AccountStore } from '../accounts/AccountStore';
 import type { GuestStore } from '../accounts/GuestStore';
 import type { InviteStore } from '../accounts/InviteStore';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TandemError } from '../../lib/errors';
-import type { ControlEvent, ControlState } from '../../lib/protocol';
+import { TandemError } from '../../lib/shared/errors';
+import type { ControlEvent, ControlState } from '../../lib/shared/protocol';
 import type { Access } from './RoomAccess';
 import { applyControl, DEFAULT_CONTROL, mayType, parseControl } from './RoomControl';
 

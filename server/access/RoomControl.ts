@@ -1,5 +1,5 @@
-import { TandemError } from '../../lib/errors';
-import { MAX_RAISED_HANDS, type ControlEvent, type ControlState } from '../../lib/protocol';
+import { TandemError } from '../../lib/shared/errors';
+import { MAX_RAISED_HANDS, type ControlEvent, type ControlState } from '../../lib/shared/protocol';
 import type { Access } from './RoomAccess';
 
 export const DEFAULT_CONTROL: ControlState = { mode: 'all', holder: null, hands: [] };

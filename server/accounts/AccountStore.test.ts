@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { users } from '../../drizzle/schema';
-import { TandemError, type ErrorCode } from '../../lib/errors';
+import { TandemError, type ErrorCode } from '../../lib/shared/errors';
 import { AccountStore, MAX_NAME_CHARS, normalizeEmail } from './AccountStore';
 import { tempDb } from './tempDb';
 

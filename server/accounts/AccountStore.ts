@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { users, type UserRow } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
-import { DEFAULT_SCRYPT_PARAMS, hashPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from '../../lib/auth/password';
+import { TandemError } from '../../lib/shared/errors';
+import { DEFAULT_SCRYPT_PARAMS, hashPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from '../auth/password';
 
 export const MAX_NAME_CHARS = 64;
 /** RFC 5321's limit on a forward path. */
@@ -36,7 +36,7 @@ export function normalizeEmail(email: unknown): string | null {
 }
 
 /**
- * Accounts with email + password. Passwords are scrypt-hashed (lib/auth/password.ts); sign-in
+ * Accounts with email + password. Passwords are scrypt-hashed (server/auth/password.ts); sign-in
  * hashes even for an unknown email so its timing does not tell which emails have accounts.
  */
 export class AccountStore {

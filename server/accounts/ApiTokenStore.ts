@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { apiTokens } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 
 export const API_TOKEN_PREFIX = 'tdm_';
 export const API_TOKEN_BYTES = 24;

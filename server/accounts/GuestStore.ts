@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { guests, type GuestRow } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import { MAX_NAME_CHARS } from './AccountStore';
 import { ROLE_RANK, type Role } from './Roles';
 
@@ -23,7 +23,7 @@ export function capGuestRole(role: Role): Role {
   return ROLE_RANK[role] > ROLE_RANK[MAX_GUEST_ROLE] ? MAX_GUEST_ROLE : role;
 }
 
-/** People in one room by an invite link, without an account (see lib/auth/guestToken.ts). */
+/** People in one room by an invite link, without an account (see server/auth/guestToken.ts). */
 export class GuestStore {
   constructor(private db: Db) {}
 

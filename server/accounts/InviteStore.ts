@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { invites, type InviteRow } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import type { MembershipStore } from './MembershipStore';
 import { atLeast, can, canAssign, isRole, type Role } from './Roles';
 

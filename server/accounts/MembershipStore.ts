@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { memberships, rooms, users, type RoomRow } from '../../drizzle/schema';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import { canAssign, higher, isRole, ROLES, type Role } from './Roles';
 
 export interface Member {

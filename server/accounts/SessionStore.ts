@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { and, eq, gt, lt } from 'drizzle-orm';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { sessions } from '../../drizzle/schema';
-import { SESSION_MAX_AGE_S } from '../../lib/auth/sessionJwt';
+import { SESSION_MAX_AGE_S } from '../auth/sessionJwt';
 
 /**
  * Server-side sessions behind next-auth's JWT cookie: a JWT is honoured only while its row exists,

@@ -4,8 +4,8 @@
  * started and finished (so the test can check the processes really overlapped) as JSON.
  * Usage: node --import tsx redeemRace.fixture.ts <dataDir> <token> <userId>...
  */
-import { openDb } from '../../lib/db';
-import { TandemError } from '../../lib/errors';
+import { openDb } from '../db';
+import { TandemError } from '../../lib/shared/errors';
 import { InviteStore } from './InviteStore';
 import { MembershipStore } from './MembershipStore';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDb, type Db } from '../../lib/db';
+import { openDb, type Db } from '../db';
 
 /** A migrated SQLite database in a fresh temp dir, for tests; `close` removes it. */
 export function tempDb(): { db: Db; dir: string; close(): void } {

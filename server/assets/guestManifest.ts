@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GuestManifest } from '../../lib/vm/GuestManifest';
+import type { GuestManifest } from '../../lib/shared/GuestManifest';
 
 export type { GuestManifest };
 

@@ -8,10 +8,10 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { Logger } from 'pino';
 import { asc, eq } from 'drizzle-orm';
-import { ROOM_ID_RE, type ControlState } from '../../lib/protocol';
-import { TandemError } from '../../lib/errors';
+import { ROOM_ID_RE, type ControlState } from '../../lib/shared/protocol';
+import { TandemError } from '../../lib/shared/errors';
 import { DEFAULT_CONTROL, parseControl } from '../access/RoomControl';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
 
 const MESSAGE_SYNC = 0;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import * as Y from 'yjs';
-import { openDb, type Db } from '../../lib/db';
+import { openDb, type Db } from '../db';
 import { rooms, yjsUpdates } from '../../drizzle/schema';
 import { RoomStore } from '../rooms/RoomStore';
 import { YjsRoomLog, type YjsLogOptions } from './YjsHub';

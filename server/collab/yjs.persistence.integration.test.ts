@@ -8,7 +8,7 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { WebsocketProvider } from 'y-websocket';
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
 import { startServer } from '../testing/startServer';
 import { MAX_YJS_DOC_BYTES, MAX_YJS_MESSAGE_BYTES, YJS_COMPACT_AFTER_ROWS } from './YjsHub';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShellIntegration } from '../../lib/vm/ShellIntegration';
+import { ShellIntegration } from '../../lib/shared/ShellIntegration';
 import { prompt } from '../testing/FakeShell';
 import { CommandRun, MAX_TYPED_LINE_CHARS, linesToType } from './CommandRun';
 

@@ -1,4 +1,4 @@
-import type { ShellEvent } from '../../lib/vm/ShellIntegration';
+import type { ShellEvent } from '../../lib/shared/ShellIntegration';
 
 /**
  * busybox ash's line editor drops keys past CONFIG_FEATURE_EDITING_MAX_LEN (1024 by default), so

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { TandemError, errorBody, type ErrorCode } from '../../lib/errors';
+import { TandemError, errorBody, type ErrorCode } from '../../lib/shared/errors';
 import { sendJson } from '../http/json';
 
 /** The HTTP status each named error answers with. */

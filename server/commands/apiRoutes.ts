@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CommandRow } from '../../drizzle/schema';
-import { TandemError, type ErrorCode } from '../../lib/errors';
-import { ROOM_ID_RE } from '../../lib/protocol';
+import { TandemError, type ErrorCode } from '../../lib/shared/errors';
+import { ROOM_ID_RE } from '../../lib/shared/protocol';
 import { readJsonObject, sendJson } from '../http/json';
 import { DEFAULT_ROOM } from '../rooms/RoomStore';
 import {

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../../lib/errors';
+import { ERROR_CODES } from '../../lib/shared/errors';
 import { COMMAND_STATES } from '../../drizzle/schema';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, type ErrorCode } from '../../lib/errors';
+import { errorBody, type ErrorCode } from '../../lib/shared/errors';
 import { HttpError } from '../commands/HttpError';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
-import { MAX_INPUT_CHUNK_BYTES } from '../../lib/protocol';
+import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
 import { errCode } from '../testing/errCode';
 

@@ -1,4 +1,4 @@
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import {
   DEFAULT_TAB,
   inboundSchemas,
@@ -11,7 +11,7 @@ import {
   type ScreenInput,
   type ServerToClientEvents,
   type Snapshot,
-} from '../../lib/protocol';
+} from '../../lib/shared/protocol';
 import { TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScreenRelay, MAX_PENDING_SCREEN_BYTES_PER_GUEST } from './ScreenRelay';
 import { RoomRelay } from './RoomRelay';
-import { MAX_SCREEN_FRAME_BYTES, MIN_SCREEN_FRAME_INTERVAL_MS } from '../../lib/protocol';
+import { MAX_SCREEN_FRAME_BYTES, MIN_SCREEN_FRAME_INTERVAL_MS } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
 import { errCode } from '../testing/errCode';
 

@@ -1,4 +1,4 @@
-import { MIN_SCREEN_FRAME_INTERVAL_MS, type ScreenFrame } from '../../lib/protocol';
+import { MIN_SCREEN_FRAME_INTERVAL_MS, type ScreenFrame } from '../../lib/shared/protocol';
 import type { RelayTransport } from './RoomRelay';
 
 /** A guest whose connection holds more unsent bytes than this skips frames until it drains

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { TandemError } from '../../lib/errors';
+import { TandemError } from '../../lib/shared/errors';
 import {
   controlSchemas,
   MAX_SOCKET_FRAME_BYTES,
@@ -13,7 +13,7 @@ import {
   type Handshake,
   type MemberInfo,
   type ServerToClientEvents,
-} from '../../lib/protocol';
+} from '../../lib/shared/protocol';
 import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';

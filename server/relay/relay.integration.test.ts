@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer, type ClientSocket } from '../testing/startServer';
-import { MAX_SOCKET_FRAME_BYTES } from '../../lib/protocol';
+import { MAX_SOCKET_FRAME_BYTES } from '../../lib/shared/protocol';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer } from '../testing/startServer';
 import { as, cookieFrom, signUp } from '../testing/accounts';
 import { call } from '../testing/http';
-import { MAX_SCREEN_FRAME_BYTES } from '../../lib/protocol';
+import { MAX_SCREEN_FRAME_BYTES } from '../../lib/shared/protocol';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {

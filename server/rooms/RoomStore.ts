@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../lib/db';
+import type { Db } from '../db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
-import { ROOM_ID_RE, type RoomGuest } from '../../lib/protocol';
-import { TandemError } from '../../lib/errors';
+import { ROOM_ID_RE, type RoomGuest } from '../../lib/shared/protocol';
+import { TandemError } from '../../lib/shared/errors';
 
 export const DEFAULT_ROOM = 'default';
 /** The room behind /alpine: the VM's graphical screen, shared like a terminal. */

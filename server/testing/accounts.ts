@@ -1,4 +1,4 @@
-import { encodeSessionCookie, sessionCookieName } from '../../lib/auth/sessionJwt';
+import { encodeSessionCookie, sessionCookieName } from '../auth/sessionJwt';
 import type { TandemServer } from '../app';
 import { call, type Json } from './http';
 

@@ -1,4 +1,4 @@
-import type { TandemError } from '../../lib/errors';
+import type { TandemError } from '../../lib/shared/errors';
 
 /** The TandemError code `fn` throws, or null when it does not throw: for the relays' unit tests. */
 export function errCode(fn: () => void): string | null {

@@ -1,4 +1,4 @@
-import { TandemError, type ErrorCode } from '../../lib/errors';
+import { TandemError, type ErrorCode } from '../../lib/shared/errors';
 
 /** Runs `f` and names how it ended: 'ok', or the TandemError code it threw (anything else rethrows). */
 export function errorCode(f: () => unknown): ErrorCode | 'ok' {

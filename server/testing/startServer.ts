@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { loadEnv } from '../../lib/env';
+import { loadEnv } from '../env';
 import { createTandemServer, type TandemServer } from '../app';
-import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/protocol';
+import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/shared/protocol';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

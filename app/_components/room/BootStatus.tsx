@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { BootProgress } from '../../../lib/vm/Engine';
+import type { BootProgress } from '../../../lib/browser/vm/Engine';
 
 /**
  * The VM's boot progress: a progress bar and its message while it starts, the reason when it

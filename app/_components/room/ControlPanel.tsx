@@ -1,7 +1,7 @@
 'use client';
 
-import type { RoomMe } from '../../../lib/client/accountsApi';
-import type { ClientToServerEvents, ControlEvent } from '../../../lib/protocol';
+import type { RoomMe } from '../../../lib/browser/client/accountsApi';
+import type { ClientToServerEvents, ControlEvent } from '../../../lib/shared/protocol';
 import type { ControlState, PresentUser } from './useRoomCollab';
 
 export type EmitControl = <E extends ControlEvent>(event: E, ...args: Parameters<ClientToServerEvents[E]>) => void;

@@ -1,8 +1,8 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { accounts, explain, relativeTime, type Invite, type MemberRole } from '../../../lib/client/accountsApi';
-import { invitableRoles } from '../../../lib/client/roles';
+import { accounts, explain, relativeTime, type Invite, type MemberRole } from '../../../lib/browser/client/accountsApi';
+import { invitableRoles } from '../../../lib/browser/client/roles';
 
 const HOUR_MS = 3_600_000;
 const EXPIRY_CHOICES: { label: string; ttlMs?: number }[] = [

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { Doc, YTextEvent } from 'yjs';
-import { diffSplice, mapOffset, type TextDelta } from '../../../lib/client/textEdit';
+import { diffSplice, mapOffset, type TextDelta } from '../../../lib/browser/client/textEdit';
 
 /** Notes are for a class's commands and links, not files: the server caps the whole document too. */
 export const MAX_NOTES_CHARS = 100_000;

@@ -1,8 +1,8 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, MEMBER_ROLES, accounts, colorFor, explain, type Member, type MemberRole, type RoomMe } from '../../../lib/client/accountsApi';
-import { canAssign } from '../../../lib/client/roles';
+import { ApiError, MEMBER_ROLES, accounts, colorFor, explain, type Member, type MemberRole, type RoomMe } from '../../../lib/browser/client/accountsApi';
+import { canAssign } from '../../../lib/browser/client/roles';
 import type { ControlState, PresentUser } from './useRoomCollab';
 
 const REFRESH_MS = 10_000;

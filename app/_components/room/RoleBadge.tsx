@@ -1,4 +1,4 @@
-import { ROLE_LABEL, type RoomMe } from '../../../lib/client/accountsApi';
+import { ROLE_LABEL, type RoomMe } from '../../../lib/browser/client/accountsApi';
 
 /** My role in the room; a viewer (or anyone the keyboard mode stops) sees plainly that typing is off. */
 export default function RoleBadge({ me, canType }: { me: RoomMe | undefined; canType: boolean }) {

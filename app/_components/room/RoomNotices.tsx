@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { ProtocolErrorPayload } from '../../../lib/protocol';
+import type { ProtocolErrorPayload } from '../../../lib/shared/protocol';
 
 /**
  * The notices above a room's VM: a refusal that ended the connection, the host being away (for

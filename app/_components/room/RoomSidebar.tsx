@@ -1,8 +1,8 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import type { TabInfo } from '../../../lib/protocol';
-import type { RoomMe } from '../../../lib/client/accountsApi';
+import type { TabInfo } from '../../../lib/shared/protocol';
+import type { RoomMe } from '../../../lib/browser/client/accountsApi';
 import ControlPanel, { presentName, type EmitControl } from './ControlPanel';
 import InvitesPanel from './InvitesPanel';
 import NotesPane from './NotesPane';

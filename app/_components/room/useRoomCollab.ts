@@ -3,9 +3,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Doc } from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
-import { colorFor } from '../../../lib/client/accountsApi';
-import { yjsParams } from '../../../lib/client/pageIdentity';
-import type { ControlState } from '../../../lib/protocol';
+import { colorFor } from '../../../lib/browser/client/accountsApi';
+import { yjsParams } from '../../../lib/browser/client/pageIdentity';
+import type { ControlState } from '../../../lib/shared/protocol';
 
 /** Someone in the room, from the room's Yjs awareness (accounts contract's fields). */
 export interface PresentUser {

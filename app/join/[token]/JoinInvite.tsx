@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { ApiError, ROLE_LABEL, accounts, explain, type InvitePreview, type Me } from '../../../lib/client/accountsApi';
+import { ApiError, ROLE_LABEL, accounts, explain, type InvitePreview, type Me } from '../../../lib/browser/client/accountsApi';
 import { useHydrated } from '../../_components/useHydrated';
 
 const MAX_DISPLAY_NAME_CHARS = 64;

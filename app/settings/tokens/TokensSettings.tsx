@@ -1,7 +1,7 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/client/accountsApi';
+import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/browser/client/accountsApi';
 import AccountMenu from '../../_components/AccountMenu';
 import { useHydrated } from '../../_components/useHydrated';
 import Alert from '../../_components/Alert';

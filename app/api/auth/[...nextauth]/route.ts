@@ -1,4 +1,4 @@
-import { handlers } from '../../../../lib/auth/nextAuth';
+import { handlers } from '../../../../server/auth/nextAuth';
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST } = handlers;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canAssign as serverCanAssign, ROLES } from '../../server/accounts/Roles';
+import { canAssign as serverCanAssign, ROLES } from '../../../server/accounts/Roles';
 import { canAssign, invitableRoles } from './roles';
 
 describe('client canAssign', () => {

@@ -1,6 +1,6 @@
 import type { Terminal as XTerm } from '@xterm/xterm';
 import type { FitAddon as XFit } from '@xterm/addon-fit';
-import type { OutFrame, Snapshot } from '../protocol';
+import type { OutFrame, Snapshot } from '../../shared/protocol';
 import type { Engine } from '../vm/Engine';
 import { CommandBlocks } from './CommandBlocks';
 import { TermStream } from './TermStream';

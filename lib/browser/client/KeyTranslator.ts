@@ -1,4 +1,4 @@
-import type { ScreenInputEvent } from '../protocol';
+import type { ScreenInputEvent } from '../../shared/protocol';
 
 // The VM's keyboard is a US PS/2 keyboard. A printable character is sent as the US key that
 // types it (with Shift pressed or released around it as needed), so what the sender typed is what

@@ -1,7 +1,7 @@
 import type { V86 } from 'v86';
-import type { ScreenInputEvent } from '../protocol';
+import type { ScreenInputEvent } from '../../shared/protocol';
 import type { BootProgress } from './Engine';
-import type { GuestManifest } from './GuestManifest';
+import type { GuestManifest } from '../../shared/GuestManifest';
 import type { ScreenVm } from './ScreenVm';
 import { scancodes } from './scancodes';
 import { V86Engine } from './V86Engine';

@@ -1,4 +1,4 @@
-import type { ScreenInputEvent } from '../protocol';
+import type { ScreenInputEvent } from '../../shared/protocol';
 import type { BootProgress } from './Engine';
 import type { ScreenVm, TailscaleControl } from './ScreenVm';
 import { TailscaleLink } from './tailscale';

@@ -1,4 +1,4 @@
-import type { OutFrame, Snapshot } from '../protocol';
+import type { OutFrame, Snapshot } from '../../shared/protocol';
 
 /** Frames held while waiting for a snapshot; beyond this the stream resyncs instead of growing. */
 export const MAX_QUEUED_FRAMES = 2000;

@@ -1,7 +1,7 @@
 import type { V86, V86Options } from 'v86';
 import type { BootProgress, Engine } from './Engine';
-import { ShellIntegration } from './ShellIntegration';
-import type { GuestManifest } from './GuestManifest';
+import { ShellIntegration } from '../../shared/ShellIntegration';
+import type { GuestManifest } from '../../shared/GuestManifest';
 
 export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';

@@ -6,7 +6,7 @@ import {
   type ClientToServerEvents,
   type ProtocolErrorPayload,
   type ServerToClientEvents,
-} from '../protocol';
+} from '../../shared/protocol';
 import type { BootProgress } from '../vm/Engine';
 import { clientId } from './pageIdentity';
 

@@ -6,7 +6,7 @@
  */
 
 import { ApiError, readApiResponse } from './apiResponse';
-import type { MemberInfo, RoomGuest } from '../protocol';
+import type { MemberInfo, RoomGuest } from '../../shared/protocol';
 
 /** A person's role in a room, lowest first. */
 export const MEMBER_ROLES = ['viewer', 'driver', 'instructor', 'owner'] as const;

@@ -2,7 +2,7 @@
  * next-auth v5: email + password (Credentials) and, when AUTH_GITHUB_ID/AUTH_GITHUB_SECRET are set,
  * GitHub. Credentials sign-in needs next-auth's JWT strategy; each JWT names a row of `sessions`
  * (server/accounts/SessionStore.ts) and stops working when the row goes, so sign-out is real.
- * Our own server reads the same cookie (lib/auth/sessionJwt.ts).
+ * Our own server reads the same cookie (server/auth/sessionJwt.ts).
  */
 import NextAuth, { CredentialsSignin, type NextAuthConfig } from 'next-auth';
 import Credentials from 'next-auth/providers/credentials';

@@ -1,4 +1,4 @@
-import { MAX_SCREEN_FRAME_BYTES, MAX_SCREEN_PIXELS, type ScreenFrame } from '../protocol';
+import { MAX_SCREEN_FRAME_BYTES, MAX_SCREEN_PIXELS, type ScreenFrame } from '../../shared/protocol';
 
 /** The host samples its VM's canvas this often (and sends a frame only when it changed). */
 export const SCREEN_CAPTURE_INTERVAL_MS = 200;

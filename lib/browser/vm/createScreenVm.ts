@@ -1,5 +1,5 @@
 import type { EngineChoice } from './createEngine';
-import type { GuestManifest } from './GuestManifest';
+import type { GuestManifest } from '../../shared/GuestManifest';
 import type { ScreenVm } from './ScreenVm';
 
 export interface ScreenVmSetup {

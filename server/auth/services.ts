@@ -1,6 +1,6 @@
-import type { AccountStore } from '../../server/accounts/AccountStore';
-import type { RateLimiter } from '../../server/accounts/RateLimiter';
-import type { SessionStore } from '../../server/accounts/SessionStore';
+import type { AccountStore } from '../accounts/AccountStore';
+import type { RateLimiter } from '../accounts/RateLimiter';
+import type { SessionStore } from '../accounts/SessionStore';
 
 /**
  * What next-auth (running inside Next's own module graph) needs from the one running server: Next

@@ -1,4 +1,4 @@
-import { MAX_SCREEN_INPUT_EVENTS, type ScreenInputEvent } from '../protocol';
+import { MAX_SCREEN_INPUT_EVENTS, type ScreenInputEvent } from '../../shared/protocol';
 import { KeyTranslator } from './KeyTranslator';
 
 /** Mouse motion is summed and sent this often, not per pointer event. */
