@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { memberships, rooms, users, type RoomRow } from '../../drizzle/schema';
 import { TandemError } from '../../lib/shared/errors';
@@ -120,6 +120,16 @@ export class MembershipStore {
       },
       { behavior: 'immediate' },
     );
+  }
+
+  /** Rooms where the user holds one of `roles` (e.g. those that may push commands). */
+  roomIdsWithRole(userId: string, roles: readonly Role[]): string[] {
+    return this.db
+      .select({ roomId: memberships.roomId })
+      .from(memberships)
+      .where(and(eq(memberships.userId, userId), inArray(memberships.role, [...roles])))
+      .all()
+      .map((r) => r.roomId);
   }
 
   /** Highest role first, then longest-standing. */
