@@ -17,7 +17,11 @@ export const rooms = sqliteTable('rooms', {
   alwaysOn: integer('always_on', { mode: 'boolean' }).notNull().default(false),
   /** The guest v86 boots: `disk` (the server's root disk), `small` (the bundled BusyBox guest); null: the disk when there is one. */
   guest: text('guest'),
-});
+  /** Open rooms: a hash of the address that made it (per-client caps), never the address itself. */
+  creatorKey: text('creator_key'),
+  /** Last time anyone connected to or left the room: idle open rooms are reclaimed after a while. */
+  lastActiveAt: integer('last_active_at', { mode: 'timestamp_ms' }),
+}, (t) => [index('rooms_creator_key').on(t.creatorKey)]);
 
 export type RoomRow = typeof rooms.$inferSelect;
 

@@ -14,6 +14,8 @@ import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { sendFile } from './assets/rangeFile';
+import { OpenRooms } from './rooms/OpenRooms';
+import { HttpError, sendHttpError } from './commands/HttpError';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
 import { TandemError } from '../lib/shared/errors';
@@ -56,6 +58,8 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  /** Caps and reclaiming of open (signed-out) rooms. */
+  openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -146,11 +150,16 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       const form = new URLSearchParams(body);
       // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
       const user = await authn.user(req.headers);
-      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
+      // Anyone may make an open room: rate-limited and capped per client and for the server.
+      const creatorKey = user ? null : openRooms.admit(clientIp(req));
+      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
       if (user) members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     } catch (e) {
-      if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
+      if (e instanceof TandemError) {
+        const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
+        return sendHttpError(res, new HttpError(e.code, e.message, retryMs ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {}));
+      }
       sendError(res, 413, 'TOO_LARGE', 'form too large');
     }
   }
@@ -187,6 +196,20 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     gate,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+  const openRooms = new OpenRooms({
+    rooms,
+    secret,
+    log: rootLog.child({ cap: 'rooms' }),
+    maxOpenRooms: env.OPEN_ROOMS_MAX,
+    idleMs: env.OPEN_ROOM_IDLE_DAYS * 24 * 3600_000,
+    isLive: (id) => (hub.relay(id)?.size ?? 0) > 0,
+    onReclaimed: (id) => access.roomClosed(id),
+  });
+  // Rooms in use are not idle: every arrival and departure marks the room (at most once a minute).
+  hub.io.on('connection', (s) => {
+    rooms.touch(s.data.room);
+    s.once('disconnect', () => rooms.touch(s.data.room));
+  });
 
   /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
   function manifestFor(roomId: string | null, bundled = false) {
@@ -303,6 +326,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     sessions,
     hub,
     commands,
+    openRooms,
     headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),
@@ -315,6 +339,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      openRooms.close();
       await pool?.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close

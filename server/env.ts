@@ -27,6 +27,10 @@ const schema = z.object({
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   GATEWAY_ALLOW_PRIVATE: bool,
+  /** Open rooms (made signed out) the whole server holds at most. */
+  OPEN_ROOMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** An open room nobody has entered for this many days is deleted. */
+  OPEN_ROOM_IDLE_DAYS: z.coerce.number().min(0.001).max(3650).default(14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
