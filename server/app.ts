@@ -194,6 +194,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
+    maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({

@@ -30,6 +30,8 @@ const schema = z.object({
   /** Open rooms (made signed out) the whole server holds at most. */
   OPEN_ROOMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   /** An open room nobody has entered for this many days is deleted. */
+  /** Terminal mirrors of all rooms together (MiB); past it, empty rooms give theirs up at once. */
+  MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
   OPEN_ROOM_IDLE_DAYS: z.coerce.number().min(0.001).max(3650).default(14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

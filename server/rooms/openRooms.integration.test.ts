@@ -65,3 +65,29 @@ describe('anonymous room creation (attacker)', () => {
     host.disconnect();
   });
 });
+
+describe('mirror memory in total (attacker)', () => {
+  it('rooms hosted wide then left give up their mirrors once the total is over its cap', async () => {
+    const srv = await startServer({ HEADLESS: 'off', MIRROR_MEMORY_MAX_MB: '12' });
+    try {
+      const rooms = Array.from({ length: 6 }, (_, i) => srv.server.rooms.create(`wide ${i}`).id);
+      for (const room of rooms) {
+        const host = await srv.client(room);
+        await next(host, 'room:state');
+        host.emit('term:resize', { tab: 'main', cols: 500, rows: 300 });
+        host.emit('tab:open', { tab: 'two', title: 'Two' });
+        host.emit('term:resize', { tab: 'two', cols: 500, rows: 300 });
+        await new Promise((r) => setTimeout(r, 50));
+        host.disconnect();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      let total = 0;
+      for (const r of srv.server.hub.relays.values()) total += r.mirrorBytes;
+      expect(total).toBeLessThanOrEqual(12 * 1024 * 1024);
+      // The latest room is still there for its host's reload.
+      expect(srv.server.hub.relay(rooms[5])).toBeDefined();
+    } finally {
+      await srv.close();
+    }
+  });
+});
