@@ -33,8 +33,8 @@ import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateL
 import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandler, clientIp } from './accounts/accountRoutes';
 import { can, ROLES } from './accounts/Roles';
-import { Authenticator } from './access/Authenticator';
-import { RoomAccess, type Identity } from './access/RoomAccess';
+import { Authenticator, signedInWith } from './access/Authenticator';
+import { RoomAccess, userMemberId, type Identity } from './access/RoomAccess';
 import { applyControl, mayType } from './access/RoomControl';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
@@ -284,8 +284,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       // The server's headless host shows up in presence too (its page passes its host token).
       const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
       if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
-      const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+      const principals = await authn.principals(req.headers, roomId);
+      const a = authn.resolve(roomId, principals);
+      const sid = principals.find((p) => p.kind === 'user' && a.memberId === userMemberId(p.userId));
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType, sid: sid?.kind === 'user' ? sid.sid : undefined };
     },
   });
   yjsRef.hub = yjs;
@@ -299,6 +301,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
   };
   access.events.on('changed', onAccessChange);
+  // Signing out (or revoking a session) ends that session's live connections, not only its next request.
+  sessions.events.on('ended', (sids) => {
+    hub.disconnectWhere((p) => signedInWith(p, sids), { code: 'UNAUTHORIZED', message: 'you signed out' });
+    yjs.closeWhere((peer) => peer.sid !== undefined && sids.includes(peer.sid));
+  });
   access.events.on('removed', (roomId, ids) => {
     if (ids.includes('*')) yjs.revalidate(roomId, () => null);
     else onAccessChange(roomId);

@@ -90,6 +90,8 @@ export interface RelayHub {
   events: EventEmitter<RelayEvents>;
   relays: Map<string, RoomRelay>;
   relay(roomId: string): RoomRelay | undefined;
+  /** Cuts every connection whose authenticated principal `match` picks (e.g. a session that signed out). */
+  disconnectWhere(match: (principal: unknown) => boolean, error: { code: TandemError['code']; message: string }): number;
   close(): Promise<void>;
 }
 
@@ -294,6 +296,16 @@ export function attachRelay(
     events,
     relays,
     relay: (id) => relays.get(id),
+    disconnectWhere: (match, error) => {
+      let n = 0;
+      for (const s of [...io.sockets.sockets.values()]) {
+        if (s.data.headless || !match(s.data.principal)) continue;
+        s.emit('room:error', error);
+        s.disconnect(true);
+        n++;
+      }
+      return n;
+    },
     close: async () => {
       for (const t of reapers.values()) clearTimeout(t);
       for (const r of relays.values()) r.close();
