@@ -15,6 +15,7 @@ import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { sendFile } from './assets/rangeFile';
 import { OpenRooms } from './rooms/OpenRooms';
+import { SocketQuota } from './access/SocketQuota';
 import { HttpError, sendHttpError } from './commands/HttpError';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
@@ -165,6 +166,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const yjsRef: { hub?: YjsHub } = {};
   const control = (room: string) => yjsRef.hub!.control(room);
   const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
@@ -195,6 +197,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'relay' }),
     gate,
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
+    quota: socketQuota,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({
@@ -323,7 +326,14 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
-  server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    if (!(req.url ?? '').startsWith('/yjs/')) return void yjs.handleUpgrade(req, socket, head);
+    // Yjs connections count against the same per-address quota as the terminal's sockets.
+    const release = socketQuota.acquire(req.socket.remoteAddress);
+    if (!release) return void socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.once('close', release);
+    yjs.handleUpgrade(req, socket, head);
+  });
 
   return {
     http: server,

@@ -32,6 +32,8 @@ const schema = z.object({
   /** An open room nobody has entered for this many days is deleted. */
   /** Terminal mirrors of all rooms together (MiB); past it, empty rooms give theirs up at once. */
   MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
+  /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
+  SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   OPEN_ROOM_IDLE_DAYS: z.coerce.number().min(0.001).max(3650).default(14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

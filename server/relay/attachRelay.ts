@@ -18,6 +18,7 @@ import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
 import { RoomRelay, type RelayTransport } from './RoomRelay';
+import type { SocketQuota } from '../access/SocketQuota';
 
 interface SocketData {
   room: string;
@@ -111,6 +112,8 @@ export function attachRelay(
     gate?: RelayGate;
     /** Cap on all rooms' mirrors (default DEFAULT_MAX_MIRROR_BYTES_TOTAL). */
     maxMirrorBytes?: number;
+    /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
+    quota?: SocketQuota;
   },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
@@ -172,6 +175,14 @@ export function attachRelay(
   });
 
   const handshakes = new WeakMap<TandemSocket, Handshake>();
+  io.use((socket, next) => {
+    if (!opts.quota) return next();
+    const release = opts.quota.acquire(socket.handshake.address);
+    if (!release) return next(connectError('QUOTA_EXCEEDED', `at most ${opts.quota.maxPerIp} connections per address`));
+    // Given back when the transport closes: after a disconnect, or a handshake refused further on.
+    socket.conn.once('close', release);
+    next();
+  });
   io.use(async (socket, next) => {
     const parsed = handshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success) return next(connectError('BAD_MESSAGE', 'handshake needs {v, room, clientId}'));

@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import type { Db } from '../db';
 import { tempDb } from '../accounts/tempDb';
 import { RoomStore } from './RoomStore';
-import { OpenRooms, clientPrefix } from './OpenRooms';
+import { OpenRooms } from './OpenRooms';
+import { clientPrefix } from '../access/clientPrefix';
 import { errorCode } from '../testing/errorCode';
 
 let tmp: ReturnType<typeof tempDb>;

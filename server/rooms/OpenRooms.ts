@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import { TandemError } from '../../lib/shared/errors';
 import { RateLimiter, type RateLimit } from '../accounts/RateLimiter';
 import type { RoomStore } from './RoomStore';
+import { clientPrefix } from '../access/clientPrefix';
 
 /**
  * Open rooms (made signed out) cost the server a database row, a Yjs document and, once hosted,
@@ -83,16 +83,5 @@ export class OpenRooms {
 
   close(): void {
     clearInterval(this.timer);
-  }
-}
-
-/** The part of an address one client controls: IPv4 whole, IPv6 its /64 (IPv4-mapped forms as IPv4). */
-export function clientPrefix(ip: string): string {
-  try {
-    const a = ipaddr.process(ip);
-    if (a.kind() === 'ipv4') return a.toString();
-    return (a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':') + '::/64';
-  } catch {
-    return ip;
   }
 }
