@@ -183,7 +183,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
         // Per user first: one account must not take every headless browser the server has.
         const mine = d.members.roomsOf(user.id).owned.filter((r) => r.room.alwaysOn).length;
         if (mine >= MAX_ALWAYS_ON_PER_USER)
-          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} room${MAX_ALWAYS_ON_PER_USER === 1 ? '' : 's'} always on; turn another off first`);
+          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} rooms always on; turn another off first`);
         if (d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
           throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
       }
