@@ -161,7 +161,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
         const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
         return sendHttpError(res, new HttpError(e.code, e.message, retryMs ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {}));
       }
-      sendError(res, 413, 'TOO_LARGE', 'form too large');
+      if ((e as { code?: string }).code === 'TOO_LARGE') return sendError(res, 413, 'TOO_LARGE', 'form too large');
+      log.error({ err: e }, 'room creation failed');
+      sendHttpError(res, e);
     }
   }
 
