@@ -48,7 +48,7 @@ const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
-type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+export type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
 export interface TandemServer {
   http: http.Server;
@@ -100,6 +100,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     sessions,
     signInPerIp: new RateLimiter(SIGN_IN_PER_IP),
     signInPerEmail: new RateLimiter(SIGN_IN_PER_EMAIL),
+    log: rootLog.child({ cap: 'auth' }),
     github: env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET ? { clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET } : null,
   });
   const publicVm = path.join(ROOT_DIR, 'public', 'vm');

@@ -13,6 +13,7 @@ import { TandemError } from '../../lib/shared/errors';
 import { DEFAULT_CONTROL, parseControl } from '../access/RoomControl';
 import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
+import { LogThrottle } from '../log';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
@@ -53,6 +54,8 @@ export interface YjsPeer {
 
 /** Decides a connection before the upgrade; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
 export type YjsAuthorizer = (req: IncomingMessage, roomId: string) => Promise<YjsPeer> | YjsPeer;
+
+const badMessageLog = new LogThrottle();
 
 /** Transactions the server makes itself (the control map); everything else came from a client. */
 const SERVER_ORIGIN = Symbol('server');
@@ -353,7 +356,9 @@ export class YjsHub {
       try {
         this.onMessage(ws, room, new Uint8Array(data));
       } catch (err) {
-        this.opts.log.warn({ err, roomId }, 'bad yjs message');
+        // Anyone can send junk: a few lines a minute, without stack traces, and a count of the rest.
+        const t = badMessageLog.allow('bad yjs message');
+        if (t.ok) this.opts.log.warn({ err: String(err), roomId, suppressed: t.suppressed }, 'bad yjs message');
         ws.close(1003, 'BAD_MESSAGE');
       }
     });
