@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as dnsPacket from 'dns-packet';
+import { decodeAnswer, dnsQuery } from '../testing/dns';
 import { DohResolver, hostsLookup, parseHosts, type AddressLookup } from './DohResolver';
 import { NetPolicy, parseRules } from './NetPolicy';
 
-const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', id = 42) =>
-  dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
+const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', id = 42) => dnsQuery(name, type, id);
 
 function resolverWith(table: Record<string, string[]>, policy = new NetPolicy()) {
   const calls: string[] = [];
@@ -22,7 +22,7 @@ describe('DohResolver (injected resolver, no network)', () => {
   it('answers A with the id and question of the query', async () => {
     const { r } = resolverWith({ 'pub.test': ['93.184.216.34'] });
     const { body, ttl } = await r.answer(query('pub.test', 'A', 77));
-    const a = dnsPacket.decode(body);
+    const a = decodeAnswer(body);
     expect(a).toMatchObject({ id: 77, type: 'response', rcode: 'NOERROR', flag_rd: true, flag_ra: true });
     expect(a.answers).toEqual([expect.objectContaining({ type: 'A', name: 'pub.test', data: '93.184.216.34', ttl: 300 })]);
     expect(ttl).toBe(300);
@@ -31,27 +31,27 @@ describe('DohResolver (injected resolver, no network)', () => {
 
   it('drops addresses in refused ranges and refuses names that only point inside (rebinding)', async () => {
     const { r } = resolverWith({ 'mixed.test': ['10.0.0.1', '93.184.216.34', '127.0.0.1'], 'inside.test': ['127.0.0.1', '169.254.169.254'], 'v6.test': ['::1', '2606:4700::1'] });
-    const mixed = dnsPacket.decode((await r.answer(query('mixed.test'))).body);
-    expect(mixed.answers!.map((a) => a.data)).toEqual(['93.184.216.34']);
-    const inside = dnsPacket.decode((await r.answer(query('inside.test'))).body);
+    const mixed = decodeAnswer((await r.answer(query('mixed.test'))).body);
+    expect(mixed.answers.map((a) => a.data)).toEqual(['93.184.216.34']);
+    const inside = decodeAnswer((await r.answer(query('inside.test'))).body);
     expect(inside.rcode).toBe('REFUSED');
     expect(inside.answers).toEqual([]);
-    const v6 = dnsPacket.decode((await r.answer(query('v6.test', 'AAAA'))).body);
-    expect(v6.answers!.map((a) => a.data)).toEqual(['2606:4700::1']);
+    const v6 = decodeAnswer((await r.answer(query('v6.test', 'AAAA'))).body);
+    expect(v6.answers.map((a) => a.data)).toEqual(['2606:4700::1']);
     expect(r.stats.refusedAnswers).toBe(1);
   });
 
   it('keeps addresses NET_ALLOW opens (any port: the CONNECT is checked with its port)', async () => {
     const { r } = resolverWith({ 'lab.test': ['10.213.7.2'] }, new NetPolicy({ allow: parseRules('10.213.7.2:8080') }));
-    const a = dnsPacket.decode((await r.answer(query('lab.test'))).body);
-    expect(a.answers!.map((x) => x.data)).toEqual(['10.213.7.2']);
+    const a = decodeAnswer((await r.answer(query('lab.test'))).body);
+    expect(a.answers.map((x) => x.data)).toEqual(['10.213.7.2']);
   });
 
   it('says NXDOMAIN for unknown names, SERVFAIL when the resolver fails, empty NOERROR for other types', async () => {
     const { r } = resolverWith({});
-    expect(dnsPacket.decode((await r.answer(query('nope.test'))).body).rcode).toBe('NXDOMAIN');
-    expect(dnsPacket.decode((await r.answer(query('broken.test'))).body).rcode).toBe('SERVFAIL');
-    const txt = dnsPacket.decode((await r.answer(query('pub.test', 'TXT'))).body);
+    expect(decodeAnswer((await r.answer(query('nope.test'))).body).rcode).toBe('NXDOMAIN');
+    expect(decodeAnswer((await r.answer(query('broken.test'))).body).rcode).toBe('SERVFAIL');
+    const txt = decodeAnswer((await r.answer(query('pub.test', 'TXT'))).body);
     expect(txt.rcode).toBe('NOERROR');
     expect(txt.answers).toEqual([]);
   });
