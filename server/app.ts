@@ -41,6 +41,9 @@ import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
 import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachNet } from './net/attachNet';
+import type { NetLimits } from './net/NetHub';
+import { presentedKey } from './commands/apiAuth';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -69,6 +72,8 @@ export interface TandemServer {
   secret: string;
   secureCookies: boolean;
   guest: GuestManifest;
+  /** The VMs' network (server/net): Wisp hub, DNS, audit, policy. */
+  net: ReturnType<typeof attachNet>;
   /** Resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -78,7 +83,7 @@ export interface TandemServer {
  * Wires one HTTP server: our own routes (health, VM assets, room creation), Socket.IO for the
  * terminal relay, and everything else to Next (when given; integration tests run without it).
  */
-export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}): TandemServer {
+export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimits?: Partial<NetLimits> } = {}): TandemServer {
   const log = rootLog.child({ cap: 'server' });
   const dataDir = path.resolve(env.DATA_DIR);
   const db = openDb(dataDir);
@@ -138,6 +143,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (netRoutes(req, res, url)) return;
     if (accountRoutes(req, res, url)) return;
     if (api(req, res, url)) return;
     // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
@@ -263,16 +269,41 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
     alwaysOnChanged: () => keepAlwaysOn(),
+    internetChanged: (id) => net.changed(id),
+    internetState: (id) => net.state(id),
   });
+  const apiAuth = apiKeyAuthenticator(env.API_KEY, {
+    authenticate: (t) => tokens.authenticate(t),
+    // A token reaches only rooms where its user may push commands (instructor or owner). Never
+    // open rooms: anyone's anonymous room is protected by its secret link alone.
+    mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+    roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
+  });
+  const net = attachNet({
+    env,
+    db,
+    secret,
+    server,
+    rooms,
+    relays: hub,
+    log: rootLog.child({ cap: 'net' }),
+    limits: opts.netLimits,
+    // Owners read their room's network audit; API credentials (the key, an instructor's token) too.
+    async requireAuditReader(req, url, room) {
+      if (!rooms.get(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+      if (presentedKey(req, url)) {
+        if (!apiAuth(req, url).mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        return;
+      }
+      const user = await authn.user(req.headers);
+      if (!user) throw new HttpError('UNAUTHORIZED', 'sign in as an owner of the room, or use an API key');
+      access.requireRole(room, user.id, 'owner');
+    },
+  });
+  const netRoutes = net.handle;
   const api = createApiHandler({
     queue: commands,
-    authenticate: apiKeyAuthenticator(env.API_KEY, {
-      authenticate: (t) => tokens.authenticate(t),
-      // A token reaches only rooms where its user may push commands (instructor or owner). Never
-      // open rooms: anyone's anonymous room is protected by its secret link alone.
-      mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
-      roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
-    }),
+    authenticate: apiAuth,
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
@@ -329,7 +360,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
+  // The VMs' network (/net/<token>/) is routed first, by path, before anything else sees it.
   server.on('upgrade', (req, socket, head) => {
+    if (net.handleUpgrade(req, socket, head)) return;
     if (!(req.url ?? '').startsWith('/yjs/')) return void yjs.handleUpgrade(req, socket, head);
     // Yjs connections count against the same per-address quota as the terminal's sockets.
     const release = socketQuota.acquire(req.socket.remoteAddress);
@@ -350,6 +383,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     openRooms,
     headless,
     guest,
+    net,
     hostToken: (room) => signHostToken(secret, room),
     secret,
     secureCookies,
@@ -362,6 +396,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       clearInterval(alwaysOnTimer);
       openRooms.close();
       await pool?.close();
+      net.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server

@@ -28,7 +28,7 @@ const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const guestSchema = z.enum(ROOM_GUESTS);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
 const patchRoomSchema = z
-  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional() })
+  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional(), internet: z.boolean().nullable().optional() })
   .strict();
 const inviteSchema = z
   .object({
@@ -65,6 +65,10 @@ export interface AccountRouteDeps {
   maxAlwaysOn: number;
   /** A room became always on: start its VM now rather than at the next periodic check. */
   alwaysOnChanged?(roomId: string): void;
+  /** The room's Internet switch changed: cut or allow its VM's connections now. */
+  internetChanged?(roomId: string): void;
+  /** The room's Internet as its VM sees it now (switch, NET, who hosts). */
+  internetState?(roomId: string): unknown;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
@@ -183,13 +187,14 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
         // Per user first: one account must not take every headless browser the server has.
         const mine = d.members.roomsOf(user.id).owned.filter((r) => r.room.alwaysOn).length;
         if (mine >= MAX_ALWAYS_ON_PER_USER)
-          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} rooms always on; turn another off first`);
+          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} always-on rooms; turn another off first`);
         if (d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
           throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
       }
       const room = d.rooms.update(roomId, body);
       if (body.archived) d.access.roomClosed(roomId);
       if (body.alwaysOn) d.alwaysOnChanged?.(roomId);
+      if (body.internet !== undefined) d.internetChanged?.(roomId);
       return sendJson(res, 200, { room: roomView(room, role) });
     }
     if ((m = /^\/api\/rooms\/([^/]+)\/members(?:\/([^/]+))?$/.exec(p))) {
@@ -290,7 +295,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
   }
 
   function roomView(r: RoomRow, role: Role) {
-    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id) };
+    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), internet: r.internet, net: d.internetState?.(r.id) };
   }
   function roomOfUserView(r: RoomOfUser) {
     return roomView(r.room, r.role);

@@ -113,6 +113,11 @@ export class RoomRelay {
     return this.hostId !== null;
   }
 
+  /** The connection holding the host seat (its transport id), if any. */
+  get hostPeerId(): string | null {
+    return this.hostId;
+  }
+
   handleConnect(peer: Peer): 'host' | 'guest' {
     this.peers.set(peer.id, peer);
     // The same browser tab reconnecting before its old connection timed out takes its seat back.

@@ -44,6 +44,7 @@ export class RoomStore {
       archivedAt: null,
       alwaysOn: false,
       guest: opts.guest ?? null,
+      internet: null,
       creatorKey: opts.creatorKey ?? null,
       lastActiveAt: null,
     };
@@ -51,13 +52,14 @@ export class RoomStore {
     return row;
   }
 
-  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null }, now = new Date()): RoomRow {
+  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null; internet?: boolean | null }, now = new Date()): RoomRow {
     const set: Partial<RoomRow> = {};
     if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
     if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
     if (patch.alwaysOn !== undefined) set.alwaysOn = patch.alwaysOn;
     if (patch.engine !== undefined) set.engine = patch.engine;
     if (patch.guest !== undefined) set.guest = patch.guest;
+    if (patch.internet !== undefined) set.internet = patch.internet;
     if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
     const row = this.get(id);
     if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');
