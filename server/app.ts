@@ -13,15 +13,12 @@ import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
-import { sendFile } from './assets/rangeFile';
-import { readBody, sendError, sendJson } from './http/json';
-import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
 import { TandemError } from '../lib/shared/errors';
 import { CommandQueue } from './commands/CommandQueue';
-import { createApiHandler } from './commands/apiRoutes';
+import { createApiHandlers } from './commands/apiRoutes';
+import { openApiDocument } from './commands/openapi';
 import { apiKeyAuthenticator } from './commands/apiAuth';
 import { HeadlessHostPool } from './host/HeadlessHostPool';
-import { DEFAULT_CHEERPX_DISK } from '../lib/shared/engines';
 import { AccountStore } from './accounts/AccountStore';
 import { ApiTokenStore } from './accounts/ApiTokenStore';
 import { GuestStore } from './accounts/GuestStore';
@@ -29,7 +26,12 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandler, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { Router } from './http/router';
+import { routeTable } from './http/routes';
+import { createSiteHandlers } from './http/siteRoutes';
+import { createRequestListener, createUpgradeListener } from './http/serve';
+import { originChecker } from './http/security';
 import { can } from './accounts/Roles';
 import { Authenticator } from './access/Authenticator';
 import { RoomAccess, type Identity } from './access/RoomAccess';
@@ -40,11 +42,10 @@ import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MAX_FORM_BYTES = 4 * 1024;
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
-type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+export type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
 export interface TandemServer {
   http: http.Server;
@@ -113,46 +114,13 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
   });
-  const started = Date.now();
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const p = url.pathname;
-    if (p.startsWith('/socket.io/')) return; // engine.io answers these itself
-    if (p === '/healthz') {
-      return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
-    }
-    if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room'), url.searchParams.get('guest') === 'bundled'));
-    if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
-    if (p.startsWith('/vm/disk/')) {
-      // The root disk, read lazily by v86 with Range requests; its URL carries its version.
-      if (!rootDisk || !('file' in rootDisk) || p !== guest.disk?.url) return sendError(res, 404, 'NOT_FOUND', 'no such disk');
-      return sendFile(req, res, rootDisk.file, { immutable: true });
-    }
-    if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
-    if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
-    if (accountRoutes(req, res, url)) return;
-    if (api(req, res, url)) return;
-    // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-    req.headers[CLIENT_IP_HEADER] = clientIp(req);
-    if (opts.next) return void opts.next(req, res);
-    sendError(res, 404, 'NOT_FOUND', `no route ${p}`);
+  const server = http.createServer();
+  server.on('clientError', (err, socket) => {
+    // A malformed request line or header: 400 at once (Node's default answer), logged at debug only.
+    log.debug({ err: String(err) }, 'bad request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
-
-  async function createRoom(req: http.IncomingMessage, res: http.ServerResponse) {
-    try {
-      const body = await readBody(req, MAX_FORM_BYTES);
-      const form = new URLSearchParams(body);
-      // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
-      const user = await authn.user(req.headers);
-      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
-      if (user) members.addOwner(room.id, user.id);
-      res.writeHead(303, { location: `/r/${room.id}` }).end();
-    } catch (e) {
-      if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
-      sendError(res, 413, 'TOO_LARGE', 'form too large');
-    }
-  }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const yjsRef: { hub?: YjsHub } = {};
@@ -184,25 +152,22 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
+    isAllowedOrigin: (origin) => isAllowedOrigin(origin),
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
 
-  /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
-  function manifestFor(roomId: string | null, bundled = false) {
-    const room = roomId ? rooms.get(roomId) : undefined;
-    // The small guest is v86's own: a room that asks for it runs v86 whatever the engine setting.
-    const small = bundled || room?.guest === 'small';
-    const engine = (room?.guest === 'small' ? 'v86' : (room?.engine ?? env.VM_ENGINE)) as 'auto' | 'cheerpx' | 'v86';
-    return { ...(small ? bundledGuest : guest), engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
-  }
-
+  /** Where the server's own headless browser reaches us, once listening. */
+  const internalBase = (): string | null => {
+    const addr = server.address();
+    return addr && typeof addr !== 'string' ? `http://${env.HOST}:${addr.port}` : null;
+  };
   // The server's own headless browser hosts rooms that need a VM and have no human host.
   let pool: HeadlessHostPool | null = null;
   const headless = (): HeadlessHostPool | null => {
-    const addr = server.address();
-    if (env.HEADLESS !== 'auto' || !addr || typeof addr === 'string') return null;
+    const base = internalBase();
+    if (env.HEADLESS !== 'auto' || !base) return null;
     pool ??= new HeadlessHostPool({
-      baseUrl: `http://${env.HOST}:${addr.port}`,
+      baseUrl: base,
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
@@ -216,7 +181,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
-  const accountRoutes = createAccountHandler({
+  const accountHandlers = createAccountHandlers({
     authn,
     access,
     accounts,
@@ -233,7 +198,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
     alwaysOnChanged: () => keepAlwaysOn(),
   });
-  const api = createApiHandler({
+  const apiHandlers = createApiHandlers({
     queue: commands,
     authenticate: apiKeyAuthenticator(env.API_KEY, {
       authenticate: (t) => tokens.authenticate(t),
@@ -291,8 +256,41 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   };
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
-  // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
-  server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
+  const site = createSiteHandlers({
+    env,
+    guest,
+    bundledGuest,
+    rootDiskFile: rootDisk && 'file' in rootDisk ? rootDisk.file : null,
+    vmAsset,
+    bootSnapshot,
+    rooms,
+    members,
+    authn,
+    liveRooms: () => hub.relays.size,
+    openapi: () => openApiDocument,
+  });
+  const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
+  server.on(
+    'request',
+    createRequestListener({
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers })),
+      next: opts.next,
+      // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      isAllowedOrigin,
+      log: rootLog.child({ cap: 'http' }),
+    }),
+  );
+  // Engine.io answers /socket.io upgrades and Next its own in development (HMR); we take /yjs/*, and close the rest.
+  server.on(
+    'upgrade',
+    createUpgradeListener({
+      handlers: [(req, socket, head, url) => yjs.handleUpgrade(req, socket, head, url)],
+      isAllowedOrigin,
+      passThrough: ['/socket.io/', ...(env.NODE_ENV === 'development' ? ['/_next/'] : [])],
+      log: rootLog.child({ cap: 'http' }),
+    }),
+  );
 
   return {
     http: server,

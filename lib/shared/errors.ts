@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'LENGTH_REQUIRED', // a request body of unknown length where the server must cap it before reading
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { asc, eq } from 'drizzle-orm';
 import { ROOM_ID_RE, type ControlState } from '../../lib/shared/protocol';
 import { TandemError } from '../../lib/shared/errors';
+import { pathSegments } from '../http/router';
+import { refuseUpgrade } from '../http/serve';
 import { DEFAULT_CONTROL, parseControl } from '../access/RoomControl';
 import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
@@ -54,7 +56,6 @@ export type YjsAuthorizer = (req: IncomingMessage, roomId: string) => Promise<Yj
 
 /** Transactions the server makes itself (the control map); everything else came from a client. */
 const SERVER_ORIGIN = Symbol('server');
-const HTTP_STATUS: Partial<Record<string, string>> = { UNAUTHORIZED: '401 Unauthorized', FORBIDDEN: '403 Forbidden', ROOM_NOT_FOUND: '404 Not Found' };
 
 export interface YjsLogOptions {
   compactAfterRows?: number;
@@ -199,12 +200,12 @@ export class YjsHub {
   }
 
   /** Handles an HTTP upgrade for /yjs/*; returns false when the path is not ours. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://x');
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
     if (!url.pathname.startsWith('/yjs/')) return false;
-    const roomId = decodeURIComponent(url.pathname.slice('/yjs/'.length));
+    const segments = pathSegments(url.pathname);
+    const roomId = segments.length === 2 ? segments[1] : '';
     if (!ROOM_ID_RE.test(roomId) || !this.opts.roomExists(roomId)) {
-      refuse(socket, 'ROOM_NOT_FOUND', 'no such room');
+      refuseUpgrade(socket, new TandemError('ROOM_NOT_FOUND', 'no such room'));
       return true;
     }
     void this.authorizeThenUpgrade(req, socket, head, roomId);
@@ -216,9 +217,8 @@ export class YjsHub {
     try {
       peer = this.opts.authorize ? await this.opts.authorize(req, roomId) : { memberId: 'anonymous', canWrite: true };
     } catch (e) {
-      const code = e instanceof TandemError ? e.code : 'INTERNAL';
-      if (code === 'INTERNAL') this.opts.log.error({ err: e, roomId }, 'yjs authorization failed');
-      refuse(socket, code, e instanceof Error ? e.message : 'refused');
+      if (!(e instanceof TandemError)) this.opts.log.error({ err: e, roomId }, 'yjs authorization failed');
+      refuseUpgrade(socket, e);
       return;
     }
     if (this.closed || socket.destroyed) return;
@@ -469,12 +469,6 @@ function writeControl(doc: Y.Doc, state: ControlState): void {
     m.set('hands', [...state.hands]);
     for (const k of m.keys()) if (!(k in DEFAULT_CONTROL)) m.delete(k);
   }, SERVER_ORIGIN);
-}
-
-/** Answers a refused upgrade with a JSON error and closes: the client never gets a byte of the document. */
-function refuse(socket: Duplex, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${HTTP_STATUS[code] ?? '500 Internal Server Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function send(ws: WebSocket, msg: Uint8Array): void {

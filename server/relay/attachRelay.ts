@@ -94,7 +94,14 @@ function connectError(code: TandemError['code'], message: string): Error {
 /** Socket.IO adapter around RoomRelay: authenticates the handshake, then forwards each event. */
 export function attachRelay(
   http: HttpServer,
-  opts: { roomExists: (id: string) => boolean; verifyHostToken: (room: string, token: string) => boolean; log: Logger; gate?: RelayGate },
+  opts: {
+    roomExists: (id: string) => boolean;
+    verifyHostToken: (room: string, token: string) => boolean;
+    log: Logger;
+    gate?: RelayGate;
+    /** Whether a browser page from this Origin may connect (server/http/security.ts); absent Origin is a non-browser client. */
+    isAllowedOrigin?: (origin: string) => boolean;
+  },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
     path: '/socket.io',
@@ -134,6 +141,9 @@ export function attachRelay(
 
   const handshakes = new WeakMap<TandemSocket, Handshake>();
   io.use(async (socket, next) => {
+    const origin = socket.handshake.headers.origin;
+    if (origin !== undefined && opts.isAllowedOrigin && !opts.isAllowedOrigin(origin))
+      return next(connectError('FORBIDDEN', `connections from ${origin} are not allowed`));
     const parsed = handshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success) return next(connectError('BAD_MESSAGE', 'handshake needs {v, room, clientId}'));
     const hs = parsed.data;
