@@ -32,7 +32,7 @@ import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
 import { originChecker } from './http/security';
-import { can } from './accounts/Roles';
+import { can, ROLES } from './accounts/Roles';
 import { Authenticator } from './access/Authenticator';
 import { RoomAccess, type Identity } from './access/RoomAccess';
 import { applyControl, mayType } from './access/RoomControl';
@@ -42,6 +42,7 @@ import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
@@ -202,16 +203,15 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     queue: commands,
     authenticate: apiKeyAuthenticator(env.API_KEY, {
       authenticate: (t) => tokens.authenticate(t),
-      // A token pushes commands where its user could: instructor or owner, or any open room.
-      mayUseRoom: (userId, room) => {
-        const r = rooms.get(room);
-        return !!r && (r.ownerId === null || can(members.role(room, userId), 'pushCommands'));
-      },
+      // A token reaches only rooms where its user may push commands (instructor or owner). Never
+      // open rooms: anyone's anonymous room is protected by its secret link alone.
+      mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+      roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
     }),
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
-      list: (limit) => rooms.list(limit),
+      list: (limit, ids) => rooms.list(limit, ids),
       hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     },
     apiKey: env.API_KEY,

@@ -67,12 +67,14 @@ export interface ApiRoom {
   id: string;
   name: string;
   createdAt: Date;
+  /** An archived room takes no new commands. */
+  archivedAt?: Date | null;
 }
 
 export interface ApiRooms {
   get(id: string): ApiRoom | undefined;
-  /** Newest first, at most `limit`. */
-  list(limit: number): ApiRoom[];
+  /** Newest first, at most `limit`; only `ids` when given. */
+  list(limit: number, ids?: readonly string[]): ApiRoom[];
   /** Whether a host (a person's browser or the server's headless one) runs the room's VM now. */
   hostConnected(id: string): boolean;
 }
@@ -158,7 +160,7 @@ export function createApiHandlers(opts: ApiOptions) {
     }
     checkCmdSize(input.cmd);
     const { cmd, room, timeoutMs, wait } = parse(createSchema, input);
-    checkRoom(who, room);
+    checkRoom(who, room, 'write');
     const { command, created } = opts.queue.enqueue({ room, cmd, timeoutMs, idempotencyKey: idempotencyKey(req) });
     const headers: Record<string, string> = created ? {} : { 'idempotent-replayed': 'true' };
     await respond(res, command, wait ? waitMs : 0, headers);
@@ -178,7 +180,7 @@ export function createApiHandlers(opts: ApiOptions) {
       throw new HttpError('BAD_MESSAGE', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters`);
     const items: BatchItem[] = rooms.map((room) => {
       try {
-        checkRoom(who, room);
+        checkRoom(who, room, 'write');
         // Idempotency keys are per room, so one key makes the whole batch safe to retry.
         return { room, row: opts.queue.enqueue({ room, cmd, timeoutMs, idempotencyKey: key }).command };
       } catch (e) {
@@ -210,8 +212,8 @@ export function createApiHandlers(opts: ApiOptions) {
   function list(res: ServerResponse, url: URL, who: ApiPrincipal, room: string | null): void {
     if (room !== null) checkRoom(who, room);
     const limit = intParam(url, 'limit', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT);
-    // A principal limited to some rooms would need a room filter in the query; the API key sees all.
-    const rows = opts.queue.list({ room: room ?? undefined, limit }).filter((r) => who.mayUseRoom(r.room));
+    // A token's rooms filter the query itself, so a limit counts only commands it may see.
+    const rows = opts.queue.list({ room: room ?? undefined, rooms: who.roomIds() ?? undefined, limit });
     // Outputs can be a MiB each: the list leaves them out; fetch one command for its output.
     sendJson(res, 200, { success: true, commands: rows.map((r) => view(r, false)) });
   }
@@ -219,7 +221,7 @@ export function createApiHandlers(opts: ApiOptions) {
   function listRooms(res: ServerResponse, url: URL, who: ApiPrincipal): void {
     if (!opts.rooms) throw new HttpError('NOT_FOUND', 'this server does not list rooms');
     const limit = intParam(url, 'limit', DEFAULT_ROOM_LIST_LIMIT, 1, MAX_ROOM_LIST_LIMIT);
-    const rooms = opts.rooms.list(limit).filter((r) => who.mayUseRoom(r.id));
+    const rooms = opts.rooms.list(limit, who.roomIds() ?? undefined);
     sendJson(res, 200, { success: true, rooms: rooms.map(roomView) });
   }
 
@@ -257,9 +259,11 @@ export function createApiHandlers(opts: ApiOptions) {
     return row;
   }
 
-  function checkRoom(who: ApiPrincipal, room: string): void {
+  /** The room exists and `who` may use it; for 'write' (new commands) it is not archived either. */
+  function checkRoom(who: ApiPrincipal, room: string, use: 'read' | 'write' = 'read'): void {
     if (!ROOM_ID_RE.test(room)) throw new HttpError('BAD_ROOM_ID', 'room ids are lowercase letters, digits and dashes');
     if (!opts.roomExists(room) || !who.mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+    if (use === 'write' && opts.rooms?.get(room)?.archivedAt) throw new HttpError('FORBIDDEN', `room ${room} is archived: unarchive it to run commands`);
   }
 }
 
