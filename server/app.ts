@@ -6,14 +6,14 @@ import type { Env } from './env';
 import { openDb, type Db } from './db';
 import { log as rootLog } from './log';
 import { attachRelay, HEADLESS_ACCESS, type RelayHub } from './relay/attachRelay';
-import { YjsHub } from './collab/YjsHub';
+import { YjsDocs } from './collab/YjsDocs';
+import { YjsEndpoint } from './collab/YjsEndpoint';
 import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
-import { TandemError } from '../lib/shared/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandlers } from './commands/apiRoutes';
 import { openApiDocument } from './commands/openapi';
@@ -34,11 +34,10 @@ import { createRequestListener, createUpgradeListener } from './http/serve';
 import { originChecker } from './http/security';
 import { can, ROLES } from './accounts/Roles';
 import { Authenticator } from './access/Authenticator';
-import { RoomAccess, type Identity } from './access/RoomAccess';
-import { applyControl, mayType } from './access/RoomControl';
+import { RoomAccess } from './access/RoomAccess';
+import { KeyboardControl } from './access/KeyboardControl';
+import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
-import { controlSchemas, type Handshake } from '../lib/shared/protocol';
-import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -124,30 +123,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   });
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
-  const yjsRef: { hub?: YjsHub } = {};
-  const control = (room: string) => yjsRef.hub!.control(room);
-  const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
-  const gate = {
-    events: access.events,
-    async authenticate(req: { headers: Record<string, string | string[] | undefined> }, hs: Handshake) {
-      const principal = await authn.principals(req.headers, hs.room);
-      const a = authn.resolve(hs.room, principal, hs.clientId);
-      return { access: a.memberId.startsWith('a:') && hs.name ? { ...a, name: hs.name } : a, principal };
-    },
-    recheck: (room: string, principal: unknown, hs: Handshake) => {
-      try {
-        return authn.resolve(room, principal as Identity[], hs.clientId);
-      } catch {
-        return null;
-      }
-    },
-    mayType: (room: string, a: Parameters<typeof mayType>[1]) => mayType(control(room), a),
-    control(room: string, a: Parameters<typeof mayType>[1], event: keyof typeof controlSchemas, payload: unknown) {
-      const parsed = controlSchemas[event].safeParse(payload);
-      if (!parsed.success) throw new TandemError('BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      yjsRef.hub!.setControl(room, applyControl(control(room), a, event, parsed.data, (m) => memberCanType(room, m)));
-    },
-  };
+  const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
+  // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
+  const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
+  const gate = createRelayGate({ authn, access, keyboard });
   const hub = attachRelay(server, {
     roomExists,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
@@ -217,33 +196,35 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     apiKey: env.API_KEY,
     log: rootLog.child({ cap: 'api' }),
   });
-  const yjs = new YjsHub({
+  const yjs = new YjsEndpoint({
+    docs: yjsDocs,
     roomExists,
-    db,
     log: rootLog.child({ cap: 'yjs' }),
-    authorize: async (req, roomId) => {
+    authorize: createYjsAuthorizer({
+      authn,
       // The server's headless host shows up in presence too (its page passes its host token).
-      const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
-      if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
-      const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
-    },
+      headless: (req, roomId) => {
+        const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
+        return hostToken && verifyHostToken(secret, hostToken, roomId) ? { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false } : null;
+      },
+    }),
   });
-  yjsRef.hub = yjs;
   // Role changes reach the notes and the keyboard too: a demoted holder loses the keyboard.
   const onAccessChange = (roomId: string) => {
     yjs.revalidate(roomId, (memberId) => {
       const a = access.memberAccess(roomId, memberId);
-      return a && { memberId, name: memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+      return a && yjsPeer(a);
     });
-    const c = yjs.control(roomId);
-    if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
+    keyboard.recheck(roomId);
   };
   access.events.on('changed', onAccessChange);
   access.events.on('removed', (roomId, ids) => {
-    if (ids.includes('*')) yjs.revalidate(roomId, () => null);
-    else onAccessChange(roomId);
+    if (!ids.includes('*')) return onAccessChange(roomId);
+    yjs.revalidate(roomId, () => null);
+    keyboard.forget(roomId);
   });
+  // A room's keyboard entry goes with its relay (it reloads from the document when used again).
+  hub.events.on('closed', (roomId) => keyboard.forget(roomId));
 
   // Always-on rooms keep a VM: the headless host opens them and is kept from idling out.
   const keepAlwaysOn = () => {

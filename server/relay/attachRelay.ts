@@ -71,10 +71,12 @@ const INPUT_EVENTS: ReadonlySet<string> = new Set(['term:in', 'screen:input']);
 /** Keep an empty room's mirror this long, so a host that reloads finds guests' screens intact. */
 export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
 
-/** Hub-wide stream events: 'output' (roomId, tab, data) and 'host' (roomId, connected). */
+/** Hub-wide events: 'output' (roomId, tab, data), 'host' (roomId, connected), 'closed' (roomId). */
 export interface RelayEvents {
   output: [roomId: string, tab: string, data: string];
   host: [roomId: string, connected: boolean];
+  /** The room's relay was reaped (empty for EMPTY_ROOM_TTL_MS): per-room state elsewhere goes with it. */
+  closed: [roomId: string];
 }
 
 export interface RelayHub {
@@ -257,6 +259,7 @@ export function attachRelay(
             if (r.size === 0) {
               r.close();
               relays.delete(room);
+              events.emit('closed', room);
             }
             reapers.delete(room);
           }, EMPTY_ROOM_TTL_MS).unref(),
