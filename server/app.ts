@@ -14,10 +14,13 @@ import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
+import { OpenRooms } from './rooms/OpenRooms';
+import { SocketQuota } from './access/SocketQuota';
+import { HttpError } from './http/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandlers } from './commands/apiRoutes';
 import { openApiDocument } from './commands/openapi';
-import { apiKeyAuthenticator } from './commands/apiAuth';
+import { apiKeyAuthenticator, presentedKey } from './commands/apiAuth';
 import { HeadlessHostPool } from './host/HeadlessHostPool';
 import { AccountStore } from './accounts/AccountStore';
 import { ApiTokenStore } from './accounts/ApiTokenStore';
@@ -32,13 +35,16 @@ import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
 import { originChecker } from './http/security';
+import { refuseUpgrade } from './http/refuseUpgrade';
 import { can, ROLES } from './accounts/Roles';
-import { Authenticator } from './access/Authenticator';
+import { Authenticator, signedInWith } from './access/Authenticator';
 import { RoomAccess } from './access/RoomAccess';
 import { KeyboardControl } from './access/KeyboardControl';
 import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachNet } from './net/attachNet';
+import type { NetLimits } from './net/NetHub';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
@@ -56,6 +62,8 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  /** Caps and reclaiming of open (signed-out) rooms. */
+  openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -64,6 +72,8 @@ export interface TandemServer {
   secret: string;
   secureCookies: boolean;
   guest: GuestManifest;
+  /** The VMs' network (server/net): Wisp hub, DNS, audit, policy. */
+  net: ReturnType<typeof attachNet>;
   /** Resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -73,7 +83,7 @@ export interface TandemServer {
  * Wires one HTTP server: our own routes (health, VM assets, room creation), Socket.IO for the
  * terminal relay, and everything else to Next (when given; integration tests run without it).
  */
-export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}): TandemServer {
+export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimits?: Partial<NetLimits> } = {}): TandemServer {
   const log = rootLog.child({ cap: 'server' });
   const dataDir = path.resolve(env.DATA_DIR);
   const db = openDb(dataDir);
@@ -123,6 +133,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   });
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
@@ -133,8 +144,24 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     log: rootLog.child({ cap: 'relay' }),
     gate,
     isAllowedOrigin: (origin) => isAllowedOrigin(origin),
+    maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
+    quota: socketQuota,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+  const openRooms = new OpenRooms({
+    rooms,
+    secret,
+    log: rootLog.child({ cap: 'rooms' }),
+    maxOpenRooms: env.OPEN_ROOMS_MAX,
+    idleMs: env.OPEN_ROOM_IDLE_DAYS * 24 * 3600_000,
+    isLive: (id) => (hub.relay(id)?.size ?? 0) > 0,
+    onReclaimed: (id) => access.roomClosed(id),
+  });
+  // Rooms in use are not idle: every arrival and departure marks the room (at most once a minute).
+  hub.io.on('connection', (s) => {
+    rooms.touch(s.data.room);
+    s.once('disconnect', () => rooms.touch(s.data.room));
+  });
 
   /** Where the server's own headless browser reaches us, once listening. */
   const internalBase = (): string | null => {
@@ -177,16 +204,40 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
     alwaysOnChanged: () => keepAlwaysOn(),
+    internetChanged: (id) => net.changed(id),
+    internetState: (id) => net.state(id),
+  });
+  const apiAuth = apiKeyAuthenticator(env.API_KEY, {
+    authenticate: (t) => tokens.authenticate(t),
+    // A token reaches only rooms where its user may push commands (instructor or owner). Never
+    // open rooms: anyone's anonymous room is protected by its secret link alone.
+    mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+    roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
+  });
+  const net = attachNet({
+    env,
+    db,
+    secret,
+    server,
+    rooms,
+    relays: hub,
+    log: rootLog.child({ cap: 'net' }),
+    limits: opts.netLimits,
+    // Owners read their room's network audit; API credentials (the key, an instructor's token) too.
+    async requireAuditReader(req, url, room) {
+      if (!rooms.get(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+      if (presentedKey(req, url)) {
+        if (!apiAuth(req, url).mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        return;
+      }
+      const user = await authn.user(req.headers);
+      if (!user) throw new HttpError('UNAUTHORIZED', 'sign in as an owner of the room, or use an API key');
+      access.requireRole(room, user.id, 'owner');
+    },
   });
   const apiHandlers = createApiHandlers({
     queue: commands,
-    authenticate: apiKeyAuthenticator(env.API_KEY, {
-      authenticate: (t) => tokens.authenticate(t),
-      // A token reaches only rooms where its user may push commands (instructor or owner). Never
-      // open rooms: anyone's anonymous room is protected by its secret link alone.
-      mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
-      roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
-    }),
+    authenticate: apiAuth,
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
@@ -225,6 +276,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   });
   // A room's keyboard entry goes with its relay (it reloads from the document when used again).
   hub.events.on('closed', (roomId) => keyboard.forget(roomId));
+  // Signing out (or revoking a session) ends that session's live connections, not only its next request.
+  sessions.events.on('ended', (sids) => {
+    hub.disconnectWhere((p) => signedInWith(p, sids), { code: 'UNAUTHORIZED', message: 'you signed out' });
+    yjs.closeWhere((peer) => peer.sid !== undefined && sids.includes(peer.sid));
+  });
 
   // Always-on rooms keep a VM: the headless host opens them and is kept from idling out.
   const keepAlwaysOn = () => {
@@ -247,6 +303,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     rooms,
     members,
     authn,
+    openRooms,
     liveRooms: () => hub.relays.size,
     openapi: () => openApiDocument,
   });
@@ -254,7 +311,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers })),
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
       beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
@@ -266,7 +323,21 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   server.on(
     'upgrade',
     createUpgradeListener({
-      handlers: [(req, socket, head, url) => yjs.handleUpgrade(req, socket, head, url)],
+      handlers: [
+        // The VMs' network (/net/<token>/): its token is the credential.
+        (req, socket, head) => net.handleUpgrade(req, socket, head),
+        (req, socket, head, url) => {
+          if (!url.pathname.startsWith('/yjs/')) return false;
+          // Yjs connections count against the same per-address quota as the terminal's sockets.
+          const release = socketQuota.acquire(req.socket.remoteAddress);
+          if (!release) {
+            refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
+            return true;
+          }
+          socket.once('close', release);
+          return yjs.handleUpgrade(req, socket, head, url);
+        },
+      ],
       isAllowedOrigin,
       passThrough: ['/socket.io/', ...(env.NODE_ENV === 'development' ? ['/_next/'] : [])],
       log: rootLog.child({ cap: 'http' }),
@@ -282,6 +353,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     sessions,
     hub,
     commands,
+    openRooms,
+    net,
     headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),
@@ -295,6 +368,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     close: async () => {
       clearInterval(alwaysOnTimer);
       await pool?.close();
+      openRooms.close();
+      net.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server

@@ -4,7 +4,7 @@ import type { RelayGate } from '../relay/attachRelay';
 import type { YjsPeer } from '../collab/YjsEndpoint';
 import type { Authenticator } from './Authenticator';
 import type { KeyboardControl } from './KeyboardControl';
-import type { Access, Identity, RoomAccess } from './RoomAccess';
+import { userMemberId, type Access, type Identity, type RoomAccess } from './RoomAccess';
 
 /** Anonymous visitors of open rooms: their member ids start so, and they choose their own name. */
 const isAnonymous = (memberId: string) => memberId.startsWith('a:');
@@ -40,6 +40,10 @@ export function createYjsAuthorizer(d: { authn: Authenticator; headless: (req: I
   return async (req: IncomingMessage, roomId: string): Promise<YjsPeer> => {
     const headless = d.headless(req, roomId);
     if (headless) return headless;
-    return yjsPeer(d.authn.resolve(roomId, await d.authn.principals(req.headers, roomId)));
+    const principals = await d.authn.principals(req.headers, roomId);
+    const a = d.authn.resolve(roomId, principals);
+    // The session it came with: signing out closes it.
+    const user = principals.find((p) => p.kind === 'user' && a.memberId === userMemberId(p.userId));
+    return { ...yjsPeer(a), sid: user?.kind === 'user' ? user.sid : undefined };
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ROOM_ID_RE } from '../../lib/shared/protocol';
 import { TandemError } from '../../lib/shared/errors';
 import { pathSegments } from '../http/router';
-import { refuseUpgrade } from '../http/serve';
+import { refuseUpgrade } from '../http/refuseUpgrade';
 import type { RoomDoc, YjsDocs } from './YjsDocs';
 import { sanitizeAwareness } from './yjsAwareness';
 import { MESSAGE_AWARENESS, MESSAGE_SYNC, addsContent, awarenessMessage, dropPending, pendingBytes, send, syncStep1Message, syncType } from './yjsWire';
@@ -34,6 +34,8 @@ export interface YjsPeer {
   name?: string | null;
   /** Drivers and above edit the shared notes; viewers' document updates are dropped. */
   canWrite: boolean;
+  /** The sign-in session it came with, if any: signing out closes the connection. */
+  sid?: string;
 }
 
 /** Decides a connection before the upgrade; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
@@ -67,7 +69,7 @@ export class YjsEndpoint {
     const segments = pathSegments(url.pathname);
     const roomId = segments.length === 2 ? segments[1] : '';
     if (!ROOM_ID_RE.test(roomId) || !this.o.roomExists(roomId)) {
-      refuseUpgrade(socket, new TandemError('ROOM_NOT_FOUND', 'no such room'));
+      refuseUpgrade(socket, 'ROOM_NOT_FOUND', 'no such room');
       return true;
     }
     void this.authorizeThenUpgrade(req, socket, head, roomId);
@@ -80,7 +82,7 @@ export class YjsEndpoint {
       peer = this.o.authorize ? await this.o.authorize(req, roomId) : { memberId: 'anonymous', canWrite: true };
     } catch (e) {
       if (!(e instanceof TandemError)) this.o.log.error({ err: e, roomId }, 'yjs authorization failed');
-      refuseUpgrade(socket, e);
+      refuseUpgrade(socket, e instanceof TandemError ? e.code : 'INTERNAL', e instanceof TandemError ? e.message : 'internal error');
       return;
     }
     // The client may have gone (reset) while we waited.
@@ -101,6 +103,19 @@ export class YjsEndpoint {
       if (next && conn) conn.peer = next;
       else ws.close(4403, 'FORBIDDEN');
     }
+  }
+
+  /** Closes every connection whose peer `match` picks (a session signed out); returns how many. */
+  closeWhere(match: (peer: YjsPeer) => boolean): number {
+    let n = 0;
+    for (const ws of this.wss.clients) {
+      const conn = this.conns.get(ws);
+      if (conn && match(conn.peer)) {
+        ws.close(4401, 'UNAUTHORIZED');
+        n++;
+      }
+    }
+    return n;
   }
 
   close(): void {

@@ -1,12 +1,14 @@
 import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
+import type { createNetHandler } from '../net/netRoutes';
 import type { Route } from './router';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
+  net: ReturnType<typeof createNetHandler>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface RouteHandlers {
  * anything else goes to Next (pages, next-auth under /api/auth).
  */
 export function routeTable(h: RouteHandlers): Route[] {
-  const { site, api, accounts } = h;
+  const { site, api, accounts, net } = h;
   return [
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health },
@@ -60,6 +62,12 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'DELETE', path: '/api/rooms/:id/invites/:inviteId', handler: accounts.revokeInvite },
     { method: 'GET', path: '/api/invites/:token', handler: accounts.peekInvite },
     { method: 'POST', path: '/api/invites/:token/redeem', handler: accounts.redeemInvite },
+
+    // The VMs' network: DNS over HTTPS, the host's network token, the room's audit.
+    { method: 'GET', path: '/dns-query', handler: net.dnsQuery },
+    { method: 'POST', path: '/dns-query', handler: net.dnsQuery },
+    { method: 'POST', path: '/api/rooms/:id/net-token', handler: net.netToken },
+    { method: 'GET', path: '/api/rooms/:id/net', handler: net.netAudit },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi },
   ];

@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TandemError } from '../../lib/shared/errors';
-import { HttpError, STATUS_OF } from './errors';
+import { HttpError } from './errors';
+import { refuseUpgrade } from './refuseUpgrade';
 import { sendHttpError } from './json';
 import { pathSegments, type Router } from './router';
 import { SECURITY_HEADERS, originAllowed } from './security';
@@ -93,25 +94,18 @@ export function createUpgradeListener(o: UpgradeOptions): (req: http.IncomingMes
       pathSegments(url.pathname);
       if (!originAllowed(req, o.isAllowedOrigin)) throw new HttpError('FORBIDDEN', `websockets from ${req.headers.origin} are not allowed`);
       for (const h of o.handlers) if (h(req, socket, head, url)) return;
-      refuseUpgrade(socket, new HttpError('NOT_FOUND', `no websocket at ${url.pathname}`));
+      refuseUpgrade(socket, 'NOT_FOUND', `no websocket at ${url.pathname}`);
     } catch (e) {
       if (!(e instanceof TandemError)) o.log.error({ err: e }, 'upgrade failed');
-      refuseUpgrade(socket, e);
+      refuseWith(socket, e);
     }
   };
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 500: 'Internal Server Error' };
-
-/** Answers a refused upgrade with a JSON error and closes: the client never gets a byte of a socket. */
-export function refuseUpgrade(socket: Duplex, e: unknown): void {
-  if (socket.destroyed) return;
-  const code = e instanceof TandemError ? e.code : 'INTERNAL';
-  const status = e instanceof TandemError ? (STATUS_OF[code] ?? 500) : 500;
-  const body = JSON.stringify({ error: { code, message: e instanceof TandemError ? e.message : 'internal error' } });
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+/** Refuses an upgrade with the error's code (a 500 that says nothing more for anything unexpected). */
+function refuseWith(socket: Duplex, e: unknown): void {
+  if (e instanceof TandemError) refuseUpgrade(socket, e.code, e.message);
+  else refuseUpgrade(socket, 'INTERNAL', 'internal error');
 }
 
 /**

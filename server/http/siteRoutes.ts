@@ -7,6 +7,9 @@ import type { Env } from '../env';
 import type { RoomStore } from '../rooms/RoomStore';
 import type { MembershipStore } from '../accounts/MembershipStore';
 import type { Authenticator } from '../access/Authenticator';
+import type { OpenRooms } from '../rooms/OpenRooms';
+import { clientIp } from '../accounts/accountRoutes';
+import { TandemError } from '../../lib/shared/errors';
 import { HttpError } from './errors';
 import { readBody, sendJson } from './json';
 import type { RequestContext } from './router';
@@ -26,6 +29,7 @@ export interface SiteDeps {
   rooms: RoomStore;
   members: MembershipStore;
   authn: Authenticator;
+  openRooms: OpenRooms;
   /** Rooms with a live relay, for /healthz. */
   liveRooms(): number;
   openapi(): unknown;
@@ -44,6 +48,17 @@ export function createSiteHandlers(d: SiteDeps) {
     return { ...(small ? d.bundledGuest : d.guest), engineChoice: engine, cheerpxDisk: d.env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
   }
 
+  /** OpenRooms' refusal as an HTTP answer, with Retry-After when it says when. */
+  function admit(ip: string): string {
+    try {
+      return d.openRooms.admit(ip);
+    } catch (e) {
+      const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
+      if (e instanceof TandemError && retryMs) throw new HttpError(e.code, e.message, { 'retry-after': String(Math.ceil(retryMs / 1000)) });
+      throw e;
+    }
+  }
+
   return {
     health: ({ res }: RequestContext) =>
       sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: d.guest.version, uptimeMs: Date.now() - started, rooms: d.liveRooms() }),
@@ -59,7 +74,9 @@ export function createSiteHandlers(d: SiteDeps) {
     newRoomForm: async ({ req, res }: RequestContext) => {
       const form = new URLSearchParams(await readBody(req, MAX_FORM_BYTES));
       const user = await d.authn.user(req.headers);
-      const room = d.rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
+      // Anyone may make an open room: rate-limited and capped per client and for the server.
+      const creatorKey = user ? null : admit(clientIp(req));
+      const room = d.rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
       if (user) d.members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     },
