@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/browser/client/accountsApi';
 import { ROOM_GUESTS, type RoomGuest } from '../../lib/shared/protocol';
 import AccountMenu from './AccountMenu';
+import TopBar from './TopBar';
 import { useHydrated } from './useHydrated';
 import Alert from './Alert';
 
@@ -57,17 +58,17 @@ export default function Dashboard({ user }: { user: Me }) {
 
   return (
     <main className="page">
-      <header className="topbar">
-        <span className="brand">
-          <a href="/">Tandem</a>
-        </span>
-        <span className="spacer" />
-        <a href="/r/default" title="The open room anyone may use without signing in">
-          Public room
-        </a>
-        <a href="/remote">Remote console</a>
-        <AccountMenu user={user} />
-      </header>
+      <TopBar
+        end={
+          <>
+            <a href="/r/default" title="The open room anyone may use without signing in">
+              Public room
+            </a>
+            <a href="/remote">Remote console</a>
+            <AccountMenu user={user} />
+          </>
+        }
+      />
       <div className="page-body">
         <section className="panel">
           <h2>New room</h2>
