@@ -1,13 +1,7 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createRoom, PASSWORD, screen, signUp, typeLine, waitForPrompt } from './helpers';
+import { expect, test, type Browser } from '@playwright/test';
+import { countKeystrokeFrames, createRoom, PASSWORD, roomMenu, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
-function countKeystrokeFrames(page: Page): { n: number } {
-  const c = { n: 0 };
-  page.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:in"') && c.n++)));
-  return c;
-}
-
 test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; revoking the link cuts the guest off', async ({ browser }) => {
   const ownerCtx = await browser.newContext();
   const owner = await ownerCtx.newPage();
@@ -221,7 +215,7 @@ test('a guest leaves the room: the seat ends, the owner sees them go, and the br
   await expect(owner.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
 
   guest.once('dialog', (d) => void d.accept());
-  await guest.getByRole('button', { name: 'Leave room' }).click();
+  await (await roomMenu(guest)).getByRole('button', { name: 'Leave room' }).click();
   await guest.waitForURL((u) => u.pathname === '/');
   await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toHaveCount(0, { timeout: 15_000 });
   await guest.goto(roomPath);

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { TabView } from '../../lib/browser/client/TabView';
 import { hostTokenFromHash } from '../../lib/browser/client/pageIdentity';
 import { connectRoom } from '../../lib/browser/client/roomConnection';
@@ -13,7 +13,9 @@ import RoomSidebar from './room/RoomSidebar';
 import RoomTopBar from './room/RoomTopBar';
 import TabBar from './room/TabBar';
 import { NewRoomForm, ResetVmButton } from './room/VmActions';
-import { useGuestScale } from './room/useGuestScale';
+import TermTools from './room/TermTools';
+import { useTermFit } from './room/useTermFit';
+import { useMediaQuery, useViewPrefs } from './room/useViewPrefs';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 import { useSession } from './room/useSession';
 
@@ -49,7 +51,12 @@ export default function Room({ roomId }: { roomId: string }) {
   const canType = me ? me.canType && (collab.control.mode === 'all' || collab.control.holder === me.memberId) : true;
   useEffect(() => session?.setCanType(canType), [session, canType, state]);
   useEffect(() => collab.watching(activeTab), [collab.watching, activeTab]);
-  const scale = useGuestScale(termWrap, termEl, role === 'guest');
+  const [prefs, setPrefs] = useViewPrefs();
+  const shownPx = useTermFit(session, termWrap, termEl, role, prefs);
+  // Under ~1000 px the side panel is a drawer over the terminal, closed until asked for.
+  const narrow = useMediaQuery('(max-width: 999px)');
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const drawer = narrow ? drawerOpen : undefined;
   const progress = role === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const reset = () => void session?.reset();
@@ -68,7 +75,7 @@ export default function Room({ roomId }: { roomId: string }) {
 
   return (
     <main className="room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-member-role={me?.role ?? ''} data-can-type={canType ? 'true' : 'false'}>
-      <RoomTopBar roomId={roomId} snap={snap} session={session} canType={canType} people={collab.people} />
+      <RoomTopBar roomId={roomId} snap={snap} session={session} canType={canType} prefs={prefs} setPrefs={setPrefs} drawer={drawer} setDrawer={setDrawerOpen} />
       <RoomNotices
         fatal={fatal}
         hostAway={!!state && !state.hostConnected && role === 'guest'}
@@ -80,16 +87,7 @@ export default function Room({ roomId }: { roomId: string }) {
       <TabBar tabs={state?.tabs} active={activeTab} host={role === 'host'} session={session} />
       <div className="room-body">
         <div className="term-col">
-          {role === 'guest' && (
-            <div className="term-tools">
-              {!canType && <span className="readonly-note">Read only: your keystrokes are not sent to the terminal.</span>}
-              <span className="spacer" />
-              <label className="check">
-                <input type="checkbox" checked={scale.fit} onChange={(e) => scale.setFit(e.target.checked)} /> Fit to window
-                {scale.fit && scale.scale < 1 && <span className="muted"> ({Math.round(scale.scale * 100)}%)</span>}
-              </label>
-            </div>
-          )}
+          {role && <TermTools guest={role === 'guest'} canType={canType} prefs={prefs} setPrefs={setPrefs} shownPx={shownPx} />}
           <div
             ref={termWrap}
             className={`term-wrap ${canType ? '' : 'readonly'}`}
@@ -100,7 +98,20 @@ export default function Room({ roomId }: { roomId: string }) {
             <div ref={termEl} className={`terms ${role ?? ''}`} />
           </div>
         </div>
-        {role && <RoomSidebar roomId={roomId} me={me} collab={collab} tabs={state?.tabs ?? []} emit={(e, ...a) => session?.emit(e, ...a)} />}
+        {role && (
+          <RoomSidebar
+            roomId={roomId}
+            me={me}
+            collab={collab}
+            tabs={state?.tabs ?? []}
+            emit={(e, ...a) => session?.emit(e, ...a)}
+            drawer={drawer}
+            onClose={() => {
+              setDrawerOpen(false);
+              document.getElementById('panel-toggle')?.focus();
+            }}
+          />
+        )}
       </div>
     </main>
   );

@@ -2,7 +2,7 @@ import type { Terminal as XTerm } from '@xterm/xterm';
 import type { FitAddon as XFit } from '@xterm/addon-fit';
 import type { OutFrame, Snapshot } from '../../shared/protocol';
 import type { Engine } from '../vm/Engine';
-import type { TermView, TermViewHandlers } from '../room/TermView';
+import type { TermView, TermViewHandlers, ViewOptions } from '../room/TermView';
 import { CommandBlocks } from './CommandBlocks';
 import { TermStream } from './TermStream';
 
@@ -27,12 +27,16 @@ export class TabView implements TermView {
   engine: Engine | null = null;
   starting = false;
   hostSeq = 0;
+  private follow = false;
+  private revealFrame = 0;
+  /** Escape was the last key: a Tab now leaves the terminal (as in CodeMirror), not the shell's completion. */
+  private escaped = false;
 
   constructor(
     libs: XtermLibs,
     parent: HTMLElement,
     readonly id: string,
-    opts: TermViewHandlers & { fontSize?: number; screenReaderMode?: boolean },
+    opts: TermViewHandlers & { view?: ViewOptions },
   ) {
     this.el = document.createElement('div');
     this.el.className = 'term';
@@ -41,8 +45,8 @@ export class TabView implements TermView {
     this.term = new libs.Terminal({
       cursorBlink: true,
       fontFamily: TERM_FONT,
-      fontSize: opts.fontSize ?? 14,
-      screenReaderMode: opts.screenReaderMode ?? false,
+      fontSize: opts.view?.fontPx ?? 14,
+      screenReaderMode: opts.view?.screenReader ?? false,
       scrollback: 5000,
       theme: { background: '#000000' },
       allowProposedApi: true, // decorations for command badges
@@ -50,14 +54,7 @@ export class TabView implements TermView {
     this.fit = new libs.FitAddon();
     this.term.loadAddon(this.fit);
     this.term.open(this.el);
-    // Ctrl+C (Cmd+C) with text selected copies it, for everyone, and sends nothing to the VM; without
-    // a selection it is the usual interrupt for those who may type.
-    this.term.attachCustomKeyEventHandler((e) => {
-      if (e.type !== 'keydown' || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== 'c' || e.altKey || !this.term.hasSelection()) return true;
-      void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
-      e.preventDefault();
-      return false;
-    });
+    this.term.attachCustomKeyEventHandler((e) => this.ownKey(e));
     this.blocks = new CommandBlocks(this.term, (n) => opts.onCommands(id, n));
     this.stream = new TermStream(
       {
@@ -68,6 +65,46 @@ export class TabView implements TermView {
       () => opts.requestSync(id),
     );
     this.term.onData((data) => opts.onInput(id, data));
+    this.term.onWriteParsed(() => this.follow && this.scheduleReveal());
+    this.term.onResize(() => this.follow && this.scheduleReveal());
+    this.follow = opts.view?.follow ?? false;
+  }
+
+  /**
+   * Keys the page keeps from the VM: Ctrl+C (Cmd+C) with text selected copies it, for everyone;
+   * without a selection it is the usual interrupt. Tab moves focus out of a read-only terminal,
+   * and out of any terminal right after Escape, so a keyboard never gets stuck in it.
+   */
+  private ownKey(e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return true;
+    const escaped = this.escaped;
+    this.escaped = e.key === 'Escape';
+    if (e.key === 'Tab' && !e.ctrlKey && !e.altKey && !e.metaKey && (escaped || this.term.options.disableStdin)) return false;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'c' || !this.term.hasSelection()) return true;
+    void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+    e.preventDefault();
+    return false;
+  }
+
+  configure(o: ViewOptions): void {
+    if (this.term.options.fontSize !== o.fontPx) this.term.options.fontSize = o.fontPx;
+    if (this.term.options.screenReaderMode !== o.screenReader) this.term.options.screenReaderMode = o.screenReader;
+    this.follow = o.follow;
+    if (o.follow) this.scheduleReveal();
+  }
+
+  private scheduleReveal(): void {
+    cancelAnimationFrame(this.revealFrame);
+    this.revealFrame = requestAnimationFrame(() => this.reveal());
+  }
+
+  /** Scrolls the newest line and the cursor into view: xterm's own scrollback, then the page's box. */
+  private reveal(): void {
+    if (this.el.hidden) return;
+    this.term.scrollToBottom();
+    const row = this.el.querySelectorAll<HTMLElement>('.xterm-rows > div')[this.term.buffer.active.cursorY];
+    row?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    this.el.querySelector<HTMLElement>('.xterm-rows .xterm-cursor')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
   cols(): number {
@@ -123,6 +160,7 @@ export class TabView implements TermView {
   }
 
   dispose(): void {
+    cancelAnimationFrame(this.revealFrame);
     void this.stopEngine();
     this.term.dispose();
     this.el.remove();

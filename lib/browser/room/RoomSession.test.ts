@@ -214,6 +214,17 @@ describe('RoomSession lifecycle', () => {
     expect(views.get('main')!.disposed).toBe(true);
   });
 
+  it('gives every terminal, new ones too, this viewer’s options; the host refits to them', () => {
+    const { c, session, views } = setup();
+    c.receive('room:state', roomState({ role: 'host' }));
+    const fits = views.get('main')!.fits;
+    session.configureViews({ fontPx: 18, screenReader: true });
+    expect(views.get('main')!.options).toEqual({ fontPx: 18, follow: false, screenReader: true });
+    expect(views.get('main')!.fits).toBe(fits + 1);
+    c.receive('room:state', roomState({ role: 'host', tabs: [{ id: 'main', title: 'Terminal' }, { id: 't2', title: 'Terminal 2' }] }));
+    expect(views.get('t2')!.options).toEqual({ fontPx: 18, follow: false, screenReader: true });
+  });
+
   it('tells listeners about connection changes and refusals; a refusal after being connected is lost access', () => {
     const { c, session } = setup();
     let heard = 0;

@@ -3,7 +3,8 @@ import type { BootProgress, Engine } from '../vm/Engine';
 import type { TailscaleControl } from '../vm/ScreenVm';
 import { isTerminalReply } from '../client/terminalReplies';
 import { INITIAL_CORE, SessionCore, type Connect, type CoreState, type Timers } from './SessionCore';
-import type { TermView, TermViewHandlers } from './TermView';
+import type { TermView, TermViewHandlers, ViewOptions } from './TermView';
+import { DEFAULT_FONT_PX } from './viewPrefs';
 
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
 export const MAX_HOST_TABS = 4;
@@ -52,6 +53,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   /** Tabs whose next boot ignores snapshots ("Reset VM"). */
   private readonly coldTabs = new Set<string>();
   private canType = true;
+  private viewOpts: ViewOptions = { fontPx: DEFAULT_FONT_PX, follow: false, screenReader: false };
   private readonly onWindowResize = () => this.fitActive();
 
   constructor(private readonly deps: RoomSessionDeps) {
@@ -79,6 +81,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
         onInput: (t, data) => this.input(t, data),
       });
       v.setReadOnly(!this.canType);
+      v.configure(this.viewOpts);
       v.show(tab === this.active);
       this.views.set(tab, v);
     }
@@ -124,6 +127,13 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   setCanType(canType: boolean): void {
     this.canType = canType;
     for (const v of this.views.values()) v.setReadOnly(!canType);
+  }
+
+  /** This viewer's text size, following and screen-reader mode, for every terminal; the host refits. */
+  configureViews(o: Partial<ViewOptions>): void {
+    this.viewOpts = { ...this.viewOpts, ...o };
+    for (const v of this.views.values()) v.configure(this.viewOpts);
+    this.fitActive();
   }
 
   /** Keyboard control and the like (the side panel's actions). */

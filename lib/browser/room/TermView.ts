@@ -26,6 +26,8 @@ export interface TermView {
   /** Guest: the relayed stream. */
   snapshot(s: Snapshot): void;
   out(f: OutFrame): void;
+  /** This viewer's way of seeing the terminal (text size, follow, screen reader). */
+  configure(o: ViewOptions): void;
   stopEngine(): Promise<void>;
   dispose(): void;
 }
@@ -34,4 +36,11 @@ export interface TermViewHandlers {
   onCommands(tab: string, n: number): void;
   requestSync(tab: string): void;
   onInput(tab: string, data: string): void;
+}
+
+export interface ViewOptions {
+  fontPx: number;
+  /** Keep the newest line and the cursor in view on every output (a guest following the host). */
+  follow: boolean;
+  screenReader: boolean;
 }

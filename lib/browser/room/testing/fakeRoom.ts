@@ -2,7 +2,7 @@ import type { ProtocolErrorPayload, RoomState, ServerToClientEvents } from '../.
 import type { Conn, RoomConnection, RoomSocket } from '../../client/roomConnection';
 import type { Engine } from '../../vm/Engine';
 import type { Connect, Timers } from '../SessionCore';
-import type { TermView, TermViewHandlers } from '../TermView';
+import type { TermView, TermViewHandlers, ViewOptions } from '../TermView';
 
 /**
  * A Socket.IO client stand-in for the sessions' unit tests (the e2e tests use the real one): it
@@ -67,6 +67,7 @@ export class FakeView implements TermView {
   size = { cols: 80, rows: 24 };
   jumps: number[] = [];
   frames: unknown[] = [];
+  options: ViewOptions | null = null;
   constructor(
     readonly id: string,
     readonly h: TermViewHandlers,
@@ -82,6 +83,7 @@ export class FakeView implements TermView {
   jump = (d: -1 | 1) => void this.jumps.push(d);
   snapshot = (s: unknown) => void this.frames.push(s);
   out = (f: unknown) => void this.frames.push(f);
+  configure = (o: ViewOptions) => void (this.options = o);
   stopEngine = async () => {
     const e = this.engine;
     this.engine = null;
