@@ -103,8 +103,8 @@ export default function Dashboard({ user }: { user: Me }) {
             </button>
           </form>
           <p id="engine-note" className="muted small-text">
-            v86 is open source and runs offline. CheerpX (a full Debian) loads from Leaning Technologies’ servers, needs internet access in the
-            browser, and needs a commercial licence from them for business use.
+            v86 is open source and runs offline. CheerpX (a full Debian) loads from Leaning Technologies’ servers, so it needs internet access,
+            and is proprietary: individuals may use it freely; a business needs their commercial licence beyond evaluation.
           </p>
         </section>
         <Alert text={problem} />
