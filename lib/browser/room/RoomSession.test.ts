@@ -206,6 +206,12 @@ describe('RoomSession lifecycle', () => {
     const fits = views.get('main')!.fits;
     win.fire();
     expect(views.get('main')!.fits).toBe(fits + 1);
+    // A fit that changes the size tells the server (guests follow the host's size); one that does not, nothing.
+    const sizes = c.of('term:resize').length;
+    views.get('main')!.boxSize = { cols: 50, rows: 40 };
+    win.fire();
+    win.fire();
+    expect(c.of('term:resize').slice(sizes)).toEqual([{ tab: 'main', cols: 50, rows: 40 }]);
     session.flash('hello');
     session.dispose();
     expect(win.count()).toBe(0);

@@ -104,9 +104,18 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     this.fitActive();
   }
 
-  /** Host: fits the active terminal to its box again (window or font size changed). */
+  /**
+   * Host: fits the active terminal to its box again (window or text size changed); a new size goes
+   * to the server (its mirror and the guests follow the host's cols × rows) and to the VM.
+   */
   fitActive(): void {
-    if (this.role === 'host') this.views.get(this.active)?.fitToBox();
+    const v = this.views.get(this.active);
+    if (this.role !== 'host' || !v) return;
+    const [cols, rows] = [v.cols(), v.rows()];
+    v.fitToBox();
+    if (v.cols() === cols && v.rows() === rows) return;
+    v.engine?.resize(v.cols(), v.rows());
+    this.sendSize(v);
   }
 
   jump(dir: -1 | 1): void {

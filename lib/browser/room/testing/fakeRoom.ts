@@ -75,7 +75,9 @@ export class FakeView implements TermView {
   cols = () => this.size.cols;
   rows = () => this.size.rows;
   show = (v: boolean) => void (this.visible = v);
-  fitToBox = () => void this.fits++;
+  /** The size the next fit gives (the box changed). */
+  boxSize: { cols: number; rows: number } | null = null;
+  fitToBox = () => void (this.fits++, this.boxSize && (this.size = this.boxSize));
   reset = () => void ((this.resets++, (this.written = '')));
   resize = (cols: number, rows: number) => void (this.size = { cols, rows });
   write = (d: string) => void (this.written += d);
