@@ -14,6 +14,7 @@ import {
 } from '../../lib/shared/protocol';
 import { TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
+import { SyncScheduler } from './SyncScheduler';
 
 /** A guest whose transport holds more unsent bytes than this stops getting live frames and
  * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
@@ -86,6 +87,8 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
+  private syncs: SyncScheduler;
 
   constructor(
     readonly roomId: string,
@@ -93,6 +96,7 @@ export class RoomRelay {
     private hooks: RelayHooks = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
   }
 
@@ -170,6 +174,7 @@ export class RoomRelay {
     if (!this.peers.delete(peerId)) return;
     this.stale.delete(peerId);
     this.screen.forget(peerId);
+    this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
       this.hostId = null;
@@ -250,7 +255,7 @@ export class RoomRelay {
       case 'term:sync': {
         const m = msg as { tab: string };
         this.tab(m.tab);
-        void this.sendSnapshot(peerId, m.tab);
+        this.syncs.request(peerId, m.tab);
         return;
       }
       case 'tab:open': {
@@ -269,6 +274,7 @@ export class RoomRelay {
         this.tab(m.tab).mirror.dispose();
         this.tabs.delete(m.tab);
         for (const s of this.stale.values()) s.delete(m.tab);
+        this.syncs.forgetTab(m.tab);
         this.broadcastState();
         return;
       }
@@ -381,6 +387,7 @@ export class RoomRelay {
   close(): void {
     this.closed = true;
     this.screen.close();
+    this.syncs.close();
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
     if (this.stateTimer) clearTimeout(this.stateTimer);
