@@ -10,12 +10,12 @@ const VIEWPORTS = [
 /** Where the side panel becomes a drawer (the page's media query). */
 const DRAWER_BELOW_PX = 1000;
 
-/** The cursor's cell (xterm draws it on the row it sits on), else the prompt's row. */
+/** The cursor's cell (xterm draws it on the row it sits on), else the prompt's row (then only its height counts). */
 async function cursorBox(page: Page) {
   const rows = activeTerm(page).locator('.xterm-rows');
   const cursor = rows.locator('.xterm-cursor');
-  const el = (await cursor.count()) ? cursor.first() : rows.locator('> div', { hasText: /user@tandem:~\$\s*$/ }).last();
-  return (await el.boundingBox())!;
+  if (await cursor.count()) return { box: (await cursor.first().boundingBox())!, cell: true };
+  return { box: (await rows.locator('> div', { hasText: /user@tandem:~\$\s*$/ }).last().boundingBox())!, cell: false };
 }
 
 /** The cursor's row lies inside the window and inside the terminal's box (not scrolled away). */
@@ -23,13 +23,14 @@ async function expectCursorInView(page: Page) {
   const vp = page.viewportSize()!;
   await expect
     .poll(async () => {
-      const c = await cursorBox(page);
+      const { box: c, cell } = await cursorBox(page);
       const wrap = (await page.locator('.term-wrap').boundingBox())!;
       const top = Math.max(0, wrap.y);
       const bottom = Math.min(vp.height, wrap.y + wrap.height);
       const left = Math.max(0, wrap.x);
       const right = Math.min(vp.width, wrap.x + wrap.width);
-      return c.y >= top - 1 && c.y + c.height <= bottom + 1 && c.x >= left - 1 && c.x + c.width <= right + 1;
+      const rowIn = c.y >= top - 1 && c.y + c.height <= bottom + 1;
+      return rowIn && (!cell || (c.x >= left - 1 && c.x + c.width <= right + 1));
     }, { message: `cursor row in view at ${vp.width}×${vp.height}` })
     .toBe(true);
 }
