@@ -164,10 +164,12 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
   // Signed out, `/` is the open default room again, with a way to sign in.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.locator('main.room')).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  // The room's account corner is in its top-bar menu.
+  const signIn = (await roomMenu(page)).getByRole('link', { name: 'Sign in' });
+  await expect(signIn).toBeVisible();
 
   // And back in, through the sign-in form; a wrong password says so in words.
-  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn.click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
