@@ -53,6 +53,8 @@ async function tabTo(page: Page, target: Locator, maxPresses = 40) {
 }
 
 test('the room at phone, laptop and desktop sizes: the newest line in view, the side panel as a drawer, named controls, keyboard and copy', async ({ browser }, testInfo) => {
+  // Three window sizes, two pages each, one VM: on a loaded machine this takes several minutes.
+  test.setTimeout(600_000);
   const hostCtx = await browser.newContext({ viewport: VIEWPORTS[2] });
   const room = await newRoom(hostCtx.request, 'e2e layout', 'small');
   const guestCtx = await browser.newContext({ viewport: VIEWPORTS[2], permissions: ['clipboard-read', 'clipboard-write'] });
@@ -146,7 +148,9 @@ test('the room at phone, laptop and desktop sizes: the newest line in view, the 
   const keystrokes = countKeystrokeFrames(guest);
   await guest.reload();
   await expect.poll(() => screen(guest)).toMatch(/^done-wide\s*$/m);
-  await activeTerm(guest).locator('.xterm-rows > div', { hasText: /^done-wide\s*$/ }).last().dblclick();
+  // The mouse goes to the word on screen (xterm's screen layer takes the pointer, not the row element).
+  const word = (await activeTerm(guest).locator('.xterm-rows > div', { hasText: /^done-wide\s*$/ }).last().boundingBox())!;
+  await guest.mouse.dblclick(word.x + 8, word.y + word.height / 2);
   await guest.keyboard.press('Control+c');
   await expect.poll(() => guest.evaluate(() => navigator.clipboard.readText())).toContain('done');
   await host.waitForTimeout(500);
