@@ -1,13 +1,7 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createRoom, PASSWORD, screen, signUp, typeLine, waitForPrompt } from './helpers';
+import { expect, test, type Browser } from '@playwright/test';
+import { countKeystrokeFrames, createRoom, PASSWORD, roomMenu, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
-function countKeystrokeFrames(page: Page): { n: number } {
-  const c = { n: 0 };
-  page.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:in"') && c.n++)));
-  return c;
-}
-
 test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; revoking the link cuts the guest off', async ({ browser }) => {
   const ownerCtx = await browser.newContext();
   const owner = await ownerCtx.newPage();
@@ -170,10 +164,12 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
   // Signed out, `/` is the open default room again, with a way to sign in.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.locator('main.room')).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  // The room's account corner is in its top-bar menu.
+  const signIn = (await roomMenu(page)).getByRole('link', { name: 'Sign in' });
+  await expect(signIn).toBeVisible();
 
   // And back in, through the sign-in form; a wrong password says so in words.
-  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn.click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -221,7 +217,7 @@ test('a guest leaves the room: the seat ends, the owner sees them go, and the br
   await expect(owner.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
 
   guest.once('dialog', (d) => void d.accept());
-  await guest.getByRole('button', { name: 'Leave room' }).click();
+  await (await roomMenu(guest)).getByRole('button', { name: 'Leave room' }).click();
   await guest.waitForURL((u) => u.pathname === '/');
   await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toHaveCount(0, { timeout: 15_000 });
   await guest.goto(roomPath);
