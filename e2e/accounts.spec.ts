@@ -2,7 +2,7 @@ import { expect, test, type Browser } from '@playwright/test';
 import { countKeystrokeFrames, createRoom, PASSWORD, roomMenu, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
-test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; revoking the link cuts the guest off', async ({ browser }) => {
+test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; a revoked link keeps whom the owner promoted, removing cuts them off', async ({ browser }) => {
   const ownerCtx = await browser.newContext();
   const owner = await ownerCtx.newPage();
   const email = `owner-${Date.now()}@example.test`;
@@ -82,9 +82,15 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await expect.poll(() => screen(owner)).toMatch(/^42\s*$/m);
   expect(keystrokes.n).toBeGreaterThan(0);
 
-  // The owner revokes the link: the guest who came through it is cut off at once.
+  // The owner revokes the link. The guest keeps the seat: promoting them was the owner's own choice, which
+  // unties the seat from the link (so an instructor revoking a link cannot remove whom an owner placed).
   await owner.locator('.invite[data-state="active"]').getByRole('button', { name: 'Revoke' }).click();
   await expect(owner.locator('.invite[data-state="revoked"]')).toBeVisible();
+  await owner.waitForTimeout(1000);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  // Removing them cuts them off at once.
+  await owner.getByRole('button', { name: `Remove ${evilName}` }).click();
+  await owner.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(guest.getByRole('heading', { name: 'You no longer have access to this room' })).toBeVisible();
   // And the link itself now says so.
   await guest.goto(new URL(inviteUrl).pathname);
