@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { TandemError, errorBody, type ErrorCode } from '../../lib/shared/errors';
 import { sendJson } from '../http/json';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../http/storageFull';
 
 /** The HTTP status each named error answers with. */
 export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -29,6 +30,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   REVOKED: 410,
   USED_UP: 410,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
+  STORAGE_FULL: 507,
   UNAVAILABLE: 503,
 };
 
@@ -46,6 +49,7 @@ export class HttpError extends TandemError {
 /** Answers `{"error":{"code","message"}}`; anything that is not a TandemError is a 500 that says nothing more. */
 export function sendHttpError(res: ServerResponse, e: unknown): void {
   if (res.headersSent || res.destroyed) return;
+  if (isStorageFull(e)) return sendJson(res, STATUS_OF.STORAGE_FULL!, errorBody('STORAGE_FULL', STORAGE_FULL_MESSAGE), { 'retry-after': '60' });
   const code: ErrorCode = e instanceof TandemError ? e.code : 'INTERNAL';
   const message = e instanceof TandemError ? e.message : 'internal error';
   sendJson(res, STATUS_OF[code] ?? 500, errorBody(code, message), e instanceof HttpError ? e.headers : {});
