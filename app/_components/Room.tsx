@@ -162,9 +162,14 @@ export default function Room({ roomId }: { roomId: string }) {
         if (disposed || role !== 'host' || !manifest) return;
         const m = manifest;
         const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? m.engineChoice;
+        const { fetchVmNet } = await import('../../lib/browser/vm/vmNetwork');
+        // The network card's relay, for this host's seat (a guest gets nothing).
+        const net = m.net ? await fetchVmNet(roomId, s.id) : null;
+        if (disposed || role !== 'host') return;
         let e: Engine;
         try {
           e = await createEngine({
+            net,
             // The headless host always runs v86: its boot snapshot is what every host restores.
             choice: hostToken ? 'v86' : choice,
             manifest: m,

@@ -9,9 +9,8 @@ import { clientIp } from '../accounts/accountRoutes';
 import { MAX_DOH_QUERY_BYTES, type DohResolver } from './DohResolver';
 import type { NetHub } from './NetHub';
 import type { NetAudit } from './NetAudit';
+import { VM_NET_MTU } from '../assets/guestManifest';
 
-/** The MTU v86's virtual NIC and the guest use: twice the throughput of 1500 through Wisp. */
-export const NET_MTU = 9000;
 /** DNS queries per client address per minute (a page load is a handful; a loop is thousands). */
 export const DOH_QUERIES_PER_MINUTE = 600;
 const MAX_NET_BODY_BYTES = 1024;
@@ -127,7 +126,7 @@ export function createNetHandler(d: NetRouteDeps) {
     const host = d.hostSocket(room);
     // The connection id is known only to its browser tab and us: holding it proves the seat.
     if (!host || host.sid !== parsed.data.sid) throw new HttpError('FORBIDDEN', "only the room's current host gets its VM's network");
-    sendJson(res, 200, { path: `/net/${d.hub.issueToken(room, host.clientId)}/`, mtu: NET_MTU, internet: d.state(room) });
+    sendJson(res, 200, { path: `/net/${d.hub.issueToken(room, host.clientId)}/`, mtu: VM_NET_MTU, internet: d.state(room) });
   }
 
   async function netAudit(req: IncomingMessage, res: ServerResponse, url: URL, room: string): Promise<void> {
