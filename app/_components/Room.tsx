@@ -20,6 +20,7 @@ import { isTerminalReply } from '../../lib/browser/client/terminalReplies';
 import AccountMenu from './AccountMenu';
 import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
+import { InternetBadge } from './room/NetworkPanel';
 import BootStatus from './room/BootStatus';
 import RoomNotices from './room/RoomNotices';
 import RoleBadge from './room/RoleBadge';
@@ -374,6 +375,7 @@ export default function Room({ roomId }: { roomId: string }) {
         {state?.hostHeadless && role === 'guest' && <span className="badge">VM runs on the server’s headless host</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
+        {role && <InternetBadge roomId={roomId} isOwner={me?.role === 'owner'} />}
         <span className="people" aria-label="People in this room">
           {people.map((p) => (
             <span key={p.clientId} className={`person ${p.typing ? 'is-typing' : ''}`} title={p.typing ? `${p.name} is typing` : p.name} style={{ borderColor: p.color }}>

@@ -99,6 +99,7 @@ export function attachNet(d: NetDeps) {
     doh,
     audit,
     state,
+    roomExists: (room) => d.rooms.get(room) !== undefined,
     hostSocket: (room) => {
       const s = seatSocket(room);
       return s ? { sid: s.id, clientId: s.data.clientId } : null;

@@ -37,6 +37,7 @@ export interface NetRouteDeps {
   doh: DohResolver;
   audit: NetAudit;
   state(room: string): InternetState;
+  roomExists(room: string): boolean;
   /** The socket id of the room's host connection now (the token goes to it alone). */
   hostSocket(room: string): { sid: string; clientId: string } | null;
   /** Throws 401/403/404 unless the caller may read the room's network audit (owner, or the API key). */
@@ -60,6 +61,14 @@ export function createNetHandler(d: NetRouteDeps) {
     else if ((m = /^\/api\/rooms\/([^/]+)\/net-token$/.exec(p))) {
       const room = decodeURIComponent(m[1]);
       run = () => netToken(req, res, room);
+    } else if ((m = /^\/api\/rooms\/([^/]+)\/internet$/.exec(p))) {
+      const room = decodeURIComponent(m[1]);
+      run = async () => {
+        if (req.method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED', 'GET', { allow: 'GET' });
+        // On or off and why, for the room's badge: as public as the room's link.
+        if (!d.roomExists(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        sendJson(res, 200, d.state(room));
+      };
     } else if ((m = /^\/api\/rooms\/([^/]+)\/net$/.exec(p))) {
       const room = decodeURIComponent(m[1]);
       run = () => netAudit(req, res, url, room);
