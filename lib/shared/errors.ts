@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'UPSTREAM_FAILED', // the gateway's destination failed or answered badly (502)
+  'UPSTREAM_TIMEOUT', // the gateway's destination did not answer in time (504)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -30,6 +30,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   USED_UP: 410,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  UPSTREAM_FAILED: 502,
+  UPSTREAM_TIMEOUT: 504,
 };
 
 /** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). */
