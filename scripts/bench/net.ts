@@ -51,7 +51,7 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const host = open(base, 'default', true);
   try {
-    const m = (await (await fetch(`${base}/vm/manifest.json`)).json()) as { disk?: unknown };
+    const m = (await (await fetch(`${base}/vm/manifest.json`)).json()) as { disk?: unknown; lib: string };
     if (!m.disk) {
       log('net: no Debian disk (npm run build:disk): the small guest has no curl, skipped');
       return null;
@@ -63,6 +63,7 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
     await page.addInitScript('window.__name = (f) => f;');
     await page.goto(`${base}/vm/manifest.json`);
     page.on('pageerror', (e) => log(`net: page error ${e.message}`));
+    await page.addScriptTag({ url: m.lib });
     const r = await page.evaluate(netInPage, { relay: `wisp://127.0.0.1:${port}${t.path}`, originPort, bytes: DOWNLOAD_BYTES, connectRuns: CONNECT_RUNS });
     return r;
   } finally {
@@ -74,7 +75,7 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
   }
 }
 
-/** Runs inside the page: boot the disk with a NIC, wait for DHCP, run curl, read its figures. */
+/** Runs inside the page (libv86 loaded): boot the disk with a NIC, wait for DHCP, run curl, read its figures. */
 async function netInPage(a: { relay: string; originPort: number; bytes: number; connectRuns: number }): Promise<NetFigures> {
   type Emu = { add_listener(e: string, f: (x: number) => void): void; serial0_send(s: string): void; destroy(): Promise<void> };
   const m = await (await fetch('/vm/manifest.json')).json();
@@ -82,13 +83,6 @@ async function netInPage(a: { relay: string; originPort: number; bytes: number; 
   const original = window.fetch.bind(window);
   window.fetch = (input: RequestInfo | URL, init?: RequestInit) =>
     String(input instanceof Request ? input.url : input) === `https://${location.host}/dns-query` ? original('/dns-query', init) : original(input, init);
-  await new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = m.lib;
-    s.onload = resolve;
-    s.onerror = reject;
-    document.head.appendChild(s);
-  });
   const V86 = (window as unknown as { V86: new (o: object) => Emu }).V86;
   const emu = new V86({
     wasm_path: m.wasm,
