@@ -19,7 +19,11 @@ export const rooms = sqliteTable('rooms', {
   guest: text('guest'),
   /** The room's Internet switch (server/net); null follows the server's NET setting. */
   internet: integer('internet', { mode: 'boolean' }),
-});
+  /** Open rooms: a hash of the address that made it (per-client caps), never the address itself. */
+  creatorKey: text('creator_key'),
+  /** Last time anyone connected to or left the room: idle open rooms are reclaimed after a while. */
+  lastActiveAt: integer('last_active_at', { mode: 'timestamp_ms' }),
+}, (t) => [index('rooms_creator_key').on(t.creatorKey)]);
 
 export type RoomRow = typeof rooms.$inferSelect;
 

@@ -14,6 +14,9 @@ import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { sendFile } from './assets/rangeFile';
+import { OpenRooms } from './rooms/OpenRooms';
+import { SocketQuota } from './access/SocketQuota';
+import { HttpError, sendHttpError } from './commands/HttpError';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
 import { TandemError } from '../lib/shared/errors';
@@ -30,9 +33,9 @@ import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandler, clientIp } from './accounts/accountRoutes';
-import { can } from './accounts/Roles';
-import { Authenticator } from './access/Authenticator';
-import { RoomAccess, type Identity } from './access/RoomAccess';
+import { can, ROLES } from './accounts/Roles';
+import { Authenticator, signedInWith } from './access/Authenticator';
+import { RoomAccess, userMemberId, type Identity } from './access/RoomAccess';
 import { applyControl, mayType } from './access/RoomControl';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
@@ -41,10 +44,10 @@ import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
 import { presentedKey } from './commands/apiAuth';
-import { HttpError } from './commands/HttpError';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
+const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
@@ -59,6 +62,8 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  /** Caps and reclaiming of open (signed-out) rooms. */
+  openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -152,16 +157,22 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       const form = new URLSearchParams(body);
       // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
       const user = await authn.user(req.headers);
-      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
+      // Anyone may make an open room: rate-limited and capped per client and for the server.
+      const creatorKey = user ? null : openRooms.admit(clientIp(req));
+      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
       if (user) members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     } catch (e) {
-      if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
+      if (e instanceof TandemError) {
+        const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
+        return sendHttpError(res, new HttpError(e.code, e.message, retryMs ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {}));
+      }
       sendError(res, 413, 'TOO_LARGE', 'form too large');
     }
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const yjsRef: { hub?: YjsHub } = {};
   const control = (room: string) => yjsRef.hub!.control(room);
   const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
@@ -191,8 +202,24 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
+    maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
+    quota: socketQuota,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+  const openRooms = new OpenRooms({
+    rooms,
+    secret,
+    log: rootLog.child({ cap: 'rooms' }),
+    maxOpenRooms: env.OPEN_ROOMS_MAX,
+    idleMs: env.OPEN_ROOM_IDLE_DAYS * 24 * 3600_000,
+    isLive: (id) => (hub.relay(id)?.size ?? 0) > 0,
+    onReclaimed: (id) => access.roomClosed(id),
+  });
+  // Rooms in use are not idle: every arrival and departure marks the room (at most once a minute).
+  hub.io.on('connection', (s) => {
+    rooms.touch(s.data.room);
+    s.once('disconnect', () => rooms.touch(s.data.room));
+  });
 
   /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
   function manifestFor(roomId: string | null, bundled = false) {
@@ -244,10 +271,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   });
   const apiAuth = apiKeyAuthenticator(env.API_KEY, {
     authenticate: (t) => tokens.authenticate(t),
-    mayUseRoom: (userId, room) => {
-      const r = rooms.get(room);
-      return !!r && (r.ownerId === null || can(members.role(room, userId), 'pushCommands'));
-    },
+    // A token reaches only rooms where its user may push commands (instructor or owner). Never
+    // open rooms: anyone's anonymous room is protected by its secret link alone.
+    mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+    roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
   });
   const net = attachNet({
     env,
@@ -291,7 +318,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
-      list: (limit) => rooms.list(limit),
+      list: (limit, ids) => rooms.list(limit, ids),
       hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     },
     apiKey: env.API_KEY,
@@ -305,8 +332,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       // The server's headless host shows up in presence too (its page passes its host token).
       const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
       if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
-      const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+      const principals = await authn.principals(req.headers, roomId);
+      const a = authn.resolve(roomId, principals);
+      const sid = principals.find((p) => p.kind === 'user' && a.memberId === userMemberId(p.userId));
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType, sid: sid?.kind === 'user' ? sid.sid : undefined };
     },
   });
   yjsRef.hub = yjs;
@@ -320,6 +349,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
   };
   access.events.on('changed', onAccessChange);
+  // Signing out (or revoking a session) ends that session's live connections, not only its next request.
+  sessions.events.on('ended', (sids) => {
+    hub.disconnectWhere((p) => signedInWith(p, sids), { code: 'UNAUTHORIZED', message: 'you signed out' });
+    yjs.closeWhere((peer) => peer.sid !== undefined && sids.includes(peer.sid));
+  });
   access.events.on('removed', (roomId, ids) => {
     if (ids.includes('*')) yjs.revalidate(roomId, () => null);
     else onAccessChange(roomId);
@@ -340,7 +374,12 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   // The VMs' network (/net/<token>/) is routed first, by path, before anything else sees it.
   server.on('upgrade', (req, socket, head) => {
     if (net.handleUpgrade(req, socket, head)) return;
-    void yjs.handleUpgrade(req, socket, head);
+    if (!(req.url ?? '').startsWith('/yjs/')) return void yjs.handleUpgrade(req, socket, head);
+    // Yjs connections count against the same per-address quota as the terminal's sockets.
+    const release = socketQuota.acquire(req.socket.remoteAddress);
+    if (!release) return void socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.once('close', release);
+    yjs.handleUpgrade(req, socket, head);
   });
 
   return {
@@ -352,6 +391,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     hub,
     commands,
+    openRooms,
     headless,
     guest,
     net,
@@ -365,6 +405,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      openRooms.close();
       await pool?.close();
       net.close();
       yjs.close();

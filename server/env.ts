@@ -55,6 +55,14 @@ const schema = z.object({
   NET_RESOLVER: z.enum(['system', 'hosts']).default('system'),
   /** Days the network audit (every VM connection) is kept. */
   NET_AUDIT_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Open rooms (made signed out) the whole server holds at most. */
+  OPEN_ROOMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** An open room nobody has entered for this many days is deleted. */
+  OPEN_ROOM_IDLE_DAYS: z.coerce.number().min(0.001).max(3650).default(14),
+  /** Terminal mirrors of all rooms together (MiB); past it, empty rooms give theirs up at once. */
+  MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
+  /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
+  SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
   'UPSTREAM_FAILED', // the gateway's destination failed or answered badly (502)
   'UPSTREAM_TIMEOUT', // the gateway's destination did not answer in time (504)
+  'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

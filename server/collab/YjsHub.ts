@@ -48,6 +48,8 @@ export interface YjsPeer {
   name?: string | null;
   /** Drivers and above edit the shared notes; viewers' document updates are dropped. */
   canWrite: boolean;
+  /** The sign-in session it came with, if any: signing out closes the connection. */
+  sid?: string;
 }
 
 /** Decides a connection before the upgrade; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
@@ -241,6 +243,20 @@ export class YjsHub {
       if (next) this.peers.set(ws, next);
       else ws.close(4403, 'FORBIDDEN');
     }
+  }
+
+  /** Closes every connection whose peer `match` picks (a session signed out); returns how many. */
+  closeWhere(match: (peer: YjsPeer) => boolean): number {
+    let n = 0;
+    for (const room of this.docs.values())
+      for (const ws of room.conns.keys()) {
+        const peer = this.peers.get(ws);
+        if (peer && match(peer)) {
+          ws.close(4401, 'UNAUTHORIZED');
+          n++;
+        }
+      }
+    return n;
   }
 
   /** The room's keyboard control (loaded from its document the first time). */

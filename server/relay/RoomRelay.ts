@@ -12,8 +12,9 @@ import {
   type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/shared/protocol';
-import { TerminalMirror } from './TerminalMirror';
+import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
+import { SyncScheduler } from './SyncScheduler';
 
 /** A guest whose transport holds more unsent bytes than this stops getting live frames and
  * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
@@ -21,6 +22,11 @@ export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export const MAX_TABS_PER_ROOM = 8;
+/**
+ * Mirror memory of one room, all its terminals together (screens and history): each tab gets an
+ * equal share of what the screens leave. The largest screens (500×300) of 8 tabs fit in it.
+ */
+export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
 const STALE_CHECK_MS = 200;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
@@ -86,6 +92,8 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
+  private syncs: SyncScheduler;
 
   constructor(
     readonly roomId: string,
@@ -93,6 +101,7 @@ export class RoomRelay {
     private hooks: RelayHooks = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
   }
 
@@ -175,6 +184,7 @@ export class RoomRelay {
     if (!this.peers.delete(peerId)) return;
     this.stale.delete(peerId);
     this.screen.forget(peerId);
+    this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
       this.hostId = null;
@@ -221,6 +231,7 @@ export class RoomRelay {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
         const m = msg as { tab: string; cols: number; rows: number };
         this.tab(m.tab).mirror.resize(m.cols, m.rows);
+        this.shareMirrorBudget();
         this.transport.broadcastGuests([], 'term:resize', m);
         return;
       }
@@ -255,7 +266,7 @@ export class RoomRelay {
       case 'term:sync': {
         const m = msg as { tab: string };
         this.tab(m.tab);
-        void this.sendSnapshot(peerId, m.tab);
+        this.syncs.request(peerId, m.tab);
         return;
       }
       case 'tab:open': {
@@ -264,6 +275,7 @@ export class RoomRelay {
         if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
         if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
         this.tabs.set(m.tab, { title: m.title, mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+        this.shareMirrorBudget();
         this.broadcastState();
         return;
       }
@@ -274,6 +286,8 @@ export class RoomRelay {
         this.tab(m.tab).mirror.dispose();
         this.tabs.delete(m.tab);
         for (const s of this.stale.values()) s.delete(m.tab);
+        this.syncs.forgetTab(m.tab);
+        this.shareMirrorBudget();
         this.broadcastState();
         return;
       }
@@ -302,6 +316,21 @@ export class RoomRelay {
     }
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
+  }
+
+  /** Memory the room's mirrors may hold at most (the hub caps the sum over rooms). */
+  get mirrorBytes(): number {
+    let n = 0;
+    for (const t of this.tabs.values()) n += t.mirror.maxBytes;
+    return n;
+  }
+
+  /** Splits MAX_MIRROR_BYTES_PER_ROOM: every tab keeps its screen, the rest is history, shared evenly. */
+  private shareMirrorBudget(): void {
+    let screens = 0;
+    for (const t of this.tabs.values()) screens += t.mirror.cols * t.mirror.rows * MIRROR_BYTES_PER_CELL;
+    const historyEach = Math.max(0, MAX_MIRROR_BYTES_PER_ROOM - screens) / Math.max(1, this.tabs.size);
+    for (const t of this.tabs.values()) t.mirror.setBudget(t.mirror.cols * t.mirror.rows * MIRROR_BYTES_PER_CELL + historyEach);
   }
 
   private *guestIds(): Iterable<string> {
@@ -386,6 +415,7 @@ export class RoomRelay {
   close(): void {
     this.closed = true;
     this.screen.close();
+    this.syncs.close();
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
     if (this.stateTimer) clearTimeout(this.stateTimer);
