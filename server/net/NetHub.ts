@@ -96,6 +96,12 @@ export class NetHub {
     return signToken(this.opts.secret, 'net', [room, clientHash(clientId)], now + NET_TOKEN_TTL_MS);
   }
 
+  /** The room a network token is valid for (signature and expiry; not the seat). */
+  roomOfToken(token: string): string | null {
+    const fields = verifyToken(this.opts.secret, 'net', token, 2);
+    return fields && ROOM_ID_RE.test(fields[0]) ? fields[0] : null;
+  }
+
   /** Takes `/net/<token>/` upgrades; false for any other path. Answers synchronously or refuses. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://x');

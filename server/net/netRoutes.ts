@@ -72,7 +72,15 @@ export function createNetHandler(d: NetRouteDeps) {
     const p = url.pathname.replace(/\/$/, '');
     let m: RegExpExecArray | null;
     let run: (() => Promise<void>) | null = null;
-    if (p === '/dns-query') run = () => dnsQuery(req, res, url);
+    if (p === '/dns-query') run = () => dnsQuery(req, res, url, null);
+    else if ((m = /^\/net\/([^/]+)\/dns-query$/.exec(p))) {
+      // The room's own DNS (the page routes v86's queries here): REFUSED while its Internet is off.
+      const room = d.hub.roomOfToken(decodeURIComponent(m[1]));
+      run = async () => {
+        if (!room) throw new HttpError('UNAUTHORIZED', 'network token is invalid or expired; reload the page');
+        return dnsQuery(req, res, url, room);
+      };
+    }
     else if (p === '/api/gateway') run = () => gateway(req, res, url);
     else if ((m = /^\/api\/rooms\/([^/]+)\/net-token$/.exec(p))) {
       const room = decodeURIComponent(m[1]);
@@ -97,7 +105,7 @@ export function createNetHandler(d: NetRouteDeps) {
     return true;
   };
 
-  async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL, room: string | null): Promise<void> {
     if (!dohLimiter.consume(clientIp(req)).ok) {
       counters.dohRateLimited++;
       throw new HttpError('RATE_LIMITED', 'too many DNS queries; slow down', { 'retry-after': '10' });
@@ -119,7 +127,7 @@ export function createNetHandler(d: NetRouteDeps) {
     } else throw new HttpError('METHOD_NOT_ALLOWED', 'GET or POST', { allow: 'GET, POST' });
     let answer: { body: Buffer; ttl: number };
     try {
-      answer = await d.doh.answer(message);
+      answer = await d.doh.answer(message, { refuse: room !== null && !d.state(room).on });
     } catch (e) {
       counters.dohMalformed++;
       throw new HttpError('BAD_MESSAGE', `not a DNS query: ${(e as Error).message}`);
