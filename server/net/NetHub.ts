@@ -230,19 +230,23 @@ export class NetHub {
     return null;
   }
 
-  private async resolve(room: string, hostname: string, port: number): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal }> {
+  private async resolve(
+    room: string,
+    hostname: string,
+    port: number,
+  ): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal; ip?: string }> {
     const literal = parseAddress(hostname) !== null;
     const candidates = literal
       ? [hostname]
       : [...(await this.opts.lookup(hostname, 4)), ...(await this.opts.lookup(hostname, 6))].map((a) => a.address);
     if (!candidates.length) return { ok: false, reason: 'unresolved' };
-    let first: NetRefusal | null = null;
+    let first: { reason: NetRefusal; ip?: string } | null = null;
     for (const c of candidates) {
       const v = this.opts.policy.check(c, port);
       // The switch may have turned off while DNS ran.
       if (v.ok) return this.opts.allowed(room) ? { ok: true, ip: v.ip, family: v.family, name: literal ? this.opts.nameOf(v.ip) : hostname } : { ok: false, reason: 'internet_off' };
-      first ??= v.reason;
+      first ??= { reason: v.reason, ip: v.ip };
     }
-    return { ok: false, reason: first! };
+    return { ok: false, ...first! };
   }
 }
