@@ -38,6 +38,9 @@ export default defineConfig({
       HEADLESS_IDLE_SECONDS: '20',
       // Tests never reach the internet: v86 by default; the fallback test routes CheerpX's CDN itself.
       VM_ENGINE: 'v86',
-      API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key' },
+      API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key',
+      // The VM network's e2e test host (e2e/netHost.ts): a /30 that exists only while that test runs,
+      // and DNS that knows only its name. Nothing else is reachable from a test VM.
+      NET_ALLOW: '10.213.7.0/30', NET_HOSTS: 'lab.tandem.test=10.213.7.2', NET_RESOLVER: 'hosts' },
   },
 });

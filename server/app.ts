@@ -235,6 +235,20 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       if (!user) throw new HttpError('UNAUTHORIZED', 'sign in as an owner of the room, or use an API key');
       access.requireRole(room, user.id, 'owner');
     },
+    // The seed's gateway: API credentials, the room's host token (its headless host), or a member's session.
+    async authorizeGateway(req, url, room) {
+      if (!rooms.get(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+      if (presentedKey(req, url)) {
+        const p = apiAuth(req, url);
+        if (!p.mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        return p.kind === 'user' ? `u:${p.userId}` : 'api';
+      }
+      const hostTokenHeader = req.headers['x-host-token'];
+      if (typeof hostTokenHeader === 'string' && verifyHostToken(secret, hostTokenHeader, room)) return HEADLESS_ACCESS.memberId;
+      const user = await authn.user(req.headers);
+      if (user && members.role(room, user.id)) return `u:${user.id}`;
+      throw new HttpError('UNAUTHORIZED', "the gateway needs an API key, the room's host token or a member's session", { 'www-authenticate': 'Bearer' });
+    },
   });
   const apiHandlers = createApiHandlers({
     queue: commands,

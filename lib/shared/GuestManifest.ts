@@ -15,4 +15,6 @@ export interface GuestManifest {
   diskError?: string;
   wasm: string;
   lib: string;
+  /** The VM's network card (virtio-net over Wisp, server/net); part of the version (snapshots hold it). */
+  net?: { mtu: number };
 }

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
   'STORAGE_FULL', // the server's disk is full: nothing was saved (earlier data is intact)
   'LENGTH_REQUIRED', // a request body of unknown length where the server must cap it before reading
+  'UPSTREAM_FAILED', // the gateway's destination failed or answered badly (502)
+  'UPSTREAM_TIMEOUT', // the gateway's destination did not answer in time (504)
   'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;

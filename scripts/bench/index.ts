@@ -26,13 +26,14 @@ import type { MemoryReport } from './ipc';
 import { interleave, LatencyRun } from './latency';
 import { cpuMs, machineBusyMs, table, type Row } from './report';
 import { measureSnapshot } from './snapshot';
+import { measureNet } from './net';
 
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv: string[]) {
-  const o = { json: '', guests: 500, messages: 200, warmup: 20, intervalMs: 10, rounds: 4, batch: 50, snapshotReps: 7, apiReps: 30, bootRuns: 1 };
+  const o = { json: '', guests: 500, messages: 200, warmup: 20, intervalMs: 10, rounds: 4, batch: 50, snapshotReps: 7, apiReps: 30, bootRuns: 1, net: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -46,6 +47,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--interval') o.intervalMs = Number(v());
     else if (a === '--rounds') o.rounds = Number(v());
     else if (a === '--boot-runs') o.bootRuns = Number(v());
+    else if (a === '--no-net') o.net = false;
     else if (a === '--help' || a === '-h') {
       process.stdout.write('usage: npm run bench -- [--json FILE] [--guests 500] [--messages 200] [--interval 10] [--rounds 4] [--boot-runs 1]\n');
       process.exit(0);
@@ -170,6 +172,16 @@ async function main(): Promise<void> {
     } else log('no Chromium found: boot times skipped (scripts/install-browser.mjs)');
   }
 
+  // ---- the VM's network: curl in the VM through Wisp (its own server; skipped without Chromium or the disk)
+  if (o.net) {
+    log('VM network: 50 MB by curl in the Debian VM through Wisp, and connect + first byte');
+    const net = await measureNet(log).catch((e: unknown) => (log(`net: ${e instanceof Error ? e.message : String(e)}`), null));
+    if (net) {
+      m.net_download_mbps = net.downloadMbps;
+      m.net_connect_ms = net.connectMs;
+    }
+  }
+
   childCpuMs += cpuMs(await tandem.call<NodeJS.CpuUsage>('cpu'));
   await tandem.stop();
   // What other processes took while we ran, in cores: the bench is only meaningful on a quiet box.
@@ -238,6 +250,12 @@ async function main(): Promise<void> {
           { metric: 'disk_requests_to_prompt', value: m.disk_requests_to_prompt, unit: 'requests' },
           { metric: 'disk_size_bytes', value: m.disk_size_bytes, unit: 'bytes' },
           { metric: 'disk_fraction_to_prompt', value: m.disk_fraction_to_prompt, unit: '', target: '< 0.05', ok: m.disk_fraction_to_prompt < 0.05 },
+        ]),
+    ...(m.net_download_mbps === undefined
+      ? []
+      : [
+          { metric: 'net_download_mbps', value: m.net_download_mbps, unit: 'MB/s', target: '≥ 5 MB/s', ok: m.net_download_mbps >= 5 },
+          { metric: 'net_connect_ms', value: m.net_connect_ms, unit: 'ms' },
         ]),
     { metric: 'other_cpu_cores', value: m.other_cpu_cores, unit: 'cores' },
   ];

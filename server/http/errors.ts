@@ -31,6 +31,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   QUOTA_EXCEEDED: 429,
   STORAGE_FULL: 507,
   UNAVAILABLE: 503,
+  UPSTREAM_FAILED: 502,
+  UPSTREAM_TIMEOUT: 504,
 };
 
 /** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). Handlers throw it; the router answers it. */

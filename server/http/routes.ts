@@ -63,11 +63,16 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'GET', path: '/api/invites/:token', handler: accounts.peekInvite },
     { method: 'POST', path: '/api/invites/:token/redeem', handler: accounts.redeemInvite },
 
-    // The VMs' network: DNS over HTTPS, the host's network token, the room's audit.
+    // The VMs' network: DNS over HTTPS (server-wide and the room's own), the host's network token, the
+    // room's audit and Internet state, the seed's HTTP gateway.
     { method: 'GET', path: '/dns-query', handler: net.dnsQuery },
     { method: 'POST', path: '/dns-query', handler: net.dnsQuery },
     { method: 'POST', path: '/api/rooms/:id/net-token', handler: net.netToken },
     { method: 'GET', path: '/api/rooms/:id/net', handler: net.netAudit },
+    { method: 'GET', path: '/api/rooms/:id/internet', handler: net.internet },
+    { method: 'GET', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
+    { method: 'POST', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
+    { method: 'POST', path: '/api/gateway', handler: net.gateway },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi },
   ];

@@ -80,7 +80,7 @@ export class DohResolver {
   }
 
   /** Throws on a message that is not one DNS query (the caller answers 400). */
-  async answer(message: Buffer): Promise<{ body: Buffer; ttl: number }> {
+  async answer(message: Buffer, opts: { refuse?: boolean } = {}): Promise<{ body: Buffer; ttl: number }> {
     let q: dnsPacket.Packet;
     try {
       q = dnsPacket.decode(message);
@@ -96,7 +96,12 @@ export class DohResolver {
     const question = q.questions![0];
     const name = question.name.toLowerCase().replace(/\.$/, '');
     const family = question.type === 'A' ? 4 : question.type === 'AAAA' ? 6 : null;
-    const result: Cached = family === null ? { rcode: 'NOERROR', answers: [], expiresAt: 0 } : await this.resolve(name, family);
+    // A room whose Internet is off gets REFUSED for every name: the guest's command fails at once.
+    const result: Cached = opts.refuse
+      ? { rcode: 'REFUSED', answers: [], expiresAt: 0 }
+      : family === null
+        ? { rcode: 'NOERROR', answers: [], expiresAt: 0 }
+        : await this.resolve(name, family);
     const ttl = Math.max(0, Math.ceil((result.expiresAt - this.now()) / 1000));
     const body = dnsPacket.encode({
       type: 'response',

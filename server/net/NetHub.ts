@@ -96,6 +96,12 @@ export class NetHub {
     return signToken(this.opts.secret, 'net', [room, clientHash(clientId)], now + NET_TOKEN_TTL_MS);
   }
 
+  /** The room a network token is valid for (signature and expiry; not the seat). */
+  roomOfToken(token: string): string | null {
+    const fields = verifyToken(this.opts.secret, 'net', token, 2);
+    return fields && ROOM_ID_RE.test(fields[0]) ? fields[0] : null;
+  }
+
   /** Takes `/net/<token>/` upgrades; false for any other path. Answers synchronously or refuses. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -224,19 +230,23 @@ export class NetHub {
     return null;
   }
 
-  private async resolve(room: string, hostname: string, port: number): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal }> {
+  private async resolve(
+    room: string,
+    hostname: string,
+    port: number,
+  ): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal; ip?: string }> {
     const literal = parseAddress(hostname) !== null;
     const candidates = literal
       ? [hostname]
       : [...(await this.opts.lookup(hostname, 4)), ...(await this.opts.lookup(hostname, 6))].map((a) => a.address);
     if (!candidates.length) return { ok: false, reason: 'unresolved' };
-    let first: NetRefusal | null = null;
+    let first: { reason: NetRefusal; ip?: string } | null = null;
     for (const c of candidates) {
       const v = this.opts.policy.check(c, port);
       // The switch may have turned off while DNS ran.
       if (v.ok) return this.opts.allowed(room) ? { ok: true, ip: v.ip, family: v.family, name: literal ? this.opts.nameOf(v.ip) : hostname } : { ok: false, reason: 'internet_off' };
-      first ??= v.reason;
+      first ??= { reason: v.reason, ip: v.ip };
     }
-    return { ok: false, reason: first! };
+    return { ok: false, ...first! };
   }
 }

@@ -26,7 +26,7 @@ export interface WispSessionDeps {
   admit(): NetRefusal | null;
   release(): void;
   /** The destination to dial for a CONNECT, after DNS and the policy; or why not. */
-  resolve(hostname: string, port: number): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal }>;
+  resolve(hostname: string, port: number): Promise<{ ok: true; ip: string; family: 4 | 6; name: string | null } | { ok: false; reason: NetRefusal; ip?: string }>;
   dial(ip: string, port: number, family: 4 | 6): Socket;
   /** Bytes moved now: returns how long to wait before moving more (the room's token bucket). */
   meter(bytes: number): number;
@@ -195,7 +195,7 @@ export class WispSession {
       this.streams.delete(id);
       this.d.release();
       s.closed = true;
-      return this.refuse(id, port, target.reason);
+      return this.refuse(id, port, target.reason, target.ip ?? null);
     }
     s.ip = target.ip;
     s.name = target.name;

@@ -10,6 +10,7 @@ import { DohResolver, hostsLookup, parseHosts, systemLookup, type AddressLookup 
 import { NetAudit } from './NetAudit';
 import { NetHub, type NetLimits } from './NetHub';
 import { createNetHandler, type InternetState } from './netRoutes';
+import { Gateway } from './Gateway';
 
 /** How often old audit rows are pruned. */
 const AUDIT_PRUNE_MS = 60 * 60_000;
@@ -24,6 +25,7 @@ export interface NetDeps {
   rooms: RoomStore;
   relays: RelayHub;
   requireAuditReader(req: http.IncomingMessage, url: URL, room: string): Promise<void>;
+  authorizeGateway(req: http.IncomingMessage, url: URL, room: string): Promise<string>;
   log: Logger;
   limits?: Partial<NetLimits>;
 }
@@ -99,11 +101,14 @@ export function attachNet(d: NetDeps) {
     doh,
     audit,
     state,
+    roomExists: (room) => d.rooms.get(room) !== undefined,
     hostSocket: (room) => {
       const s = seatSocket(room);
       return s ? { sid: s.id, clientId: s.data.clientId } : null;
     },
     requireAuditReader: d.requireAuditReader,
+    authorizeGateway: d.authorizeGateway,
+    gateway: new Gateway({ policy, lookup }),
     log: d.log,
   });
   audit.prune();

@@ -50,3 +50,16 @@ describe('DNS over HTTPS at /dns-query (RFC 8484)', () => {
     expect((await post(query('pub.test'))).status).toBe(200);
   });
 });
+
+describe("the room's own DNS at /net/<token>/dns-query", () => {
+  it("answers like /dns-query while the room's Internet is on, REFUSED once it is off, 401 without a valid token", async () => {
+    const room = srv.server.rooms.create('dns room').id;
+    const token = srv.server.net.hub.issueToken(room, 'tab-1');
+    const ask = async () => decodeAnswer(Buffer.from(await (await fetch(`${srv.url}/net/${token}/dns-query`, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: new Blob([new Uint8Array(query('pub.test'))]) })).arrayBuffer()));
+    expect((await ask()).answers.map((a) => a.data)).toEqual(['93.184.216.34']);
+    srv.server.rooms.update(room, { internet: false });
+    expect((await ask()).rcode).toBe('REFUSED');
+    expect((await post(query('pub.test'))).status).toBe(200);
+    expect((await fetch(`${srv.url}/net/forged/dns-query?dns=${query('pub.test').toString('base64url')}`)).status).toBe(401);
+  });
+});

@@ -100,8 +100,11 @@ describe('Wisp egress through the real server', () => {
       wisp.send(connectFrame(++id, port, host));
       expect(await wisp.closeReason(id)).toBeOneOf([CLOSE_REASON.BLOCKED, CLOSE_REASON.UNREACHABLE]);
     }
-    const rows = (await auditOf(room)).connections as { refused: string; port: number }[];
+    const rows = (await auditOf(room)).connections as { refused: string; port: number; ip: string | null }[];
     expect(rows.map((r) => r.refused).sort()).toEqual(cases.map((c) => c[2]).sort());
+    // Refusals name the address that was refused (as dialled: mapped forms unwrapped).
+    expect(rows.find((r) => r.refused === 'self')).toMatchObject({ ip: '127.0.0.1', port: serverPort });
+    expect(rows.find((r) => r.refused === 'link_local')).toMatchObject({ ip: '169.254.169.254' });
     // Nothing ever connected to the other port.
     wisp.send(connectFrame(99, echo.port, '127.0.0.1'));
     wisp.send(dataFrame(99, Buffer.from('still fine')));

@@ -9,12 +9,23 @@ import { clientIp } from '../accounts/accountRoutes';
 import { MAX_DOH_QUERY_BYTES, type DohResolver } from './DohResolver';
 import type { NetHub } from './NetHub';
 import type { NetAudit } from './NetAudit';
+import { VM_NET_MTU } from '../assets/guestManifest';
+import { Gateway, GatewayError, MAX_GATEWAY_REQUEST_BYTES, gatewayRequestSchema } from './Gateway';
 
-/** The MTU v86's virtual NIC and the guest use: twice the throughput of 1500 through Wisp. */
-export const NET_MTU = 9000;
 /** DNS queries per client address per minute (a page load is a handful; a loop is thousands). */
 export const DOH_QUERIES_PER_MINUTE = 600;
 const MAX_NET_BODY_BYTES = 1024;
+/** A gateway request's JSON: a request body of MAX_GATEWAY_REQUEST_BYTES in base64, plus headers. */
+const MAX_GATEWAY_JSON_BYTES = Math.ceil((MAX_GATEWAY_REQUEST_BYTES * 4) / 3) + 64 * 1024;
+/** Gateway requests per caller per minute. */
+export const GATEWAY_REQUESTS_PER_MINUTE = 120;
+const GATEWAY_ERRORS = {
+  refused: 'FORBIDDEN',
+  bad_request: 'BAD_MESSAGE',
+  too_large: 'TOO_LARGE',
+  timeout: 'UPSTREAM_TIMEOUT',
+  upstream: 'UPSTREAM_FAILED',
+} as const;
 
 export const netTokenRequestSchema = z.object({ sid: z.string().min(1).max(64) }).strict();
 export const netListQuerySchema = z.object({
@@ -38,10 +49,14 @@ export interface NetRouteDeps {
   doh: DohResolver;
   audit: NetAudit;
   state(room: string): InternetState;
+  roomExists(room: string): boolean;
   /** The socket id of the room's host connection now (the token goes to it alone). */
   hostSocket(room: string): { sid: string; clientId: string } | null;
   /** Throws 401/403/404 unless the caller may read the room's network audit (owner, or the API key). */
   requireAuditReader(req: IncomingMessage, url: URL, room: string): Promise<void>;
+  /** Who calls the gateway for `room` (API key or token, the room's host token, a member's session), for the audit; throws 401/403. */
+  authorizeGateway(req: IncomingMessage, url: URL, room: string): Promise<string>;
+  gateway: Gateway;
   log: Logger;
 }
 
@@ -54,7 +69,7 @@ export function createNetHandler(d: NetRouteDeps) {
   const dohLimiter = new RateLimiter({ points: DOH_QUERIES_PER_MINUTE, windowMs: 60_000 });
   const counters = { dohOversize: 0, dohRateLimited: 0, dohMalformed: 0 };
 
-  async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL, room: string | null): Promise<void> {
     if (!dohLimiter.consume(clientIp(req)).ok) {
       counters.dohRateLimited++;
       throw new HttpError('RATE_LIMITED', 'too many DNS queries; slow down', { 'retry-after': '10' });
@@ -76,7 +91,7 @@ export function createNetHandler(d: NetRouteDeps) {
     } else throw new HttpError('METHOD_NOT_ALLOWED', 'GET or POST', { allow: 'GET, POST' });
     let answer: { body: Buffer; ttl: number };
     try {
-      answer = await d.doh.answer(message);
+      answer = await d.doh.answer(message, { refuse: room !== null && !d.state(room).on });
     } catch (e) {
       counters.dohMalformed++;
       throw new HttpError('BAD_MESSAGE', `not a DNS query: ${(e as Error).message}`);
@@ -108,7 +123,7 @@ export function createNetHandler(d: NetRouteDeps) {
     const host = d.hostSocket(room);
     // The connection id is known only to its browser tab and us: holding it proves the seat.
     if (!host || host.sid !== parsed.data.sid) throw new HttpError('FORBIDDEN', "only the room's current host gets its VM's network");
-    sendJson(res, 200, { path: `/net/${d.hub.issueToken(room, host.clientId)}/`, mtu: NET_MTU, internet: d.state(room) });
+    sendJson(res, 200, { path: `/net/${d.hub.issueToken(room, host.clientId)}/`, mtu: VM_NET_MTU, internet: d.state(room) });
   }
 
   async function netAudit(req: IncomingMessage, res: ServerResponse, url: URL, room: string): Promise<void> {
@@ -126,13 +141,68 @@ export function createNetHandler(d: NetRouteDeps) {
     });
   }
 
+  const gatewayLimiter = new RateLimiter({ points: GATEWAY_REQUESTS_PER_MINUTE, windowMs: 60_000 });
+  async function gateway(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED', 'POST', { allow: 'POST' });
+    const parsed = gatewayRequestSchema.safeParse(await readJsonObject(req, MAX_GATEWAY_JSON_BYTES));
+    if (!parsed.success) throw new HttpError('BAD_MESSAGE', `gateway request: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const body = parsed.data;
+    const room = body.room ?? url.searchParams.get('room') ?? 'default';
+    const who = await d.authorizeGateway(req, url, room);
+    if (!gatewayLimiter.consume(who).ok) throw new HttpError('RATE_LIMITED', `at most ${GATEWAY_REQUESTS_PER_MINUTE} gateway requests a minute`, { 'retry-after': '30' });
+    const st = d.state(room);
+    if (st.reason === 'server_off' || st.reason === 'switch_off')
+      throw new HttpError('FORBIDDEN', st.reason === 'server_off' ? 'this server has no VM network (NET=off)' : "the room's Internet is turned off");
+    const started = Date.now();
+    const audit = (row: { ip: string | null; port: number; name: string | null; bytesUp: number; bytesDown: number; refused: string | null; status: number }) =>
+      d.audit.record({ room, host: who, kind: 'gateway', ...row, closeReason: row.status, startedAt: new Date(started), durationMs: Date.now() - started });
+    let port = 0;
+    try {
+      port = Number(new URL(body.url).port) || 0;
+    } catch {
+      /* the gateway names the bad URL */
+    }
+    try {
+      const r = await d.gateway.fetch(body);
+      audit({ ip: r.ip, port: r.port, name: r.name, bytesUp: r.bytesUp, bytesDown: r.bytesDown, refused: null, status: r.status });
+      const { ip: _ip, port: _port, name: _name, bytesUp: _up, bytesDown: _down, ...answer } = r;
+      sendJson(res, 200, answer);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      const code = GATEWAY_ERRORS[e.kind];
+      if (e.reason) audit({ ip: null, port, name: safeHost(body.url), bytesUp: 0, bytesDown: 0, refused: e.reason, status: 403 });
+      throw new HttpError(code, e.message);
+    }
+  }
+
   return {
     /** GET and POST /dns-query */
-    dnsQuery: ({ req, res, url }: RequestContext) => dnsQuery(req, res, url),
+    dnsQuery: ({ req, res, url }: RequestContext) => dnsQuery(req, res, url, null),
+    /** GET and POST /net/:token/dns-query: the room's own DNS (the page routes v86's queries here), REFUSED while its Internet is off. */
+    roomDnsQuery: ({ req, res, url, params }: RequestContext) => {
+      const room = d.hub.roomOfToken(params.token);
+      if (!room) throw new HttpError('UNAUTHORIZED', 'network token is invalid or expired; reload the page');
+      return dnsQuery(req, res, url, room);
+    },
+    /** POST /api/gateway */
+    gateway: ({ req, res, url }: RequestContext) => gateway(req, res, url),
     /** POST /api/rooms/:id/net-token */
     netToken: ({ req, res, params }: RequestContext) => netToken(req, res, params.id),
+    /** GET /api/rooms/:id/internet: on or off and why, for the room's badge; as public as the room's link. */
+    internet: ({ res, params }: RequestContext) => {
+      if (!d.roomExists(params.id)) throw new HttpError('ROOM_NOT_FOUND', `no room ${params.id}`);
+      sendJson(res, 200, d.state(params.id));
+    },
     /** GET /api/rooms/:id/net */
     netAudit: ({ req, res, url, params }: RequestContext) => netAudit(req, res, url, params.id),
     counters,
   };
+}
+
+function safeHost(raw: string): string | null {
+  try {
+    return new URL(raw).hostname;
+  } catch {
+    return null;
+  }
 }

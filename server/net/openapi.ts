@@ -70,7 +70,8 @@ export const netOpenApiPaths = {
       summary: 'DNS over HTTPS (RFC 8484) for the VMs',
       description:
         `A and AAAA answers from NET_HOSTS and the server's resolver, cached by TTL; addresses the network policy refuses are dropped ` +
-        `(a name with only such addresses answers REFUSED). At most ${MAX_DOH_QUERY_BYTES} bytes a query, ${DOH_QUERIES_PER_MINUTE} queries a minute per client address.`,
+        `(a name with only such addresses answers REFUSED). The room page sends its VM's queries to \`/net/<token>/dns-query\` instead (same protocol), ` +
+        `which answers REFUSED while the room's Internet is off. At most ${MAX_DOH_QUERY_BYTES} bytes a query, ${DOH_QUERIES_PER_MINUTE} queries a minute per client address.`,
       operationId: 'dnsQueryGet',
       security: [],
       parameters: [{ name: 'dns', in: 'query', required: true, schema: { type: 'string' }, description: 'The DNS message, base64url without padding.' }],

@@ -7,13 +7,14 @@ import ControlPanel, { presentName, type EmitControl } from './ControlPanel';
 import InvitesPanel from './InvitesPanel';
 import NotesPane from './NotesPane';
 import PeoplePanel from './PeoplePanel';
+import NetworkPanel from './NetworkPanel';
 import type { useRoomCollab } from './useRoomCollab';
 
 const OPEN_KEY = 'tandem:sidebar';
 export const PANEL_ID = 'room-panel';
 
 /**
- * The room's side panel beside the terminal: people and roles, keyboard control, invites, notes.
+ * The room's side panel beside the terminal: people and roles, keyboard control, invites, the network audit, notes.
  * On a wide window it sits beside the terminal (hidden on request, remembered); on a narrow one
  * (`drawer`) it slides over the terminal when the top bar's "People & notes" opens it.
  */
@@ -82,6 +83,7 @@ export default function RoomSidebar({
       <PeoplePanel roomId={roomId} me={me} people={collab.people} control={collab.control} tabTitle={tabTitle} onGrant={(memberId) => emit('control:grant', { memberId })} />
       {member && me && <ControlPanel me={me} control={collab.control} nameOf={nameOf} emit={emit} />}
       {me?.canManage && <InvitesPanel roomId={roomId} myRole={me.role} />}
+      {me?.role === 'owner' && <NetworkPanel roomId={roomId} />}
       <NotesPane doc={collab.doc} readOnly={me ? !me.canType && me.role === 'viewer' : false} onEdit={collab.typed} />
     </aside>
   );

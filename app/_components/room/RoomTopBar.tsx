@@ -5,6 +5,7 @@ import type { ViewPrefs } from '../../../lib/browser/room/viewPrefs';
 import AccountMenu from '../AccountMenu';
 import { TailscaleControl } from '../TailscaleControl';
 import TopBar from '../TopBar';
+import { InternetBadge } from './NetworkPanel';
 import RoleBadge from './RoleBadge';
 import RoomMenu, { MenuSection } from './RoomMenu';
 import { PANEL_ID } from './RoomSidebar';
@@ -90,6 +91,7 @@ export default function RoomTopBar({
         {conn}
       </span>
       {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
+      {role && <InternetBadge roomId={roomId} isOwner={me?.role === 'owner'} />}
     </TopBar>
   );
 }

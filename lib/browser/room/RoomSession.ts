@@ -29,6 +29,8 @@ export interface EngineRequest {
   /** Ignore saved VMs and disk changes' snapshots: boot from scratch (after "Reset VM"). */
   coldBoot: boolean;
   notice(text: string, opts?: { reset?: boolean }): void;
+  /** This page's connection id: the server hands the VM's network token to the host's connection alone. */
+  sid?: string;
 }
 
 export interface RoomSessionDeps {
@@ -247,6 +249,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
         view: v,
         isMain,
         coldBoot: this.coldTabs.delete(v.id),
+        sid: this.socket.id,
         notice: (text, o) => this.set((s) => ({ engineNotice: text, offerReset: s.offerReset || !!o?.reset })),
       });
     } catch (err) {

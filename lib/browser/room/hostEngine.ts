@@ -2,6 +2,7 @@ import type { GuestManifest } from '../../shared/GuestManifest';
 import type { Engine } from '../vm/Engine';
 import { createEngine, type EngineChoice } from '../vm/createEngine';
 import { effectiveChoice } from '../vm/enginePreference';
+import { fetchVmNet } from '../vm/vmNetwork';
 import type { EngineRequest } from './RoomSession';
 
 type RoomManifest = GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string };
@@ -23,7 +24,10 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
     const m = await manifest;
     const [cols, rows] = [req.view.cols(), req.view.rows()];
     const hostToken = o.hostToken;
+    // The network card's relay, for this host's seat (the server refuses anyone else).
+    const net = m.net ? await fetchVmNet(o.roomId, req.sid) : null;
     return createEngine({
+      net,
       choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
       manifest: m,
       cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols, rows },

@@ -91,6 +91,8 @@ export class V86Engine implements Engine {
       coldBoot?: boolean;
       /** Something the user should know that does not stop the VM; `reset`: offer "Reset VM". */
       notice?: (text: string, opts?: { reset?: boolean }) => void;
+      /** The network card's Wisp relay (lib/browser/vm/vmNetwork.ts); without it the card has no link. */
+      net?: { relayUrl: string; mtu: number; dohServer: string } | null;
     } = {},
   ) {}
 
@@ -358,6 +360,17 @@ export class V86Engine implements Engine {
       disable_speaker: true,
       ...(this.opts.screen ? { screen: { container: this.opts.screen, use_graphical_text: !!this.opts.graphicalText } } : { screen_container: null }),
       ...(state ? { initial_state: { buffer: state } } : {}),
+      // Every guest of this version has the card (its snapshots include it); the relay gives it a link.
+      ...(this.manifest.net
+        ? {
+            net_device: {
+              type: 'virtio' as const,
+              relay_url: this.opts.net?.relayUrl ?? `wisp://${location.host}/net/none/`,
+              mtu: this.opts.net?.mtu ?? this.manifest.net.mtu,
+              doh_server: this.opts.net?.dohServer ?? location.host,
+            },
+          }
+        : {}),
     };
     const emulator = new V86Ctor(options);
     this.emulator = emulator;

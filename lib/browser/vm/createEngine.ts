@@ -16,6 +16,8 @@ export interface EngineSetup {
   coldBoot?: boolean;
   /** Shown to the user, e.g. when auto falls back to v86; `reset`: offer "Reset VM" with it. */
   notice: (text: string, opts?: { reset?: boolean }) => void;
+  /** v86: the network card's relay (lib/browser/vm/vmNetwork.ts). */
+  net?: { relayUrl: string; mtu: number; dohServer: string } | null;
 }
 
 /**
@@ -36,5 +38,5 @@ export async function createEngine(s: EngineSetup): Promise<Engine> {
     }
   }
   const { V86Engine } = await import('./V86Engine');
-  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot, diskKey: s.diskKey, coldBoot: s.coldBoot, notice: s.notice });
+  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot, diskKey: s.diskKey, coldBoot: s.coldBoot, notice: s.notice, net: s.net });
 }
