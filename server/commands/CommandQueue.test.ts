@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { eq } from 'drizzle-orm';
 import { openDb, type Db } from '../db';
@@ -116,14 +116,15 @@ describe('CommandQueue', () => {
       const running = db.select().from(commands).where(eq(commands.state, 'running')).all();
       expect(running.length).toBeLessThanOrEqual(1);
     });
-    const ids = ['sleep 0.1', 'echo 1', 'echo 2', 'echo 3'].map((cmd) => q.enqueue({ room: 'default', cmd }).command.id);
-    // Only the first is typed until its prompt returns.
+    const ids = ['sleep 1', 'echo 1', 'echo 2', 'echo 3'].map((cmd) => q.enqueue({ room: 'default', cmd }).command.id);
+    // Only the first is typed until its prompt returns (a long first command: a loaded machine runs timers late).
+    await vi.waitFor(() => expect(h.typed.length).toBeGreaterThan(0));
     await sleep(40);
     expect(h.typed.length).toBe(1);
     expect(ids.map((id) => q.get(id)!.state)).toEqual(['running', 'queued', 'queued', 'queued']);
     for (const id of ids) await finished(q, id);
-    expect(seen).toEqual(['sleep 0.1', 'echo 1', 'echo 2', 'echo 3']);
-    expect(h.shell.executed).toEqual(['sleep 0.1', 'echo 1', 'echo 2', 'echo 3']);
+    expect(seen).toEqual(['sleep 1', 'echo 1', 'echo 2', 'echo 3']);
+    expect(h.shell.executed).toEqual(['sleep 1', 'echo 1', 'echo 2', 'echo 3']);
     expect((await finished(q, ids[3])).output).toBe('3\n');
   });
 
@@ -269,7 +270,7 @@ describe('CommandQueue', () => {
     const q = makeQueue(f.hub);
     const running = q.enqueue({ room: 'default', cmd: 'sleep 5' }).command;
     const queued = q.enqueue({ room: 'default', cmd: 'echo never' }).command;
-    await sleep(30);
+    await vi.waitFor(() => expect(h.typed.length).toBeGreaterThan(0)); // the first is running (typed), not just queued
     expect((await q.cancel(queued.id))!.state).toBe('cancelled');
     const row = await q.cancel(running.id);
     expect(row).toMatchObject({ state: 'cancelled', exitCode: 130 });
