@@ -5,7 +5,7 @@ import {
   DEFAULT_TAB,
   MAX_OUTPUT_CHUNK_BYTES,
   type ProtocolErrorPayload,
-  type Role,
+  type Seat,
   type RoomState,
   type TabInfo,
 } from '../../lib/shared/protocol';
@@ -29,9 +29,9 @@ import { useGuestScale } from './room/useGuestScale';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
 import { TailscaleControl } from './TailscaleControl';
 import type { TailscaleControl as TsControl } from '../../lib/browser/vm/ScreenVm';
+import { MAX_HOST_TABS } from '../../lib/shared/limits';
 
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
-const MAX_HOST_TABS = 4;
 /** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
 const MAX_BUFFERED_FRAMES_OFFLINE = 256;
 
@@ -101,7 +101,7 @@ export default function Room({ roomId }: { roomId: string }) {
       });
       const s = conn.socket;
       socket = s;
-      let role: Role | null = null;
+      let role: Seat | null = null;
       let active = DEFAULT_TAB;
       let manifest: (GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string }) | null = null;
       /** Tabs whose next boot ignores snapshots ("Reset VM"). */

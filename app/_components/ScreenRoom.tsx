@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import { type ProtocolErrorPayload, type Role, type RoomState, type ScreenFrame } from '../../lib/shared/protocol';
+import { type ProtocolErrorPayload, type Seat, type RoomState, type ScreenFrame } from '../../lib/shared/protocol';
 import type { BootProgress } from '../../lib/browser/vm/Engine';
 import type { GuestManifest } from '../../lib/shared/GuestManifest';
 import type { EngineChoice } from '../../lib/browser/vm/createEngine';
@@ -65,7 +65,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
       const conn = connectRoom(io, { roomId, wantHost: !params.has('watch'), name: anonymousName(), onConn: setConn, onFatal: (err) => setFatal(err) });
       const s = conn.socket;
       socket = s;
-      let role: Role | null = null;
+      let role: Seat | null = null;
       let starting = false;
       let watchers = 0;
       /** My role may type (the server's `me`; open rooms: everyone). */
