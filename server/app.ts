@@ -105,6 +105,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     signInPerIp: new RateLimiter(SIGN_IN_PER_IP),
     signInPerEmail: new RateLimiter(SIGN_IN_PER_EMAIL),
+    log: rootLog.child({ cap: 'auth' }),
     github: env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET ? { clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET } : null,
   });
   const publicVm = path.join(ROOT_DIR, 'public', 'vm');

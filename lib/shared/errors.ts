@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'STORAGE_FULL', // the server's disk is full: nothing was saved (earlier data is intact)
   'LENGTH_REQUIRED', // a request body of unknown length where the server must cap it before reading
   'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlState } from '../../lib/shared/protocol';
-import type { Access } from './RoomAccess';
+import { accessOf } from '../testing/access';
 import { KeyboardControl, type ControlMirror } from './KeyboardControl';
 import { DEFAULT_CONTROL } from './RoomControl';
 
-const who = (memberId: string, over: Partial<Access> = {}): Access => ({
-  memberId,
-  name: memberId,
-  role: 'driver',
-  open: false,
-  canType: true,
-  canHost: false,
-  canManage: false,
-  canPushCommands: false,
-  ...over,
-});
+const who = accessOf;
 const owner = who('u:owner', { role: 'owner', canManage: true });
 const driver = who('g:driver');
 

@@ -13,6 +13,9 @@ import { refuseUpgrade } from '../http/refuseUpgrade';
 import type { RoomDoc, YjsDocs } from './YjsDocs';
 import { sanitizeAwareness } from './yjsAwareness';
 import { MESSAGE_AWARENESS, MESSAGE_SYNC, addsContent, awarenessMessage, dropPending, pendingBytes, send, syncStep1Message, syncType } from './yjsWire';
+import { LogThrottle } from '../log';
+
+const badMessageLog = new LogThrottle();
 
 /** One Yjs websocket message; presence and notes are small. */
 export const MAX_YJS_MESSAGE_BYTES = 512 * 1024;
@@ -143,7 +146,9 @@ export class YjsEndpoint {
       try {
         this.onMessage(ws, conn, room, new Uint8Array(data));
       } catch (err) {
-        this.o.log.warn({ err, roomId }, 'bad yjs message');
+        // Anyone can send junk: a few lines a minute, without stack traces, and a count of the rest.
+        const t = badMessageLog.allow('bad yjs message');
+        if (t.ok) this.o.log.warn({ err: String(err), roomId, suppressed: t.suppressed }, 'bad yjs message');
         ws.close(1003, 'BAD_MESSAGE');
       }
     });

@@ -270,7 +270,7 @@ export const openApiDocument = {
         scheme: 'bearer',
         description:
           "The server's API_KEY (every room), or a per-user API token `tdm_…` made at /settings/tokens (the rooms where its user is " +
-          'owner or instructor, and open rooms). Other rooms answer 404 to a token, as if they did not exist.',
+          'owner or instructor, never open rooms). Other rooms answer 404 to a token, as if they did not exist.',
       },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },

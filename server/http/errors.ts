@@ -29,6 +29,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   USED_UP: 410,
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
+  STORAGE_FULL: 507,
   UNAVAILABLE: 503,
 };
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TandemError, errorBody, type ErrorCode } from '../../lib/shared/errors';
 import { HttpError, statusOf } from './errors';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from './storageFull';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -11,6 +12,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** Answers `{"error":{"code","message"}}`; anything that is not a TandemError is a 500 that says nothing more. */
 export function sendHttpError(res: ServerResponse, e: unknown): void {
   if (res.headersSent || res.destroyed) return;
+  // A full disk is said as such (507, try later), whichever store ran into it.
+  if (isStorageFull(e)) return sendJson(res, 507, errorBody('STORAGE_FULL', STORAGE_FULL_MESSAGE), { 'retry-after': '60' });
   const code: ErrorCode = e instanceof TandemError ? e.code : 'INTERNAL';
   const message = e instanceof TandemError ? e.message : 'internal error';
   sendJson(res, statusOf(e), errorBody(code, message), e instanceof HttpError ? e.headers : {});

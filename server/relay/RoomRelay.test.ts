@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
 import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
@@ -60,7 +60,9 @@ describe('RoomRelay', () => {
     relay.handleConnect(peer('h'));
     const before = f.of('h', 'room:state').length;
     for (const g of ['g1', 'g2', 'g3']) relay.handleConnect(peer(g));
-    await new Promise((r) => setTimeout(r, 100)); // past the relay's coalescing delay
+    // Past the relay's coalescing delay; polled, since a loaded machine runs timers late.
+    await vi.waitFor(() => expect(f.of('h', 'room:state').length).toBeGreaterThan(before), { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 100)); // a second state, if one were coming, would be here by now
     const states = f.of('h', 'room:state').slice(before) as { guests: number }[];
     expect(states).toHaveLength(1);
     expect(states[0].guests).toBe(3);

@@ -252,6 +252,8 @@ export function attachRelay(
       s.emit('room:error', { code: 'FORBIDDEN', message: 'your access to this room was removed' });
       s.disconnect(true);
     }
+    // A room deleted or archived keeps nothing for a returning host: its mirrors and timers go now.
+    if (memberIds.includes('*') && relays.get(room)?.size === 0) closeEmpty(room);
   });
 
   io.on('connection', (socket: TandemSocket) => {

@@ -13,11 +13,14 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir, or in `dataDir`
  * (kept on close, so a test can start another server on it: a restart).
  */
-export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string; netLimits?: Partial<NetLimits>; next?: NextHandler } = {}) {
+export async function startServer(
+  extraEnv: Record<string, string> = {},
+  opts: { dataDir?: string; netLimits?: Partial<NetLimits>; /** Answers what Next would (pages), for tests that need a page. */ next?: NextHandler } = {},
+) {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   // DISK_SOURCE=none: tests see the same small guest whether or not this machine built the disk.
   const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', ...extraEnv });
-  const server: TandemServer = createTandemServer(env, { netLimits: opts.netLimits, next: opts.next });
+  const server: TandemServer = createTandemServer(env, { next: opts.next, netLimits: opts.netLimits });
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const sockets: ClientSocket[] = [];
