@@ -1,3 +1,4 @@
+import { ROLES, type Role } from '../lib/shared/roles';
 import { sqliteTable, text, integer, blob, index, uniqueIndex, primaryKey, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
 export const rooms = sqliteTable('rooms', {
@@ -63,9 +64,7 @@ export const commands = sqliteTable(
 
 export type CommandRow = typeof commands.$inferSelect;
 
-/** Ascending by rank: each role can do everything the ones before it can (server/accounts/Roles.ts). */
-export const ROLES = ['viewer', 'driver', 'instructor', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 /** Accounts (server/accounts/AccountStore.ts). */
 export const users = sqliteTable(

@@ -6,6 +6,7 @@ import WatchTerminal from '../_components/WatchTerminal';
 import HistoryPanel from './HistoryPanel';
 import ResultCell, { type Cell } from './ResultCell';
 import Alert from '../_components/Alert';
+import { MAX_BATCH_ROOMS } from '../../lib/shared/limits';
 import {
   ApiError,
   Slots,
@@ -27,7 +28,6 @@ const MAX_LONG_POLLS = 4;
 const LONG_POLL_MS = 20_000;
 const SHARED_POLL_MS = 3_000;
 const RETRY_MAX_MS = 10_000;
-const MAX_BATCH_ROOMS = 50;
 const DEFAULT_TIMEOUT_S = 30;
 
 interface Run {

@@ -108,10 +108,12 @@ export type TermIn = z.infer<typeof termInSchema>;
 export type TermResize = z.infer<typeof termResizeSchema>;
 export type HostStatus = z.infer<typeof hostStatusSchema>;
 
-export type Role = 'host' | 'guest';
+/** A connection's seat in a room: the one host (runs the VM) or a guest. Not a membership role (lib/shared/roles.ts). */
+export type Seat = 'host' | 'guest';
 
 /** Room roles (drizzle/schema.ts ROLES), ascending. */
-export type MemberRole = 'viewer' | 'driver' | 'instructor' | 'owner';
+export type { Role as MemberRole } from './roles';
+import type { Role as MemberRole } from './roles';
 
 /** What I may do in this room; sent to me alone, again whenever my role changes. */
 export interface MemberInfo {
@@ -134,6 +136,18 @@ export interface ControlState {
   hands: string[];
 }
 export const MAX_RAISED_HANDS = 200;
+export const DEFAULT_CONTROL: ControlState = { mode: 'all', holder: null, hands: [] };
+
+/**
+ * A control state read from an untrusted place (the Yjs document's `control` map), or the
+ * default: the one parser, used by the server (loading a room) and the page (rendering it).
+ */
+export function parseControl(raw: unknown): ControlState {
+  const r = raw as Partial<ControlState> | null | undefined;
+  if (!r || (r.mode !== 'all' && r.mode !== 'single')) return { ...DEFAULT_CONTROL };
+  const hands = Array.isArray(r.hands) ? r.hands.filter((h): h is string => typeof h === 'string').slice(0, MAX_RAISED_HANDS) : [];
+  return { mode: r.mode, holder: typeof r.holder === 'string' ? r.holder : null, hands };
+}
 const memberIdSchema = z.string().regex(/^[ugah]:[A-Za-z0-9-]{1,64}$/);
 export const controlModeSchema = z.object({ mode: z.enum(['all', 'single']) });
 export const controlGrantSchema = z.object({ memberId: memberIdSchema });
@@ -146,7 +160,8 @@ export interface TabInfo {
 
 export interface RoomState {
   room: string;
-  role: Role;
+  /** This connection's seat (host or guest). */
+  role: Seat;
   hostConnected: boolean;
   /** The host is the server's headless browser (a human opening the room takes over). */
   hostHeadless: boolean;

@@ -207,5 +207,5 @@ export class RoomAccess {
  * hands, presence, member lists); the digest cannot be turned back into it.
  */
 export function anonymousMemberId(clientId: string): string {
-  return `a:${crypto.createHash('sha256').update(clientId, 'utf8').digest('base64url').slice(0, 22)}`;
+  return `a:${crypto.createHash('sha256').update(clientId, 'utf8').digest('hex').slice(0, 32)}`;
 }

@@ -2,7 +2,7 @@ import { TandemError } from '../../lib/shared/errors';
 import { MAX_RAISED_HANDS, type ControlEvent, type ControlState } from '../../lib/shared/protocol';
 import type { Access } from './RoomAccess';
 
-export const DEFAULT_CONTROL: ControlState = { mode: 'all', holder: null, hands: [] };
+export { DEFAULT_CONTROL, parseControl } from '../../lib/shared/protocol';
 
 /** Whether `access` may type under `control`: a write role, and in `single` mode the keyboard. */
 export function mayType(control: ControlState, access: Access): boolean {
@@ -53,12 +53,4 @@ export function applyControl(
     case 'control:lower':
       return { ...state, hands };
   }
-}
-
-/** A control state read from an untrusted place (the Yjs document), or the default. */
-export function parseControl(raw: unknown): ControlState {
-  const r = raw as Partial<ControlState> | null | undefined;
-  if (!r || (r.mode !== 'all' && r.mode !== 'single')) return { ...DEFAULT_CONTROL };
-  const hands = Array.isArray(r.hands) ? r.hands.filter((h): h is string => typeof h === 'string').slice(0, MAX_RAISED_HANDS) : [];
-  return { mode: r.mode, holder: typeof r.holder === 'string' ? r.holder : null, hands };
 }

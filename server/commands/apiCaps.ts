@@ -9,5 +9,4 @@ export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
 export const DEFAULT_ROOM_LIST_LIMIT = 200;
 export const MAX_ROOM_LIST_LIMIT = 1000;
-/** Rooms one POST /api/commands/batch may name. */
-export const MAX_BATCH_ROOMS = 50;
+export { MAX_BATCH_ROOMS } from '../../lib/shared/limits';

@@ -21,7 +21,8 @@ import { SyncScheduler } from './SyncScheduler';
 export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
-export const MAX_TABS_PER_ROOM = 8;
+export { MAX_TABS_PER_ROOM } from '../../lib/shared/limits';
+import { MAX_TABS_PER_ROOM } from '../../lib/shared/limits';
 /**
  * Mirror memory of one room, all its terminals together (screens and history): each tab gets an
  * equal share of what the screens leave. The largest screens (500×300) of 8 tabs fit in it.

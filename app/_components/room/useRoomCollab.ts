@@ -5,7 +5,7 @@ import type { Doc } from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import { colorFor } from '../../../lib/browser/client/accountsApi';
 import { yjsParams } from '../../../lib/browser/client/pageIdentity';
-import type { ControlState } from '../../../lib/shared/protocol';
+import { parseControl, type ControlState } from '../../../lib/shared/protocol';
 
 /** Someone in the room, from the room's Yjs awareness (accounts contract's fields). */
 export interface PresentUser {
@@ -32,15 +32,6 @@ export function anonymousName(): string {
   let n = localStorage.getItem(key);
   if (!n) localStorage.setItem(key, (n = `Guest ${Math.floor(1000 + Math.random() * 9000)}`));
   return n;
-}
-
-function readControl(m: { toJSON(): Record<string, unknown> }): ControlState {
-  const j = m.toJSON();
-  return {
-    mode: j.mode === 'single' ? 'single' : 'all',
-    holder: typeof j.holder === 'string' ? j.holder : null,
-    hands: Array.isArray(j.hands) ? j.hands.filter((h): h is string => typeof h === 'string') : [],
-  };
 }
 
 /**
@@ -95,7 +86,7 @@ export function useRoomCollab(roomId: string, me: { memberId: string; name: stri
       aw.on('change', update);
       update();
       const ctl = d.getMap('control');
-      const onControl = () => setControl(readControl(ctl));
+      const onControl = () => setControl(parseControl(ctl.toJSON()));
       ctl.observe(onControl);
       onControl();
       setDoc(d);

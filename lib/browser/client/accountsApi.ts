@@ -8,11 +8,9 @@
 import { ApiError, readApiResponse } from './apiResponse';
 import type { MemberInfo, RoomGuest } from '../../shared/protocol';
 
-/** A person's role in a room, lowest first. */
-export const MEMBER_ROLES = ['viewer', 'driver', 'instructor', 'owner'] as const;
-export type MemberRole = (typeof MEMBER_ROLES)[number];
-export const ROLE_RANK: Readonly<Record<MemberRole, number>> = { viewer: 0, driver: 1, instructor: 2, owner: 3 };
-export const atLeast = (role: MemberRole | null | undefined, min: MemberRole) => role != null && ROLE_RANK[role] >= ROLE_RANK[min];
+/** A person's role in a room, lowest first: the one table in lib/shared/roles.ts. */
+export { ROLES as MEMBER_ROLES, ROLE_RANK, atLeast, type Role as MemberRole } from '../../shared/roles';
+import type { Role as MemberRole } from '../../shared/roles';
 
 export const ROLE_LABEL: Readonly<Record<MemberRole, string>> = {
   viewer: 'viewer — read only',

@@ -1,4 +1,4 @@
-import { DEFAULT_TAB, MAX_OUTPUT_CHUNK_BYTES, type ClientToServerEvents, type Role, type RoomState, type TabInfo } from '../../shared/protocol';
+import { DEFAULT_TAB, MAX_OUTPUT_CHUNK_BYTES, type ClientToServerEvents, type Seat, type RoomState, type TabInfo } from '../../shared/protocol';
 import type { BootProgress, Engine } from '../vm/Engine';
 import type { TailscaleControl } from '../vm/ScreenVm';
 import { isTerminalReply } from '../client/terminalReplies';
@@ -7,7 +7,8 @@ import type { TermView, TermViewHandlers, ViewOptions } from './TermView';
 import { DEFAULT_FONT_PX } from './viewPrefs';
 
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
-export const MAX_HOST_TABS = 4;
+export { MAX_HOST_TABS } from '../../shared/limits';
+import { MAX_HOST_TABS } from '../../shared/limits';
 /** Output frames kept for the server while the host's connection is down (each ≤ 64 KiB). */
 export const MAX_BUFFERED_FRAMES_OFFLINE = 256;
 
@@ -186,7 +187,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   // ---- the room's state and the host's VMs ----
 
-  protected roomState(st: RoomState, was: Role | null, fresh: boolean): void {
+  protected roomState(st: RoomState, was: Seat | null, fresh: boolean): void {
     const role = st.role;
     if (was === role) {
       this.syncTabs(st.tabs);

@@ -1,5 +1,5 @@
 import type { GuestManifest } from '../../shared/GuestManifest';
-import type { ProtocolErrorPayload, Role, RoomState, ScreenFrame, ScreenInputEvent } from '../../shared/protocol';
+import type { ProtocolErrorPayload, Seat, RoomState, ScreenFrame, ScreenInputEvent } from '../../shared/protocol';
 import type { ScreenVm, TailscaleControl } from '../vm/ScreenVm';
 import type { EngineChoice } from '../vm/createEngine';
 import { INITIAL_CORE, SessionCore, type Connect, type CoreState, type Timers } from './SessionCore';
@@ -50,7 +50,7 @@ export class ScreenSession extends SessionCore<ScreenSnapshot> {
     });
   }
 
-  protected roomState(st: RoomState, was: Role | null, fresh: boolean): void {
+  protected roomState(st: RoomState, was: Seat | null, fresh: boolean): void {
     this.watchers = st.guests;
     if (st.me) this.canType = st.me.canType;
     this.refused = false;

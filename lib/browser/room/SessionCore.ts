@@ -1,4 +1,4 @@
-import type { ProtocolErrorPayload, Role, RoomState } from '../../shared/protocol';
+import type { ProtocolErrorPayload, Seat, RoomState } from '../../shared/protocol';
 import type { BootProgress } from '../vm/Engine';
 import { StatusReporter, type Conn, type RoomConnection, type RoomSocket } from '../client/roomConnection';
 import { Store } from './Store';
@@ -42,7 +42,7 @@ export abstract class SessionCore<S extends CoreState> {
   protected readonly socket: RoomSocket;
   protected readonly status: StatusReporter;
   /** My seat as last told by the server. */
-  protected role: Role | null = null;
+  protected role: Seat | null = null;
   protected disposed = false;
   private readonly conn: RoomConnection;
   private noticeTimer: unknown;
@@ -95,7 +95,7 @@ export abstract class SessionCore<S extends CoreState> {
    * A room state arrived. `was` is my seat before it (null at first); `fresh` is true once after
    * each (re)connect, the moment a host tells the server where its VMs stand again.
    */
-  protected abstract roomState(st: RoomState, was: Role | null, fresh: boolean): void;
+  protected abstract roomState(st: RoomState, was: Seat | null, fresh: boolean): void;
 
   protected onRoomError(e: ProtocolErrorPayload): void {
     this.flash(`${e.code}: ${e.message}`);
