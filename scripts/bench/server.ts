@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { loadEnv } from '../../server/env';
 import { BENCH_API_KEY } from './ipc';
 import { createTandemServer } from '../../server/app';
+import { pendingBytes } from '../../server/relay/attachRelay';
 import { serveIpc } from './ipc';
 
 // The bench owns the directory (and removes it too, in case this process is killed outright).
@@ -60,6 +61,8 @@ serveIpc(
       return { ms, seq: s.seq, bytes: s.data.length };
     },
     peers: ({ room }) => srv.hub.relay(String(room))?.size ?? 0,
+    /** Bytes the server holds for one connection (engine.io's buffer and the socket's). */
+    pendingBytes: ({ sid }) => pendingBytes(srv.hub.io.sockets.sockets.get(String(sid))),
     /** Resolves once the room has at most `count` peers (polled: departures have no event). */
     peersAtMost: async ({ room, count, timeoutMs }) => {
       const until = Date.now() + Number(timeoutMs ?? 30_000);

@@ -14,14 +14,13 @@ import {
 } from '../../lib/shared/protocol';
 import { TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
+import { FrameCoalescer, type CoalescerOptions } from './FrameCoalescer';
+import { SlowGuests } from './SlowGuests';
 
-/** A guest whose transport holds more unsent bytes than this stops getting live frames and
- * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
-export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
+export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export const MAX_TABS_PER_ROOM = 8;
-const STALE_CHECK_MS = 200;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
 const STATE_COALESCE_MS = 50;
@@ -67,6 +66,13 @@ interface TabStream {
   seq: number;
   /** Last host sequence number accepted; a reconnecting host restarts from 1. */
   hostSeq: number;
+  /** Host output waiting for the tab's next frame (at most one per ~16 ms). */
+  frames: FrameCoalescer;
+}
+
+export interface RelayOptions {
+  /** Output coalescing (tests shorten or lengthen the frame interval). */
+  frames?: CoalescerOptions;
 }
 
 /**
@@ -80,8 +86,7 @@ export class RoomRelay {
   private hostStatus: HostStatus | null = null;
   private tabs = new Map<string, TabStream>();
   /** Guests left out of live frames for a tab until they drain. */
-  private stale = new Map<string, Set<string>>();
-  private staleTimer: ReturnType<typeof setInterval> | null = null;
+  private slow: SlowGuests;
   private stateTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
@@ -91,9 +96,25 @@ export class RoomRelay {
     readonly roomId: string,
     private transport: RelayTransport,
     private hooks: RelayHooks = {},
+    private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
-    this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+    this.slow = new SlowGuests(
+      (id) => transport.pendingBytes(id),
+      (id, tab) => void this.sendSnapshot(id, tab),
+    );
+    this.tabs.set(DEFAULT_TAB, this.newTab(DEFAULT_TAB, 'Terminal'));
+  }
+
+  private newTab(tabId: string, title: string): TabStream {
+    const t: TabStream = {
+      title,
+      mirror: new TerminalMirror(),
+      seq: 0,
+      hostSeq: 0,
+      frames: new FrameCoalescer((data) => this.sendFrame(tabId, t, data), this.opts.frames),
+    };
+    return t;
   }
 
   get size(): number {
@@ -168,7 +189,7 @@ export class RoomRelay {
 
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
-    this.stale.delete(peerId);
+    this.slow.forgetPeer(peerId);
     this.screen.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
@@ -215,7 +236,9 @@ export class RoomRelay {
       case 'term:resize': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
         const m = msg as { tab: string; cols: number; rows: number };
-        this.tab(m.tab).mirror.resize(m.cols, m.rows);
+        const t = this.tab(m.tab);
+        t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
+        t.mirror.resize(m.cols, m.rows);
         this.transport.broadcastGuests([], 'term:resize', m);
         return;
       }
@@ -258,7 +281,7 @@ export class RoomRelay {
         const m = msg as { tab: string; title: string };
         if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
         if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
-        this.tabs.set(m.tab, { title: m.title, mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+        this.tabs.set(m.tab, this.newTab(m.tab, m.title));
         this.broadcastState();
         return;
       }
@@ -266,35 +289,33 @@ export class RoomRelay {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
         const m = msg as { tab: string };
         if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-        this.tab(m.tab).mirror.dispose();
+        const t = this.tab(m.tab);
+        t.frames.dispose();
+        t.mirror.dispose();
         this.tabs.delete(m.tab);
-        for (const s of this.stale.values()) s.delete(m.tab);
+        this.slow.forgetTab(m.tab);
         this.broadcastState();
         return;
       }
     }
   }
 
-  /** Hands a chunk of host output to the mirror and every guest that keeps up. */
+  /** Takes a chunk of host output: observers see it at once, guests with the tab's next frame. */
   private output(tabId: string, hostSeq: number, data: string): void {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
+    this.hooks.onOutput?.(this.roomId, tabId, data);
+    t.frames.push(data);
+  }
+
+  /** One coalesced frame: numbered, fed to the mirror, sent to every guest that keeps up. */
+  private sendFrame(tabId: string, t: TabStream, data: string): void {
+    if (this.closed || this.tabs.get(tabId) !== t) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
-    this.hooks.onOutput?.(this.roomId, tabId, data);
-    const except: string[] = [];
-    for (const id of this.peers.keys()) {
-      if (id === this.hostId) continue;
-      const staleTabs = this.stale.get(id);
-      if (staleTabs?.has(tabId)) {
-        except.push(id);
-      } else if (this.transport.pendingBytes(id) > MAX_PENDING_BYTES_PER_GUEST) {
-        except.push(id);
-        this.markStale(id, tabId);
-      }
-    }
+    const except = this.slow.exclude(this.guestIds(), tabId);
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
   }
@@ -314,25 +335,6 @@ export class RoomRelay {
     return t;
   }
 
-  private markStale(peerId: string, tabId: string): void {
-    let s = this.stale.get(peerId);
-    if (!s) this.stale.set(peerId, (s = new Set()));
-    s.add(tabId);
-    this.staleTimer ??= setInterval(() => this.checkStale(), STALE_CHECK_MS);
-  }
-
-  private checkStale(): void {
-    for (const [peerId, tabs] of this.stale) {
-      if (this.transport.pendingBytes(peerId) > MAX_PENDING_BYTES_PER_GUEST / 4) continue;
-      this.stale.delete(peerId);
-      for (const tab of tabs) void this.sendSnapshot(peerId, tab);
-    }
-    if (this.stale.size === 0 && this.staleTimer) {
-      clearInterval(this.staleTimer);
-      this.staleTimer = null;
-    }
-  }
-
   private sendSnapshots(peerId: string): void {
     for (const tab of this.tabs.keys()) void this.sendSnapshot(peerId, tab);
   }
@@ -346,9 +348,12 @@ export class RoomRelay {
     this.transport.send(peerId, 'term:snapshot', s);
   }
 
-  /** Snapshot of a tab for callers outside the socket flow (benchmarks, the command API). */
+  /** Snapshot of a tab for callers outside the socket flow (benchmarks, the command API): it
+   * includes all output received, so output waiting for its frame goes out first. */
   snapshot(tabId = DEFAULT_TAB) {
-    return this.tab(tabId).mirror.snapshot();
+    const t = this.tab(tabId);
+    t.frames.flush();
+    return t.mirror.snapshot();
   }
 
   private state(role: 'host' | 'guest'): RoomState {
@@ -381,11 +386,13 @@ export class RoomRelay {
   close(): void {
     this.closed = true;
     this.screen.close();
-    if (this.staleTimer) clearInterval(this.staleTimer);
-    this.staleTimer = null;
+    this.slow.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
-    for (const t of this.tabs.values()) t.mirror.dispose();
+    for (const t of this.tabs.values()) {
+      t.frames.dispose();
+      t.mirror.dispose();
+    }
     this.tabs.clear();
     this.peers.clear();
   }
