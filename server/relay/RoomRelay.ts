@@ -16,6 +16,7 @@ import { TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
 import { FrameCoalescer, type CoalescerOptions } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
+import { SyncScheduler } from './SyncScheduler';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -91,6 +92,8 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
+  private syncs: SyncScheduler;
 
   constructor(
     readonly roomId: string,
@@ -103,6 +106,7 @@ export class RoomRelay {
       (id) => transport.pendingBytes(id),
       (id, tab) => void this.sendSnapshot(id, tab),
     );
+    this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, this.newTab(DEFAULT_TAB, 'Terminal'));
   }
 
@@ -191,6 +195,7 @@ export class RoomRelay {
     if (!this.peers.delete(peerId)) return;
     this.slow.forgetPeer(peerId);
     this.screen.forget(peerId);
+    this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
       this.hostId = null;
@@ -273,7 +278,7 @@ export class RoomRelay {
       case 'term:sync': {
         const m = msg as { tab: string };
         this.tab(m.tab);
-        void this.sendSnapshot(peerId, m.tab);
+        this.syncs.request(peerId, m.tab);
         return;
       }
       case 'tab:open': {
@@ -294,6 +299,7 @@ export class RoomRelay {
         t.mirror.dispose();
         this.tabs.delete(m.tab);
         this.slow.forgetTab(m.tab);
+        this.syncs.forgetTab(m.tab);
         this.broadcastState();
         return;
       }
@@ -387,6 +393,7 @@ export class RoomRelay {
     this.closed = true;
     this.screen.close();
     this.slow.close();
+    this.syncs.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
     for (const t of this.tabs.values()) {
