@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadEnv } from '../../server/env';
 import { BENCH_API_KEY } from './ipc';
 import { createTandemServer } from '../../server/app';
@@ -46,9 +46,18 @@ function waitOutputs(room: string, count: number, timeoutMs: number): Promise<nu
   });
 }
 
+// Event-loop delay since the last 'loop' call (the soak reads it once a minute).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 serveIpc(
   port,
   {
+    loop: () => {
+      const r = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
+      loopDelay.reset();
+      return r;
+    },
     createRoom: ({ name }) => srv.rooms.create(String(name)).id,
     waitOutputs: ({ room, count, timeoutMs }) => waitOutputs(String(room), Number(count), Number(timeoutMs ?? 30_000)),
     /** Times RoomRelay.snapshot(): waits for queued writes to be parsed, then serializes (or hits the cache). */

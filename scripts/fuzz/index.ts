@@ -72,7 +72,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
 main().then(
     () => process.exit(process.exitCode ?? 0),
     (err) => {
-      process.stderr.write(`fuzz failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.stderr.write(`fuzz failed: ${err instanceof Error ? err.stack : String(err)}\nthe server's last stderr lines:\n${Child.stderrTail.join('\n')}\n`);
       killChildren();
       process.exit(1);
     },

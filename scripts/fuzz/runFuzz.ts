@@ -5,7 +5,9 @@
  * nobody explains). Meanwhile a bystander room's host echoes to its guest every 100 ms, so an
  * event loop the fuzz stalls shows up as latency there, and the server's RSS is sampled.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
@@ -14,6 +16,7 @@ import WebSocket from 'ws';
 import { ERROR_CODES } from '../../lib/shared/errors';
 import { MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/shared/protocol';
 import { RawClient } from '../bench/rawClient';
+import type { BystanderStats } from './bystander';
 import { handshake, httpRequest, socketMessage, truncatedFrame, yjsFrame, type HttpRequest, type SocketMessage } from './generators';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -88,7 +91,7 @@ export async function runFuzz(target: FuzzTarget, o: FuzzOptions): Promise<FuzzR
   })();
   const bystander = await Bystander.start(url, rooms.bystander);
   await sleep(2000);
-  const baseline = bystander.take();
+  const baseline = await bystander.take();
 
   // ---- the fuzzed room's host and guest (reopened whenever the server closes one)
   const peers: (Client | null)[] = [null, null];
@@ -123,7 +126,7 @@ export async function runFuzz(target: FuzzTarget, o: FuzzOptions): Promise<FuzzR
     if (batchNo % 20 === 19) o.log?.(`${total} messages, ${unnamed} unnamed, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const seconds = (performance.now() - started) / 1000;
-  const during = bystander.take();
+  const during = await bystander.take();
   bystander.close();
   for (const p of peers) p?.disconnect();
   sampling = false;
@@ -205,6 +208,8 @@ async function tryHandshake(url: string, auth: unknown, note: Note): Promise<voi
   } catch (e) {
     const code = (e as { data?: { code?: string } }).data?.code;
     if (code) note('handshake', `refused ${code}`, NAMED.has(code), (e as Error).message);
+    // A handshake over the frame cap is dropped by engine.io before it is read (a documented cap).
+    else if (JSON.stringify(auth).length > MAX_SOCKET_FRAME_BYTES) note('handshake', `closed: frame over ${MAX_SOCKET_FRAME_BYTES} bytes`, true);
     else note('handshake', `failed: ${(e as Error).message}`, false, JSON.stringify(auth).slice(0, 200));
   } finally {
     s.disconnect();
@@ -275,7 +280,8 @@ function sendHttp(url: string, r: HttpRequest, note: Note): Promise<void> {
     };
     let req: http.ClientRequest;
     try {
-      req = http.request({ host: u.hostname, port: u.port, method: r.method, path: r.path, headers: r.headers, timeout: ANSWER_TIMEOUT_MS });
+      // A connection each: a request's unread body must not garble the next one's answer.
+      req = http.request({ host: u.hostname, port: u.port, method: r.method, path: r.path, headers: r.headers, timeout: ANSWER_TIMEOUT_MS, agent: false });
     } catch {
       done = true;
       return resolve(); // a path or header Node's client itself refuses to send
@@ -294,7 +300,9 @@ function sendHttp(url: string, r: HttpRequest, note: Note): Promise<void> {
           /* not JSON */
         }
         if (r.method === 'HEAD' && status < 500) return finish(`${status} (HEAD)`, true);
-        finish(`${status} ${code || '(no code)'}`, status < 500 && NAMED.has(code), Buffer.concat(chunks).toString().slice(0, 120));
+        // Node's HTTP parser refuses a malformed request itself, before any handler: a bare 400.
+        if (status === 400 && size === 0 && !res.headers['content-type']) return finish('400 malformed request (HTTP parser)', true);
+        finish(`${status} ${code || '(no code)'}`, status !== 500 && NAMED.has(code), Buffer.concat(chunks).toString().slice(0, 120));
       });
       res.on('error', () => finish('response reset', false));
     });
@@ -318,53 +326,28 @@ async function pool<T>(xs: T[], n: number, f: (x: T) => Promise<void>): Promise<
   }));
 }
 
-/** A quiet room whose host echoes to its guest every 100 ms; latency is the fuzz's side effect. */
+/** The bystander process (scripts/fuzz/bystander.ts). */
 class Bystander {
-  private samples: number[] = [];
-  private sentAt = new Map<number, number>();
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private constructor(
-    private host: Client,
-    private guest: Client,
-  ) {}
+  private constructor(private proc: ChildProcess) {}
 
   static async start(url: string, room: string): Promise<Bystander> {
-    const host = socket(url, { v: PROTOCOL_VERSION, room, clientId: `bystander-host-${process.pid}`, wantHost: true });
-    await connected(host);
-    const guest = socket(url, { v: PROTOCOL_VERSION, room, clientId: `bystander-guest-${process.pid}`, wantHost: false });
-    const snap = new Promise((r) => guest.once('term:snapshot', r));
-    await connected(guest);
-    await snap;
-    const b = new Bystander(host, guest);
-    let seq = 0;
-    guest.on('term:out', (f) => {
-      const now = performance.now();
-      for (const m of f.data.matchAll(/p(\d+);/g)) {
-        const t = b.sentAt.get(Number(m[1]));
-        if (t !== undefined) b.samples.push(now - t), b.sentAt.delete(Number(m[1]));
-      }
+    const proc = fork(fileURLToPath(new URL('./bystander.ts', import.meta.url)), [url, room], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the bystander did not start within 20 s')), 20_000);
+      proc.once('message', () => (clearTimeout(t), resolve()));
+      proc.once('exit', (code) => (clearTimeout(t), reject(new Error(`the bystander exited (${code})`))));
     });
-    b.timer = setInterval(() => {
-      seq++;
-      b.sentAt.set(seq, performance.now());
-      host.emit('term:out', { tab: 'main', seq, data: `p${seq};` });
-    }, 100);
-    return b;
+    return new Bystander(proc);
   }
 
-  /** Latency since the last take; echoes not back after 2 s count as lost. */
-  take(): { p50: number; p99: number; max: number; lost: number } {
-    const s = this.samples.splice(0).sort((a, b) => a - b);
-    const now = performance.now();
-    let lost = 0;
-    for (const [k, t] of this.sentAt) if (now - t > 2000) (lost++, this.sentAt.delete(k));
-    const pct = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN);
-    return { p50: pct(50), p99: pct(99), max: s.length ? s[s.length - 1] : NaN, lost };
+  take(): Promise<BystanderStats> {
+    return new Promise((resolve) => {
+      this.proc.once('message', (m: { stats: BystanderStats }) => resolve(m.stats));
+      this.proc.send({ cmd: 'take' });
+    });
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.host.disconnect();
-    this.guest.disconnect();
+    this.proc.kill();
   }
 }
