@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

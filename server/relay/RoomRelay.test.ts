@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
 import { errCode } from '../testing/errCode';
@@ -310,5 +311,24 @@ describe('RoomRelay output coalescing', () => {
     expect(live.map((x) => x.seq)).toEqual(live.map((_, i) => snap.seq + 1 + i));
     const seen = [...(snap.data + live.map((x) => x.data).join('')).matchAll(/line (\d+)/g)].map((m) => Number(m[1]));
     expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+  });
+});
+
+describe('RoomRelay mirror memory (attacker)', () => {
+  it('8 of the widest tabs stay within the room’s mirror budget', () => {
+    const f = recordingTransport();
+    relay = new RoomRelay('wide', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 500, rows: 300 });
+    for (let i = 1; i < 8; i++) {
+      relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
+      relay.handleMessage('h', 'term:resize', { tab: `t${i}`, cols: 500, rows: 300 });
+    }
+    expect(relay.mirrorBytes).toBeLessThanOrEqual(MAX_MIRROR_BYTES_PER_ROOM);
+    // A lone tab keeps its full history.
+    relay.close();
+    relay = new RoomRelay('one', f.t);
+    relay.handleConnect(peer('h'));
+    expect(relay.mirrorBytes).toBeGreaterThan(MAX_SCROLLBACK_BYTES * 0.99);
   });
 });
