@@ -140,7 +140,16 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       if (!rootDisk || !('file' in rootDisk) || p !== guest.disk?.url) return sendError(res, 404, 'NOT_FOUND', 'no such disk');
       return sendFile(req, res, rootDisk.file, { immutable: true });
     }
-    if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
+    if (p.startsWith('/vm/')) {
+      let name: string;
+      try {
+        name = decodeURIComponent(p.slice(4));
+      } catch {
+        // `/vm/%ff`: a malformed escape is the client's error, not an exception for the process.
+        return sendError(res, 400, 'BAD_MESSAGE', 'malformed %-escape in the path');
+      }
+      return vmAsset(req, res, name);
+    }
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
     if (netRoutes(req, res, url)) return;
     if (accountRoutes(req, res, url)) return;

@@ -116,21 +116,29 @@ export async function runFuzz(target: FuzzTarget, o: FuzzOptions): Promise<FuzzR
     const batch = fc.sample(items, { seed: o.seed + batchNo, numRuns: Math.min(BATCH, o.messages - total) });
     for (const it of batch) byKind[it.kind] = (byKind[it.kind] ?? 0) + 1;
     total += batch.length;
-    await Promise.all([
+    const work = Promise.all([
       sendSocketBatch(batch.flatMap((b) => (b.kind === 'socket' ? [b.m] : [])), peer, note),
       pool(batch.flatMap((b) => (b.kind === 'http' ? [b.req] : [])), 6, (r) => sendHttp(url, r, note)),
       sendYjs(url, rooms.fuzz, batch.flatMap((b) => (b.kind === 'yjs' ? [b.frame] : [])), note),
       pool(batch.flatMap((b) => (b.kind === 'handshake' ? [b.auth] : [])), 4, (a) => tryHandshake(url, a, note)),
       pool(batch.flatMap((b) => (b.kind === 'truncated' ? [b.frame] : [])), 4, (f) => sendTruncated(url, rooms.fuzz, f, note)),
     ]);
+    try {
+      await work;
+    } catch (e) {
+      // The fuzzer's own clients fail to connect once the server is gone: that is the finding.
+      if (target.alive()) throw e;
+      note('server', 'process exited', false, String(e));
+      break;
+    }
     if (batchNo % 20 === 19) o.log?.(`${total} messages, ${unnamed} unnamed, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const seconds = (performance.now() - started) / 1000;
-  const during = await bystander.take();
+  const during = target.alive() ? await bystander.take() : { p50: NaN, p99: NaN, max: NaN, lost: 0 };
   bystander.close();
   for (const p of peers) p?.disconnect();
   sampling = false;
-  await sampler;
+  if (target.alive()) await sampler;
   const healthyAtEnd = target.alive() && (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false));
   const rssEnd = target.alive() ? await target.rss() : 0;
   const MB = 1024 * 1024;

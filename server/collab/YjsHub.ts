@@ -204,7 +204,14 @@ export class YjsHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!url.pathname.startsWith('/yjs/')) return false;
-    const roomId = decodeURIComponent(url.pathname.slice('/yjs/'.length));
+    let roomId: string;
+    try {
+      roomId = decodeURIComponent(url.pathname.slice('/yjs/'.length));
+    } catch {
+      // `/yjs/%ff`: thrown here it would escape the upgrade listener and end the process.
+      refuseUpgrade(socket, 'BAD_MESSAGE', 'malformed %-escape in the path');
+      return true;
+    }
     if (!ROOM_ID_RE.test(roomId) || !this.opts.roomExists(roomId)) {
       refuseUpgrade(socket, 'ROOM_NOT_FOUND', 'no such room');
       return true;
