@@ -39,6 +39,15 @@ describe('fuzz regressions', () => {
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });
 
+  it('answers malformed %-escapes in API ids with named 400s, never a 500 or a dead process', async () => {
+    for (const path of ['/api/invites/%', '/api/rooms/%ff/net', '/api/rooms/%ff/net-token', '/api/rooms/%ff/members']) {
+      const res = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(res, path).toMatch(/^HTTP\/1\.1 (400|401|404)/);
+      expect(res, path).toMatch(/"code":"(BAD_MESSAGE|UNAUTHORIZED|NOT_FOUND)"/);
+    }
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers a name outside the asset alphabet under /vm/ with a named 404 (it was a bare one)', async () => {
     const r = await fetch(`${srv.url}/vm/a%20b`);
     expect(r.status).toBe(404);

@@ -8,24 +8,14 @@
  * MAX_RSS_GROWTH_MB, or the bystander room's echo latency went past MAX_BYSTANDER_P99_MS
  * (scripts/fuzz/report.ts).
  */
-import { Child, killChildren } from '../bench/child';
+import { Child } from '../bench/child';
+import { numericArgs, runMain } from '../bench/cli';
 import type { MemoryReport } from '../bench/ipc';
 import { runFuzz } from './runFuzz';
 import { formatReport, verdict } from './report';
 
 function parseArgs(argv: string[]) {
-  const o = { messages: 10_000, seconds: 300, seed: Date.now() % 1_000_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = () => Number(argv[++i]);
-    if (a === '--messages') o.messages = v();
-    else if (a === '--seconds') o.seconds = v();
-    else if (a === '--seed') o.seed = v();
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run fuzz -- [--messages 10000] [--seconds 300] [--seed N]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
+  const o = numericArgs(argv, { messages: 10_000, seconds: 1800, seed: Date.now() % 1_000_000 }, { '--messages': 'messages', '--seconds': 'seconds', '--seed': 'seed' }, 'npm run fuzz -- [--messages 10000] [--seconds 1800] [--seed N]');
   if (!(o.messages >= 1 && o.messages <= 1_000_000)) throw new Error('--messages must be 1..1000000');
   if (!(o.seconds >= 1 && o.seconds <= 3600)) throw new Error('--seconds must be 1..3600');
   return o;
@@ -56,24 +46,4 @@ async function main(): Promise<void> {
   process.exitCode = bad.length ? 1 : 0;
 }
 
-const watchdog = setTimeout(() => {
-  process.stderr.write('fuzz: gave up after 3700 s\n');
-  killChildren();
-  process.exit(1);
-}, 3_700_000);
-watchdog.unref();
-process.on('exit', killChildren);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  process.once(sig, () => {
-    killChildren();
-    process.exit(130);
-  });
-
-main().then(
-    () => process.exit(process.exitCode ?? 0),
-    (err) => {
-      process.stderr.write(`fuzz failed: ${err instanceof Error ? err.stack : String(err)}\nthe server's last stderr lines:\n${Child.stderrTail.join('\n')}\n`);
-      killChildren();
-      process.exit(1);
-    },
-  );
+runMain('fuzz', main, 3_700_000, () => `the server's last stderr lines:\n${Child.stderrTail.join('\n')}\n`);

@@ -307,7 +307,8 @@ function sendHttp(url: string, r: HttpRequest, note: Note): Promise<void> {
         } catch {
           /* not JSON */
         }
-        if (r.method === 'HEAD' && status < 500) return finish(`${status} (HEAD)`, true);
+        // A HEAD answer has no body to name its error: any status but a 500 is the route's own.
+        if (r.method === 'HEAD') return finish(`${status} (HEAD)`, status !== 500);
         // Node's HTTP parser refuses a malformed request itself, before any handler: a bare 400.
         if (status === 400 && size === 0 && !res.headers['content-type']) return finish('400 malformed request (HTTP parser)', true);
         finish(`${status} ${code || '(no code)'}`, status !== 500 && NAMED.has(code), Buffer.concat(chunks).toString().slice(0, 120));

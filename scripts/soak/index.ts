@@ -11,7 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Child, killChildren } from '../bench/child';
+import { Child } from '../bench/child';
+import { numericArgs, runMain } from '../bench/cli';
 import type { MemoryReport } from '../bench/ipc';
 import { RawClient } from '../bench/rawClient';
 import { outputChunks } from '../bench/snapshot';
@@ -26,19 +27,12 @@ const KEY_EVERY_MS = 200;
 const OUTPUT_EVERY_MS = 100;
 
 function parseArgs(argv: string[]) {
-  const o = { minutes: 10, rooms: 50, sockets: 1000, kbPerSecPerRoom: 8 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = () => Number(argv[++i]);
-    if (a === '--minutes') o.minutes = v();
-    else if (a === '--rooms') o.rooms = v();
-    else if (a === '--sockets') o.sockets = v();
-    else if (a === '--kb-per-s-per-room') o.kbPerSecPerRoom = v();
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run soak -- [--minutes 10] [--rooms 50] [--sockets 1000] [--kb-per-s-per-room 8]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
+  const o = numericArgs(
+    argv,
+    { minutes: 10, rooms: 50, sockets: 1000, kbPerSecPerRoom: 8 },
+    { '--minutes': 'minutes', '--rooms': 'rooms', '--sockets': 'sockets', '--kb-per-s-per-room': 'kbPerSecPerRoom' },
+    'npm run soak -- [--minutes 10] [--rooms 50] [--sockets 1000] [--kb-per-s-per-room 8]',
+  );
   if (!(o.minutes >= 1 && o.minutes <= 240)) throw new Error('--minutes must be 1..240');
   if (!(o.rooms >= 1 && o.rooms <= 500)) throw new Error('--rooms must be 1..500');
   if (!(o.sockets >= 2 * o.rooms && o.sockets <= 5000)) throw new Error('--sockets must be 2×rooms..5000');
@@ -183,25 +177,5 @@ async function main(): Promise<void> {
   process.exitCode = bad.length ? 1 : 0;
 }
 
-process.on('exit', killChildren);
 // Bounded whatever happens: the run's minutes, plus time to connect and to stop.
-const watchdog = setTimeout(() => {
-  process.stderr.write('soak: gave up (watchdog)\n');
-  killChildren();
-  process.exit(1);
-}, (parseArgs(process.argv.slice(2)).minutes + 5) * 60_000);
-watchdog.unref();
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  process.once(sig, () => {
-    killChildren();
-    process.exit(130);
-  });
-
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err) => {
-    process.stderr.write(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-    killChildren();
-    process.exit(1);
-  },
-);
+runMain('soak', main, (parseArgs(process.argv.slice(2)).minutes + 5) * 60_000);

@@ -94,6 +94,8 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       (/^\/api\/rooms\/[^/]+\/?$/.test(p) && (req.method === 'PATCH' || req.method === 'DELETE'));
     if (!ours) return false;
     void route(req, res, url).catch((e) => {
+      // `/api/invites/%`: a malformed escape in an id is the client's error (decodeURIComponent's URIError).
+      if (e instanceof URIError) e = new TandemError('BAD_MESSAGE', 'malformed %-escape in the path');
       if (!(e instanceof TandemError)) d.log.error({ err: e, path: p }, 'account route failed');
       sendHttpError(res, e);
     });

@@ -59,14 +59,17 @@ export function createNetHandler(d: NetRouteDeps) {
     let run: (() => Promise<void>) | null = null;
     if (p === '/dns-query') run = () => dnsQuery(req, res, url);
     else if ((m = /^\/api\/rooms\/([^/]+)\/net-token$/.exec(p))) {
-      const room = decodeURIComponent(m[1]);
-      run = () => netToken(req, res, room);
+      const room = m[1];
+      run = async () => netToken(req, res, decodeURIComponent(room));
     } else if ((m = /^\/api\/rooms\/([^/]+)\/net$/.exec(p))) {
-      const room = decodeURIComponent(m[1]);
-      run = () => netAudit(req, res, url, room);
+      const room = m[1];
+      // Decoded inside run(): a malformed escape (`/api/rooms/%ff/net`) rejects there and is
+      // answered, instead of throwing out of the request listener and ending the process.
+      run = async () => netAudit(req, res, url, decodeURIComponent(room));
     }
     if (!run) return false;
     run().catch((e) => {
+      if (e instanceof URIError) e = new TandemError('BAD_MESSAGE', 'malformed %-escape in the path');
       if (!(e instanceof TandemError)) d.log.error({ err: e, path: p }, 'net route failed');
       sendHttpError(res, e);
     });

@@ -20,8 +20,16 @@ export interface CoalescerOptions {
   now?: () => number;
 }
 
-export class FrameCoalescer {
-  private pending: string[] = [];
+/** How waiting items become one: output is concatenated; for a resize, the latest wins. */
+export interface Merge<T> {
+  merge(parts: T[]): T;
+  size(x: T): number;
+}
+const TEXT: Merge<string> = { merge: (parts) => (parts.length === 1 ? parts[0] : parts.join('')), size: (x) => x.length };
+export const LATEST: Merge<unknown> = { merge: (parts) => parts[parts.length - 1], size: () => 1 };
+
+export class FrameCoalescer<T = string> {
+  private pending: T[] = [];
   private pendingChars = 0;
   private lastFlushAt = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -31,8 +39,9 @@ export class FrameCoalescer {
 
   constructor(
     /** Sends one merged frame; called synchronously from push() or flush(), or from the timer. */
-    private readonly emit: (data: string) => void,
+    private readonly emit: (data: T) => void,
     opts: CoalescerOptions = {},
+    private readonly how: Merge<T> = TEXT as unknown as Merge<T>,
   ) {
     this.intervalMs = opts.intervalMs ?? FRAME_INTERVAL_MS;
     this.maxFrameChars = opts.maxFrameChars ?? MAX_FRAME_CHARS;
@@ -44,10 +53,11 @@ export class FrameCoalescer {
     return this.pendingChars;
   }
 
-  push(data: string): void {
-    if (data.length === 0) return;
+  push(data: T): void {
+    const n = this.how.size(data);
+    if (n === 0) return;
     this.pending.push(data);
-    this.pendingChars += data.length;
+    this.pendingChars += n;
     if (this.timer) {
       if (this.pendingChars >= this.maxFrameChars) this.flush();
       return;
@@ -62,7 +72,7 @@ export class FrameCoalescer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pendingChars === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const data = this.how.merge(this.pending);
     this.pending = [];
     this.pendingChars = 0;
     this.lastFlushAt = this.now();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST, RESIZE_INTERVAL_MS } from './RoomRelay';
 import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
@@ -292,6 +292,21 @@ describe('RoomRelay output coalescing', () => {
     relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 100, rows: 30 });
     const order = f.sent.filter((s) => s.to === 'g' && (s.event === 'term:out' || s.event === 'term:resize')).map((s) => s.event);
     expect(order).toEqual(['term:out', 'term:out', 'term:resize']);
+  });
+
+  it('applies a burst of resizes as the first and the latest, so a host resizing in a loop cannot stall the server', () => {
+    vi.useFakeTimers();
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    for (let i = 0; i < 50; i++) relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 100 + i, rows: 30 });
+    expect(f.of('g', 'term:resize')).toEqual([{ tab: 'main', cols: 100, rows: 30 }]);
+    vi.advanceTimersByTime(RESIZE_INTERVAL_MS);
+    expect(f.of('g', 'term:resize')).toEqual([
+      { tab: 'main', cols: 100, rows: 30 },
+      { tab: 'main', cols: 149, rows: 30 },
+    ]);
   });
 
   it('gives a guest joining mid-burst a snapshot and then exactly the frames after it', async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../lib/shared/protocol';
 import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
-import { FrameCoalescer, type CoalescerOptions } from './FrameCoalescer';
+import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
 
@@ -22,6 +22,10 @@ export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export const MAX_TABS_PER_ROOM = 8;
+/** A terminal's mirror is resized at most once per this interval (the latest size wins): a resize
+ * reflows the whole history, up to ~200 ms at the largest sizes, so a host resizing in a loop would
+ * otherwise stall every room on the server. */
+export const RESIZE_INTERVAL_MS = 100;
 /**
  * Mirror memory of one room, all its terminals together (screens and history): each tab gets an
  * equal share of what the screens leave. The largest screens (500×300) of 8 tabs fit in it.
@@ -74,6 +78,8 @@ interface TabStream {
   hostSeq: number;
   /** Host output waiting for the tab's next frame (at most one per ~16 ms). */
   frames: FrameCoalescer;
+  /** The host's latest size, applied at most once per RESIZE_INTERVAL_MS. */
+  resizes: FrameCoalescer<{ cols: number; rows: number }>;
 }
 
 export interface RelayOptions {
@@ -122,6 +128,7 @@ export class RoomRelay {
       seq: 0,
       hostSeq: 0,
       frames: new FrameCoalescer((data) => this.sendFrame(tabId, t, data), this.opts.frames),
+      resizes: new FrameCoalescer((size) => this.applyResize(tabId, t, size), { intervalMs: RESIZE_INTERVAL_MS }, LATEST as Merge<{ cols: number; rows: number }>),
     };
     return t;
   }
@@ -251,11 +258,7 @@ export class RoomRelay {
       case 'term:resize': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
         const m = msg as { tab: string; cols: number; rows: number };
-        const t = this.tab(m.tab);
-        t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
-        t.mirror.resize(m.cols, m.rows);
-        this.shareMirrorBudget();
-        this.transport.broadcastGuests([], 'term:resize', m);
+        this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
         return;
       }
       case 'host:status': {
@@ -308,6 +311,7 @@ export class RoomRelay {
         if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
         const t = this.tab(m.tab);
         t.frames.dispose();
+        t.resizes.dispose();
         t.mirror.dispose();
         this.tabs.delete(m.tab);
         this.slow.forgetTab(m.tab);
@@ -327,6 +331,14 @@ export class RoomRelay {
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);
     t.frames.push(data);
+  }
+
+  private applyResize(tabId: string, t: TabStream, size: { cols: number; rows: number }): void {
+    if (this.closed || this.tabs.get(tabId) !== t) return;
+    t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
+    t.mirror.resize(size.cols, size.rows);
+    this.shareMirrorBudget();
+    this.transport.broadcastGuests([], 'term:resize', { tab: tabId, ...size });
   }
 
   /** One coalesced frame: numbered, fed to the mirror, sent to every guest that keeps up. */
@@ -426,6 +438,7 @@ export class RoomRelay {
     this.stateTimer = null;
     for (const t of this.tabs.values()) {
       t.frames.dispose();
+      t.resizes.dispose();
       t.mirror.dispose();
     }
     this.tabs.clear();
