@@ -29,7 +29,9 @@ describe('fuzz (30-second slice)', () => {
       },
       { messages: 1_000_000, durationMs: SLICE_MS, seed: SEED },
     );
-    const bad = verdict(report, 0);
+    // In-process, the fuzzer's own work runs on the server's event loop too: a looser latency bound
+    // than `npm run fuzz` (server in its own process) uses.
+    const bad = verdict(report, 0, 1000);
     expect(bad, formatReport(report, SEED)).toEqual([]);
     expect(report.total).toBeGreaterThan(200);
     expect(Object.keys(report.byKind).sort()).toEqual(['handshake', 'http', 'socket', 'truncated', 'yjs']);
