@@ -51,13 +51,21 @@ export class Child {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static start(name: string, script: string): Promise<Child> {
+  /** With `quiet`, the child's stderr is kept (its last lines in `stderrTail`) rather than printed:
+   * the fuzz makes libraries inside the server log every bad frame they catch. */
+  static stderrTail: string[] = [];
+
+  static start(name: string, script: string, opts: { quiet?: boolean } = {}): Promise<Child> {
     const proc = fork(path.join(ROOT, 'scripts', 'bench', script), [], {
       cwd: ROOT,
       // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each server child there (for digging into a result).
       execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', BENCH_DATA_DIR: dataDir },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', opts.quiet ? 'pipe' : 'inherit', 'ipc'],
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      Child.stderrTail.push(...d.toString().split('\n'));
+      Child.stderrTail.splice(0, Math.max(0, Child.stderrTail.length - 40));
     });
     children.add(proc);
     proc.on('exit', () => children.delete(proc));

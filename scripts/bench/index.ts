@@ -27,13 +27,30 @@ import { interleave, LatencyRun } from './latency';
 import { cpuMs, machineBusyMs, table, type Row } from './report';
 import { measureSnapshot } from './snapshot';
 import { measureNet } from './net';
+import { measureFanout } from './fanout';
 
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv: string[]) {
-  const o = { json: '', guests: 500, messages: 200, warmup: 20, intervalMs: 10, rounds: 4, batch: 50, snapshotReps: 7, apiReps: 30, bootRuns: 1, net: true };
+  const o = {
+    json: '',
+    guests: 500,
+    messages: 200,
+    warmup: 20,
+    intervalMs: 10,
+    rounds: 4,
+    batch: 50,
+    snapshotReps: 7,
+    apiReps: 30,
+    bootRuns: 1,
+    fanoutSeconds: 10,
+    fanoutKbPerSec: 1024,
+    /** A fast typist's keystrokes are ≥ 60 ms apart. */
+    echoIntervalMs: 60,
+    net: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -48,8 +65,10 @@ function parseArgs(argv: string[]) {
     else if (a === '--rounds') o.rounds = Number(v());
     else if (a === '--boot-runs') o.bootRuns = Number(v());
     else if (a === '--no-net') o.net = false;
+    else if (a === '--fanout-seconds') o.fanoutSeconds = Number(v());
+    else if (a === '--fanout-kb-per-s') o.fanoutKbPerSec = Number(v());
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--json FILE] [--guests 500] [--messages 200] [--interval 10] [--rounds 4] [--boot-runs 1]\n');
+      process.stdout.write('usage: npm run bench -- [--json FILE] [--guests 500] [--messages 200] [--interval 10] [--rounds 4] [--boot-runs 1] [--fanout-seconds 10] [--fanout-kb-per-s 1024]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -57,6 +76,8 @@ function parseArgs(argv: string[]) {
   if (!(o.messages >= 10 && o.messages <= 5000)) throw new Error('--messages must be 10..5000');
   if (!(o.rounds >= 1 && o.rounds <= 20)) throw new Error('--rounds must be 1..20');
   if (!(o.intervalMs >= 0 && o.intervalMs <= 1000)) throw new Error('--interval must be 0..1000 ms');
+  if (!(o.fanoutSeconds >= 0 && o.fanoutSeconds <= 60)) throw new Error('--fanout-seconds must be 0..60 (0 skips the fan-out run)');
+  if (!(o.fanoutKbPerSec >= 1 && o.fanoutKbPerSec <= 16 * 1024)) throw new Error('--fanout-kb-per-s must be 1..16384');
   return o;
 }
 
@@ -125,6 +146,14 @@ async function main(): Promise<void> {
   m.heap_mb_per_guest = (tMemN.heapUsed - tMem0.heapUsed) / N / MB;
   m.floor_rss_mb_per_guest = (fMemN.rss - fMem0.rss) / N / MB;
 
+  // Keystroke echo at typing speed: each echo finds the terminal idle, so coalescing adds nothing.
+  log(`keystroke echo, ${N} guests, one key every ${o.echoIntervalMs} ms`);
+  const echo = new LatencyRun(tandem, tHost, tGuests);
+  await echo.round({ messages: 40, warmup: 5, intervalMs: o.echoIntervalMs });
+  const er = echo.result();
+  m.echo_p50_ms_500 = er.p50;
+  m.echo_p99_ms_500 = er.p99;
+
   // All guests leave at once; the relay tells each remaining guest about every departure.
   const d0 = performance.now();
   for (const g of tGuests) g.disconnect();
@@ -135,6 +164,21 @@ async function main(): Promise<void> {
   fHost.socket.disconnect();
   childCpuMs += cpuMs(await floor.call<NodeJS.CpuUsage>('cpu'));
   await floor.stop();
+
+  // ---- fan-out of a chatty program (1 MB/s) to N guests, one more guest reading nothing
+  if (o.fanoutSeconds > 0) {
+    log(`fan-out: host writes ${o.fanoutKbPerSec} KB/s for ${o.fanoutSeconds} s to ${N} guests (+1 that reads nothing)`);
+    const f = await measureFanout(tandem, { guests: N, seconds: o.fanoutSeconds, bytesPerSec: o.fanoutKbPerSec * 1024, chunkBytes: 4096, batch: o.batch });
+    m.fanout_server_cpu_pct_500 = f.serverCpuPct;
+    m.fanout_mbps_500 = f.mbps;
+    m.fanout_delivered_500 = f.delivered;
+    m.fanout_frames_per_s = f.framesPerSec;
+    m.fanout_latency_p50_ms = f.latencyP50Ms;
+    m.fanout_latency_p99_ms = f.latencyP99Ms;
+    m.host_stall_ms_max = f.latencyMaxMs;
+    m.slow_guest_buffer_kb_max = f.slowGuestBufferKbMax;
+    m.slow_guest_resynced = f.slowGuestResynced ? 1 : 0;
+  }
 
   // ---- snapshots
   log('snapshots after 1 KB, 1 MB and 10 MB of output');
@@ -214,6 +258,21 @@ async function main(): Promise<void> {
     { metric: 'client_cpu_us_per_msg_500', value: m.relay_client_cpu_us_per_msg_500, unit: 'µs' },
     { metric: 'connect_ms_500', value: m.connect_ms_500, unit: 'ms' },
     { metric: 'disconnect_ms_500', value: m.disconnect_ms_500, unit: 'ms' },
+    { metric: 'echo_p50_ms_500 (typing)', value: m.echo_p50_ms_500, unit: 'ms' },
+    { metric: 'echo_p99_ms_500 (typing)', value: m.echo_p99_ms_500, unit: 'ms', target: '< 10 ms', ok: m.echo_p99_ms_500 < 10 },
+    ...(m.fanout_server_cpu_pct_500 === undefined
+      ? []
+      : [
+          { metric: 'fanout_server_cpu_pct_500', value: m.fanout_server_cpu_pct_500, unit: '%', target: '< 50 %', ok: m.fanout_server_cpu_pct_500 < 50 },
+          { metric: 'fanout_mbps_500 (all guests)', value: m.fanout_mbps_500, unit: 'MB/s' },
+          { metric: 'fanout_delivered_500', value: m.fanout_delivered_500 * 100, unit: '%', target: '≥ 99 %', ok: m.fanout_delivered_500 >= 0.99 },
+          { metric: 'fanout_frames_per_s', value: m.fanout_frames_per_s, unit: '/s' },
+          { metric: 'fanout_latency_p50_ms', value: m.fanout_latency_p50_ms, unit: 'ms' },
+          { metric: 'fanout_latency_p99_ms', value: m.fanout_latency_p99_ms, unit: 'ms' },
+          { metric: 'host_stall_ms_max', value: m.host_stall_ms_max, unit: 'ms', target: '< 250 ms', ok: m.host_stall_ms_max < 250 },
+          { metric: 'slow_guest_buffer_kb_max', value: m.slow_guest_buffer_kb_max, unit: 'KB', target: '< 2048 KB', ok: m.slow_guest_buffer_kb_max < 2048 },
+          { metric: 'slow_guest_resynced', value: m.slow_guest_resynced, unit: '', target: '1', ok: m.slow_guest_resynced === 1 },
+        ]),
     { metric: 'snapshot_ms_1kb (server)', value: m.snapshot_ms_1kb, unit: 'ms', target: '< 20 ms', ok: m.snapshot_ms_1kb < 20 },
     { metric: 'snapshot_ms_1mb (server)', value: m.snapshot_ms_1mb, unit: 'ms' },
     { metric: 'snapshot_ms_10mb (server)', value: m.snapshot_ms_10mb, unit: 'ms', target: '< 20 ms', ok: m.snapshot_ms_10mb < 20 },
@@ -269,7 +328,11 @@ async function main(): Promise<void> {
       `snapshot_join_ms_*: late joiner connect() → term:snapshot received. rss: server child after GC,\n` +
       `api_overhead_ms: POST /api {"cmd":"true"} round trip, median of ${o.apiReps}, host = a socket.io peer answering\n` +
       `  like the guest shell at once (so the VM's own run time is ~0 and all of it is overhead).\n` +
-      `  larger of two readings with guests connected (idle, after traffic).\n\n` +
+      `  larger of two readings with guests connected (idle, after traffic).\n` +
+      `echo_*: keystroke echoes ${o.echoIntervalMs} ms apart (typing speed). fanout_*: the host writes ${o.fanoutKbPerSec} KB/s of coloured\n` +
+      `  build-log lines in 4 KB chunks for ${o.fanoutSeconds} s to ${n} raw-websocket guests; cpu = server child, % of one core;\n` +
+      `  mbps = terminal output delivered to all guests together; host_stall_ms_max = longest any chunk took from the\n` +
+      `  host's emit to a watching guest; slow_guest_*: one more guest that reads nothing (server-side buffer, sampled).\n\n` +
       table(rows) +
       '\n',
   );

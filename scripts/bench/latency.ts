@@ -43,10 +43,16 @@ export class LatencyRun {
     const handlers = this.guests.map((g, i) => {
       const h = (f: OutFrame) => {
         const now = performance.now();
-        const id = Number.parseInt(f.data, 36) - base;
-        if (!(id >= 0 && id < total)) return;
-        if (id >= warmup) lat[(id - warmup) * G + i] = now - sentAt[id];
-        if (++received === total * G) allIn();
+        // Echoes close together arrive in one coalesced frame: each space-ended id is one echo.
+        for (let at = 0; at < f.data.length; ) {
+          const end = f.data.indexOf(' ', at);
+          if (end < 0) break;
+          const id = Number.parseInt(f.data.slice(at, end), 36) - base;
+          at = end + 1;
+          if (!(id >= 0 && id < total)) continue;
+          if (id >= warmup) lat[(id - warmup) * G + i] = now - sentAt[id];
+          if (++received === total * G) allIn();
+        }
       };
       g.on('term:out', h);
       return h;

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadEnv } from '../../server/env';
 import { BENCH_API_KEY } from './ipc';
 import { createTandemServer } from '../../server/app';
+import { pendingBytes } from '../../server/relay/attachRelay';
 import { serveIpc } from './ipc';
 
 // The bench owns the directory (and removes it too, in case this process is killed outright).
@@ -45,9 +46,18 @@ function waitOutputs(room: string, count: number, timeoutMs: number): Promise<nu
   });
 }
 
+// Event-loop delay since the last 'loop' call (the soak reads it once a minute).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 serveIpc(
   port,
   {
+    loop: () => {
+      const r = { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
+      loopDelay.reset();
+      return r;
+    },
     createRoom: ({ name }) => srv.rooms.create(String(name)).id,
     waitOutputs: ({ room, count, timeoutMs }) => waitOutputs(String(room), Number(count), Number(timeoutMs ?? 30_000)),
     /** Times RoomRelay.snapshot(): waits for queued writes to be parsed, then serializes (or hits the cache). */
@@ -60,6 +70,8 @@ serveIpc(
       return { ms, seq: s.seq, bytes: s.data.length };
     },
     peers: ({ room }) => srv.hub.relay(String(room))?.size ?? 0,
+    /** Bytes the server holds for one connection (engine.io's buffer and the socket's). */
+    pendingBytes: ({ sid }) => pendingBytes(srv.hub.io.sockets.sockets.get(String(sid))),
     /** Resolves once the room has at most `count` peers (polled: departures have no event). */
     peersAtMost: async ({ room, count, timeoutMs }) => {
       const until = Date.now() + Number(timeoutMs ?? 30_000);

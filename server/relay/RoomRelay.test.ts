@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import fc from 'fast-check';
+import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST, RESIZE_INTERVAL_MS } from './RoomRelay';
 import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
@@ -7,6 +8,8 @@ import { errorCode } from '../testing/errorCode';
 
 const peer = (id: string, clientId = `client-${id}`) => ({ id, clientId, wantHost: true });
 const flush = () => new Promise((r) => setTimeout(r, 30));
+/** One frame per host chunk, for tests about what happens to each frame. */
+const UNCOALESCED = { frames: { intervalMs: 0 } };
 
 let relay: RoomRelay;
 afterEach(() => relay?.close());
@@ -23,7 +26,7 @@ describe('RoomRelay', () => {
 
   it('relays host output to guests in sequence and guest input to the host', () => {
     const f = recordingTransport();
-    relay = new RoomRelay('r1', f.t);
+    relay = new RoomRelay('r1', f.t, {}, UNCOALESCED);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
     relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'hello ' });
@@ -137,7 +140,7 @@ describe('RoomRelay', () => {
 
   it('stops streaming to a guest that does not drain and resyncs it with a snapshot', async () => {
     const f = recordingTransport();
-    relay = new RoomRelay('r1', f.t);
+    relay = new RoomRelay('r1', f.t, {}, UNCOALESCED);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('slow'));
     relay.handleConnect(peer('fast'));
@@ -213,6 +216,118 @@ describe('RoomRelay tabs', () => {
     for (let i = 1; i < 8; i++) relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
     expect(errorCode(() => relay.handleMessage('h', 'tab:open', { tab: 't9', title: 'one too many' }))).toBe('TOO_LARGE');
     expect(errorCode(() => relay.handleMessage('g', 'term:sync', { tab: 'nope' }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('RoomRelay output coalescing', () => {
+  const frames = (f: ReturnType<typeof recordingTransport>, to: string) => f.of(to, 'term:out') as { tab: string; seq: number; data: string }[];
+
+  afterEach(() => vi.useRealTimers());
+
+  it('sends output after an idle moment at once, and a burst as one frame per interval', () => {
+    vi.useFakeTimers();
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t, {}, { frames: { intervalMs: 16, now: () => Date.now() } });
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'l' });
+    expect(frames(f, 'g')).toEqual([{ tab: 'main', seq: 1, data: 'l' }]); // a keystroke echo: no delay
+    for (let i = 2; i <= 51; i++) relay.handleMessage('h', 'term:out', { tab: 'main', seq: i, data: `${i},` });
+    expect(frames(f, 'g')).toHaveLength(1);
+    vi.advanceTimersByTime(15);
+    expect(frames(f, 'g')).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(frames(f, 'g')).toHaveLength(2);
+    expect(frames(f, 'g')[1]).toEqual({ tab: 'main', seq: 2, data: Array.from({ length: 50 }, (_, k) => `${k + 2},`).join('') });
+    // Idle again for longer than a frame: the next echo goes out at once.
+    vi.advanceTimersByTime(40);
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 52, data: 's' });
+    expect(frames(f, 'g').at(-1)).toEqual({ tab: 'main', seq: 3, data: 's' });
+  });
+
+  it('keeps order and sequence per terminal, losing and duplicating nothing, whatever the chunking and timing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ tab: fc.constantFrom('main', 't2'), data: fc.string({ minLength: 0, maxLength: 40 }), gapMs: fc.nat(25), retransmit: fc.boolean() }), { maxLength: 120 }),
+        (chunks) => {
+          vi.useFakeTimers();
+          const f = recordingTransport();
+          const r = new RoomRelay('r1', f.t, {}, { frames: { intervalMs: 16, maxFrameChars: 100, now: () => Date.now() } });
+          try {
+            r.handleConnect(peer('h'));
+            r.handleConnect(peer('g'));
+            r.handleMessage('h', 'tab:open', { tab: 't2', title: 'Two' });
+            const hostSeq = { main: 0, t2: 0 };
+            const sent = { main: '', t2: '' };
+            for (const c of chunks) {
+              vi.advanceTimersByTime(c.gapMs);
+              const seq = ++hostSeq[c.tab];
+              r.handleMessage('h', 'term:out', { tab: c.tab, seq, data: c.data });
+              sent[c.tab] += c.data;
+              if (c.retransmit) r.handleMessage('h', 'term:out', { tab: c.tab, seq, data: c.data }); // dropped as a duplicate
+            }
+            vi.advanceTimersByTime(100);
+            for (const tab of ['main', 't2'] as const) {
+              const got = frames(f, 'g').filter((x) => x.tab === tab);
+              expect(got.map((x) => x.seq)).toEqual(got.map((_, i) => i + 1));
+              expect(got.map((x) => x.data).join('')).toBe(sent[tab]);
+              expect(got.every((x) => x.data.length > 0)).toBe(true);
+            }
+          } finally {
+            r.close();
+            vi.useRealTimers();
+          }
+        },
+      ),
+      { numRuns: 40 }, // each run builds a relay with two headless terminals (~50 ms)
+    );
+  }, 20_000);
+
+  it('sends output waiting for its frame before a resize, as the host drew it', () => {
+    vi.useFakeTimers();
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t, {}, { frames: { intervalMs: 16, now: () => Date.now() } });
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 1, data: 'a' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 2, data: 'b' }); // waits for the next frame
+    relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 100, rows: 30 });
+    const order = f.sent.filter((s) => s.to === 'g' && (s.event === 'term:out' || s.event === 'term:resize')).map((s) => s.event);
+    expect(order).toEqual(['term:out', 'term:out', 'term:resize']);
+  });
+
+  it('applies a burst of resizes as the first and the latest, so a host resizing in a loop cannot stall the server', () => {
+    vi.useFakeTimers();
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleConnect(peer('g'));
+    for (let i = 0; i < 50; i++) relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 100 + i, rows: 30 });
+    expect(f.of('g', 'term:resize')).toEqual([{ tab: 'main', cols: 100, rows: 30 }]);
+    vi.advanceTimersByTime(RESIZE_INTERVAL_MS);
+    expect(f.of('g', 'term:resize')).toEqual([
+      { tab: 'main', cols: 100, rows: 30 },
+      { tab: 'main', cols: 149, rows: 30 },
+    ]);
+  });
+
+  it('gives a guest joining mid-burst a snapshot and then exactly the frames after it', async () => {
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t, {}, { frames: { intervalMs: 16 } });
+    relay.handleConnect(peer('h'));
+    let seq = 0;
+    const line = (n: number) => relay.handleMessage('h', 'term:out', { tab: 'main', seq: ++seq, data: `line ${n}\r\n` });
+    for (let n = 1; n <= 40; n++) line(n); // the first goes out at once, the rest wait
+    relay.handleConnect({ ...peer('late'), wantHost: false });
+    for (let n = 41; n <= 60; n++) line(n);
+    await new Promise((r) => setTimeout(r, 40));
+    for (let n = 61; n <= 80; n++) line(n);
+    await new Promise((r) => setTimeout(r, 60));
+    const [snap] = f.of('late', 'term:snapshot') as { seq: number; data: string }[];
+    const live = frames(f, 'late').filter((x) => x.seq > snap.seq);
+    expect(live.map((x) => x.seq)).toEqual(live.map((_, i) => snap.seq + 1 + i));
+    const seen = [...(snap.data + live.map((x) => x.data).join('')).matchAll(/line (\d+)/g)].map((m) => Number(m[1]));
+    expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
   });
 });
 

@@ -14,21 +14,24 @@ import {
 } from '../../lib/shared/protocol';
 import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
+import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
+import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
 
-/** A guest whose transport holds more unsent bytes than this stops getting live frames and
- * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
-export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
+export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export { MAX_TABS_PER_ROOM } from '../../lib/shared/limits';
 import { MAX_TABS_PER_ROOM } from '../../lib/shared/limits';
+/** A terminal's mirror is resized at most once per this interval (the latest size wins): a resize
+ * reflows the whole history, up to ~200 ms at the largest sizes, so a host resizing in a loop would
+ * otherwise stall every room on the server. */
+export const RESIZE_INTERVAL_MS = 100;
 /**
  * Mirror memory of one room, all its terminals together (screens and history): each tab gets an
  * equal share of what the screens leave. The largest screens (500×300) of 8 tabs fit in it.
  */
 export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
-const STALE_CHECK_MS = 200;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
 const STATE_COALESCE_MS = 50;
@@ -74,6 +77,15 @@ interface TabStream {
   seq: number;
   /** Last host sequence number accepted; a reconnecting host restarts from 1. */
   hostSeq: number;
+  /** Host output waiting for the tab's next frame (at most one per ~16 ms). */
+  frames: FrameCoalescer;
+  /** The host's latest size, applied at most once per RESIZE_INTERVAL_MS. */
+  resizes: FrameCoalescer<{ cols: number; rows: number }>;
+}
+
+export interface RelayOptions {
+  /** Output coalescing (tests shorten or lengthen the frame interval). */
+  frames?: CoalescerOptions;
 }
 
 /**
@@ -87,8 +99,7 @@ export class RoomRelay {
   private hostStatus: HostStatus | null = null;
   private tabs = new Map<string, TabStream>();
   /** Guests left out of live frames for a tab until they drain. */
-  private stale = new Map<string, Set<string>>();
-  private staleTimer: ReturnType<typeof setInterval> | null = null;
+  private slow: SlowGuests;
   private stateTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
@@ -100,10 +111,27 @@ export class RoomRelay {
     readonly roomId: string,
     private transport: RelayTransport,
     private hooks: RelayHooks = {},
+    private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.slow = new SlowGuests(
+      (id) => transport.pendingBytes(id),
+      (id, tab) => void this.sendSnapshot(id, tab),
+    );
     this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
-    this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+    this.tabs.set(DEFAULT_TAB, this.newTab(DEFAULT_TAB, 'Terminal'));
+  }
+
+  private newTab(tabId: string, title: string): TabStream {
+    const t: TabStream = {
+      title,
+      mirror: new TerminalMirror(),
+      seq: 0,
+      hostSeq: 0,
+      frames: new FrameCoalescer((data) => this.sendFrame(tabId, t, data), this.opts.frames),
+      resizes: new FrameCoalescer((size) => this.applyResize(tabId, t, size), { intervalMs: RESIZE_INTERVAL_MS }, LATEST as Merge<{ cols: number; rows: number }>),
+    };
+    return t;
   }
 
   get size(): number {
@@ -183,7 +211,7 @@ export class RoomRelay {
 
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
-    this.stale.delete(peerId);
+    this.slow.forgetPeer(peerId);
     this.screen.forget(peerId);
     this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
@@ -231,9 +259,7 @@ export class RoomRelay {
       case 'term:resize': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
         const m = msg as { tab: string; cols: number; rows: number };
-        this.tab(m.tab).mirror.resize(m.cols, m.rows);
-        this.shareMirrorBudget();
-        this.transport.broadcastGuests([], 'term:resize', m);
+        this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
         return;
       }
       case 'host:status': {
@@ -275,7 +301,7 @@ export class RoomRelay {
         const m = msg as { tab: string; title: string };
         if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
         if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
-        this.tabs.set(m.tab, { title: m.title, mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+        this.tabs.set(m.tab, this.newTab(m.tab, m.title));
         this.shareMirrorBudget();
         this.broadcastState();
         return;
@@ -284,9 +310,12 @@ export class RoomRelay {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
         const m = msg as { tab: string };
         if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-        this.tab(m.tab).mirror.dispose();
+        const t = this.tab(m.tab);
+        t.frames.dispose();
+        t.resizes.dispose();
+        t.mirror.dispose();
         this.tabs.delete(m.tab);
-        for (const s of this.stale.values()) s.delete(m.tab);
+        this.slow.forgetTab(m.tab);
         this.syncs.forgetTab(m.tab);
         this.shareMirrorBudget();
         this.broadcastState();
@@ -295,26 +324,30 @@ export class RoomRelay {
     }
   }
 
-  /** Hands a chunk of host output to the mirror and every guest that keeps up. */
+  /** Takes a chunk of host output: observers see it at once, guests with the tab's next frame. */
   private output(tabId: string, hostSeq: number, data: string): void {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
+    this.hooks.onOutput?.(this.roomId, tabId, data);
+    t.frames.push(data);
+  }
+
+  private applyResize(tabId: string, t: TabStream, size: { cols: number; rows: number }): void {
+    if (this.closed || this.tabs.get(tabId) !== t) return;
+    t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
+    t.mirror.resize(size.cols, size.rows);
+    this.shareMirrorBudget();
+    this.transport.broadcastGuests([], 'term:resize', { tab: tabId, ...size });
+  }
+
+  /** One coalesced frame: numbered, fed to the mirror, sent to every guest that keeps up. */
+  private sendFrame(tabId: string, t: TabStream, data: string): void {
+    if (this.closed || this.tabs.get(tabId) !== t) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
-    this.hooks.onOutput?.(this.roomId, tabId, data);
-    const except: string[] = [];
-    for (const id of this.peers.keys()) {
-      if (id === this.hostId) continue;
-      const staleTabs = this.stale.get(id);
-      if (staleTabs?.has(tabId)) {
-        except.push(id);
-      } else if (this.transport.pendingBytes(id) > MAX_PENDING_BYTES_PER_GUEST) {
-        except.push(id);
-        this.markStale(id, tabId);
-      }
-    }
+    const except = this.slow.exclude(this.guestIds(), tabId);
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
   }
@@ -349,25 +382,6 @@ export class RoomRelay {
     return t;
   }
 
-  private markStale(peerId: string, tabId: string): void {
-    let s = this.stale.get(peerId);
-    if (!s) this.stale.set(peerId, (s = new Set()));
-    s.add(tabId);
-    this.staleTimer ??= setInterval(() => this.checkStale(), STALE_CHECK_MS);
-  }
-
-  private checkStale(): void {
-    for (const [peerId, tabs] of this.stale) {
-      if (this.transport.pendingBytes(peerId) > MAX_PENDING_BYTES_PER_GUEST / 4) continue;
-      this.stale.delete(peerId);
-      for (const tab of tabs) void this.sendSnapshot(peerId, tab);
-    }
-    if (this.stale.size === 0 && this.staleTimer) {
-      clearInterval(this.staleTimer);
-      this.staleTimer = null;
-    }
-  }
-
   private sendSnapshots(peerId: string): void {
     for (const tab of this.tabs.keys()) void this.sendSnapshot(peerId, tab);
   }
@@ -381,9 +395,12 @@ export class RoomRelay {
     this.transport.send(peerId, 'term:snapshot', s);
   }
 
-  /** Snapshot of a tab for callers outside the socket flow (benchmarks, the command API). */
+  /** Snapshot of a tab for callers outside the socket flow (benchmarks, the command API): it
+   * includes all output received, so output waiting for its frame goes out first. */
   snapshot(tabId = DEFAULT_TAB) {
-    return this.tab(tabId).mirror.snapshot();
+    const t = this.tab(tabId);
+    t.frames.flush();
+    return t.mirror.snapshot();
   }
 
   private state(role: 'host' | 'guest'): RoomState {
@@ -416,12 +433,15 @@ export class RoomRelay {
   close(): void {
     this.closed = true;
     this.screen.close();
+    this.slow.close();
     this.syncs.close();
-    if (this.staleTimer) clearInterval(this.staleTimer);
-    this.staleTimer = null;
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
-    for (const t of this.tabs.values()) t.mirror.dispose();
+    for (const t of this.tabs.values()) {
+      t.frames.dispose();
+      t.resizes.dispose();
+      t.mirror.dispose();
+    }
     this.tabs.clear();
     this.peers.clear();
   }

@@ -337,7 +337,7 @@ export function attachRelay(
 }
 
 /** Bytes queued for a socket: engine.io's buffer plus the websocket's unsent bytes. */
-function pendingBytes(socket: TandemSocket | undefined): number {
+export function pendingBytes(socket: TandemSocket | undefined): number {
   if (!socket) return 0;
   const conn = socket.conn as unknown as {
     writeBuffer?: { data?: unknown }[];
