@@ -129,7 +129,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on('clientError', (err, socket) => {
     // A malformed request line or header: 400 at once (Node's default answer), logged at debug only.
     log.debug({ err: String(err) }, 'bad request');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Junk after a request that was already answered must not get a second response on the same
+    // socket (a client reads that as a broken answer): only a socket with no answer under way gets the 400.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !answering?.headersSent) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
 
