@@ -38,6 +38,8 @@ import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
 import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { Recorder } from './recordings/Recorder';
+import { createRecordingHandler } from './recordings/recordingRoutes';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -55,6 +57,7 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  recorder: Recorder;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -131,6 +134,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (recordingRoutes(req, res, url)) return;
     if (accountRoutes(req, res, url)) return;
     if (api(req, res, url)) return;
     // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
@@ -155,6 +159,30 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const recorder = new Recorder({
+    dir: path.join(dataDir, 'recordings'),
+    maxRoomBytes: env.RECORDING_MAX_MB * 2 ** 20,
+    retentionMs: env.RECORDING_RETENTION_DAYS * 86_400_000,
+    recordInput: (id) => rooms.get(id)?.recordInput ?? false,
+    roomExists,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
+  const recordingRoutes = createRecordingHandler({
+    recorder,
+    authorize: async (req, roomId) => {
+      authn.resolve(roomId, await authn.principals(req.headers, roomId));
+    },
+    room: (id) => rooms.get(id),
+    createReplayRoom: async (req, name) => {
+      const user = await authn.user(req.headers);
+      const room = rooms.create(name, { replayOnly: true });
+      if (user) members.addOwner(room.id, user.id);
+      return { id: room.id, name: room.name };
+    },
+    deleteRoom: (id) => rooms.delete(id),
+    publicOrigin: new URL(env.PUBLIC_URL).origin,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
   const yjsRef: { hub?: YjsHub } = {};
   const control = (room: string) => yjsRef.hub!.control(room);
   const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
@@ -180,7 +208,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     },
   };
   const hub = attachRelay(server, {
-    roomExists,
+    // An imported recording's room is a replay: nothing to host or type into.
+    roomExists: (id) => !!rooms.get(id) && !rooms.get(id)!.replayOnly,
+    recorder,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
@@ -303,6 +333,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     sessions,
     hub,
     commands,
+    recorder,
     headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),
@@ -319,6 +350,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server
+      recorder.sync();
+      recorder.close();
       db.$client.close();
       log.debug('closed');
     },

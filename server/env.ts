@@ -27,6 +27,10 @@ const schema = z.object({
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   GATEWAY_ALLOW_PRIVATE: bool,
+  /** Recordings: at most this many MiB per room (all its terminals); the oldest parts go first. */
+  RECORDING_MAX_MB: z.coerce.number().positive().max(1_000_000).default(512),
+  /** Recordings: parts untouched for longer than this many days are deleted. */
+  RECORDING_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'BAD_RECORDING', // an imported .cast that is not asciicast v2, damaged or truncated
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -35,6 +35,8 @@ export interface Peer {
   headless?: boolean;
   /** What this peer may do, as the access layer decided; sent to the peer with its state. */
   me?: MemberInfo;
+  /** A guest reconnecting: the last sequence number it has of each tab (it gets what follows). */
+  resume?: Record<string, number>;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -58,15 +60,32 @@ export interface RelayTransport {
 export interface RelayHooks {
   onOutput?(roomId: string, tab: string, data: string): void;
   onHostChange?(roomId: string, connected: boolean): void;
+  /** The recorder (server/recordings): every frame as relayed, before any guest gets it. */
+  record?(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  /** What the recordings know of a room whose relay starts (after a restart): tabs, sequence numbers, screens. */
+  restore?(roomId: string): RelayRestore | null;
+  /** Frames after `seq` for a resuming guest, or null (it then gets a snapshot). */
+  since?(roomId: string, tab: string, seq: number): { seq: number; data: string }[] | null;
 }
+
+export interface RelayRestore {
+  /** The page that hosted when the server stopped: its seat is kept for it a few seconds. */
+  hostClientId: string | null;
+  tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
+}
+
+/** After a restart, the previous host's page gets this long to reconnect before another may host. */
+export const HOST_SEAT_KEPT_MS = 5000;
 
 interface TabStream {
   title: string;
   mirror: TerminalMirror;
   /** Relay sequence number of the last frame sent to guests. */
   seq: number;
-  /** Last host sequence number accepted; a reconnecting host restarts from 1. */
+  /** Last host sequence number accepted; a new host restarts from 1. */
   hostSeq: number;
+  /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
+  strict?: boolean;
 }
 
 /**
@@ -86,6 +105,9 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** The page that hosts (or hosted last): when it comes back it resumes its frame numbering. */
+  private lastHostClientId: string | null = null;
+  private seatKeptUntil = 0;
 
   constructor(
     readonly roomId: string,
@@ -94,6 +116,17 @@ export class RoomRelay {
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
     this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+    const restored = hooks.restore?.(roomId);
+    if (restored) {
+      for (const r of restored.tabs) {
+        const mirror = new TerminalMirror(r.cols, r.rows);
+        for (const d of r.replay) if (d) mirror.write(d, r.seq);
+        this.tabs.get(r.id)?.mirror.dispose();
+        this.tabs.set(r.id, { title: r.title, mirror, seq: r.seq, hostSeq: r.hostSeq });
+      }
+      this.lastHostClientId = restored.hostClientId;
+      if (restored.hostClientId) this.seatKeptUntil = Date.now() + HOST_SEAT_KEPT_MS;
+    }
   }
 
   get size(): number {
@@ -120,21 +153,31 @@ export class RoomRelay {
       this.transport.send(current.id, 'room:state', this.state('guest'));
       this.hooks.onHostChange?.(this.roomId, false);
     }
-    const role = peer.wantHost && this.hostId === null ? 'host' : 'guest';
+    // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
+    const seatKept = Date.now() < this.seatKeptUntil && peer.clientId !== this.lastHostClientId;
+    const role = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
+    const resumed = role === 'host' && peer.clientId === this.lastHostClientId;
     if (role === 'host') {
       this.hostId = peer.id;
       this.hostStatus = null;
-      for (const t of this.tabs.values()) t.hostSeq = 0;
+      this.seatKeptUntil = 0;
+      this.lastHostClientId = peer.clientId;
+      for (const t of this.tabs.values()) {
+        if (!resumed) t.hostSeq = 0;
+        t.strict = resumed;
+      }
       this.screen.hostChanged();
     }
     this.transport.setGuest(peer.id, role === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
     if (role === 'host') {
+      // The same page again: it resends what came after the last frame the room has.
+      if (resumed) for (const [tab, t] of this.tabs) this.transport.send(peer.id, 'term:ack', { tab, hostSeq: t.hostSeq });
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
     else {
-      this.sendSnapshots(peer.id);
+      this.resumeOrSnapshot(peer);
       this.screen.sendLatest(peer.id);
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
@@ -279,10 +322,13 @@ export class RoomRelay {
   private output(tabId: string, hostSeq: number, data: string): void {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
+    // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
+    if (t.strict && hostSeq !== t.hostSeq + 1) return;
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
+    this.hooks.record?.(this.roomId, tabId, t.seq, hostSeq, data, Date.now());
     this.hooks.onOutput?.(this.roomId, tabId, data);
     const except: string[] = [];
     for (const id of this.peers.keys()) {
@@ -330,6 +376,18 @@ export class RoomRelay {
     if (this.stale.size === 0 && this.staleTimer) {
       clearInterval(this.staleTimer);
       this.staleTimer = null;
+    }
+  }
+
+  /** A reconnecting guest gets the frames after its last one, in order; others (or gaps) a snapshot. */
+  private resumeOrSnapshot(peer: Peer): void {
+    for (const [tab, t] of this.tabs) {
+      const since = peer.resume?.[tab];
+      const frames = since === undefined ? null : this.hooks.since?.(this.roomId, tab, since);
+      if (frames && (frames.length ? frames[frames.length - 1].seq === t.seq && frames[0].seq === since! + 1 : since === t.seq)) {
+        for (const f of frames) this.transport.send(peer.id, 'term:out', { tab, seq: f.seq, data: f.data });
+        this.stale.get(peer.id)?.delete(tab);
+      } else void this.sendSnapshot(peer.id, tab);
     }
   }
 

@@ -27,7 +27,7 @@ export class RoomStore {
     return this.db.select().from(rooms).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
-  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null } = {}): RoomRow {
+  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null; replayOnly?: boolean } = {}): RoomRow {
     const clean = cleanRoomName(name);
     // 80 random bits: unguessable enough that a room link is not found by scanning.
     const row: RoomRow = {
@@ -39,18 +39,25 @@ export class RoomStore {
       archivedAt: null,
       alwaysOn: false,
       guest: opts.guest ?? null,
+      recordInput: false,
+      replayOnly: opts.replayOnly ?? false,
     };
     this.db.insert(rooms).values(row).run();
     return row;
   }
 
-  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null }, now = new Date()): RoomRow {
+  update(
+    id: string,
+    patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null; recordInput?: boolean },
+    now = new Date(),
+  ): RoomRow {
     const set: Partial<RoomRow> = {};
     if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
     if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
     if (patch.alwaysOn !== undefined) set.alwaysOn = patch.alwaysOn;
     if (patch.engine !== undefined) set.engine = patch.engine;
     if (patch.guest !== undefined) set.guest = patch.guest;
+    if (patch.recordInput !== undefined) set.recordInput = patch.recordInput;
     if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
     const row = this.get(id);
     if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');
