@@ -85,7 +85,7 @@ export class Recorder {
     }
     for (const tab of listDirs(dir)) {
       if (!TAB_ID_RE.test(tab)) continue;
-      const opened = TabLog.open(path.join(dir, tab), this.logOpts(r));
+      const opened = TabLog.open(path.join(dir, tab), this.logOpts(roomId, r));
       if (!opened) continue;
       r.bytes += opened.log.bytes;
       r.tabs.set(tab, { log: opened.log, shell: new ShellIntegration(), typing: null, wall: Date.now() });
@@ -96,13 +96,15 @@ export class Recorder {
   /** Restored screens, handed to the relay once. */
   private replays = new Map<string, string[]>();
 
-  private logOpts(r: RoomState) {
+  private logOpts(roomId: string, r: RoomState) {
     return {
       segmentBytes: Math.min(this.o.segmentBytes ?? SEGMENT_BYTES, Math.max(64 * 1024, Math.floor(this.o.maxRoomBytes / 8))),
       keyframeEveryBytes: this.o.keyframeEveryBytes ?? KEYFRAME_EVERY_BYTES,
       onBytes: (d: number) => {
         r.bytes += d;
+        if (r.bytes > this.o.maxRoomBytes) this.enforceCap(roomId, r);
       },
+      onError: (err: unknown) => this.o.log.error({ err, room: roomId }, 'recording keyframe not written'),
     };
   }
 
@@ -110,7 +112,7 @@ export class Recorder {
     const r = this.room(roomId);
     let t = r.tabs.get(tab);
     if (!t) {
-      const log = TabLog.create(path.join(this.roomDir(roomId), tab), { tab, title: title ?? (tab === DEFAULT_TAB ? 'Terminal' : tab), closed: false }, this.logOpts(r));
+      const log = TabLog.create(path.join(this.roomDir(roomId), tab), { tab, title: title ?? (tab === DEFAULT_TAB ? 'Terminal' : tab), closed: false }, this.logOpts(roomId, r));
       t = { log, shell: new ShellIntegration(), typing: null, wall: Date.now() };
       r.tabs.set(tab, t);
     } else if (t.log.meta.closed) {
@@ -127,10 +129,8 @@ export class Recorder {
     return roundT(t.log.lastT + Math.min(gap, MAX_IDLE_GAP_S));
   }
 
-  private append(roomId: string, t: TabState, e: CastEvent): void {
-    t.log.append(e);
-    const r = this.rooms.get(roomId)!;
-    if (r.bytes > this.o.maxRoomBytes) this.enforceCap(roomId, r);
+  private append(_roomId: string, t: TabState, e: CastEvent): void {
+    t.log.append(e); // the size cap is enforced as bytes are counted (logOpts)
   }
 
   output(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time = Date.now()): void {
@@ -224,7 +224,7 @@ export class Recorder {
   async write(roomId: string, title: string, cols: number, rows: number, events: CastEvent[]): Promise<void> {
     const dir = path.join(this.roomDir(roomId), DEFAULT_TAB);
     const r = this.room(roomId);
-    const log = TabLog.create(dir, { tab: DEFAULT_TAB, title, closed: false }, this.logOpts(r), cols, rows);
+    const log = TabLog.create(dir, { tab: DEFAULT_TAB, title, closed: false }, this.logOpts(roomId, r), cols, rows);
     r.tabs.set(DEFAULT_TAB, { log, shell: new ShellIntegration(), typing: null, wall: Date.now() });
     for (const e of events) log.append(e);
     await log.settled();

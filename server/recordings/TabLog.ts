@@ -69,7 +69,8 @@ export class TabLog {
   private tail: OutputEvent[] = [];
   private tailBytes = 0;
   /** Keyframes being serialized (they finish asynchronously). */
-  private pending = new Set<Promise<void>>();
+  private pending = new Set<Promise<unknown>>();
+  private closed = false;
   lastT = 0;
   lastSeq = 0;
   lastHostSeq = 0;
@@ -78,7 +79,7 @@ export class TabLog {
   private constructor(
     readonly dir: string,
     meta: TabMeta,
-    private opts: { segmentBytes: number; keyframeEveryBytes: number; onBytes: (delta: number) => void },
+    private opts: { segmentBytes: number; keyframeEveryBytes: number; onBytes: (delta: number) => void; onError?: (err: unknown) => void },
     public cols = 80,
     public rows = 24,
   ) {
@@ -247,7 +248,7 @@ export class TabLog {
     const at = { seg: seg.n, t: this.lastT, off: seg.bytes, seq: this.lastSeq, hostSeq: this.lastHostSeq };
     this.sinceKf = 0;
     const p = this.term.snapshot(KEYFRAME_SCROLLBACK_LINES).then((snap) => {
-      if (!this.segs.includes(seg)) return; // dropped (size cap) meanwhile
+      if (this.closed || !this.segs.includes(seg)) return; // closed, or dropped (size cap) meanwhile
       const line = Buffer.from(JSON.stringify({ t: at.t, seq: at.seq, hostSeq: at.hostSeq, off: at.off, cols: snap.cols, rows: snap.rows, data: snap.data }) + '\n');
       // A burst may close the segment before its keyframe is serialized: it still goes to that segment's file.
       if (this.kfFd !== null && this.segs.at(-1) === seg) fs.writeSync(this.kfFd, line);
@@ -257,8 +258,9 @@ export class TabLog {
       this.opts.onBytes(line.length);
       this.dirty = true;
     });
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+    // A keyframe that cannot be written (disk full) costs seek precision, never the room.
+    const done = p.catch((err: unknown) => this.opts.onError?.(err)).finally(() => this.pending.delete(done));
+    this.pending.add(done);
   }
 
   /** Resolves once every keyframe asked for so far is written. */
@@ -430,6 +432,7 @@ export class TabLog {
   }
 
   close(): void {
+    this.closed = true;
     this.closeFds();
     this.term.dispose();
   }
