@@ -93,6 +93,8 @@ export default function Room({ roomId }: { roomId: string }) {
         wantHost: !params.has('watch'),
         hostToken,
         name: anonymousName(),
+        // A guest resumes from the last frame it shows; no duplicated, no missing output.
+        resume: () => (role === 'guest' ? Object.fromEntries([...views].flatMap(([id, v]) => (v.stream.lastSeq === null ? [] : [[id, v.stream.lastSeq]]))) : undefined),
         onConn: setConn,
         onFatal: (err, lost) => {
           if (lost) setLostAccess(true);
@@ -197,7 +199,7 @@ export default function Room({ roomId }: { roomId: string }) {
           const buffered = (s as unknown as { sendBuffer: unknown[] }).sendBuffer;
           if (!s.connected && buffered.length > MAX_BUFFERED_FRAMES_OFFLINE) return;
           for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES)
-            s.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
+            s.emit('term:out', v.frame(data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES)));
         });
         try {
           await e.boot((p) => report(p, p.phase !== 'booting'));
@@ -271,7 +273,7 @@ export default function Room({ roomId }: { roomId: string }) {
             coldTabs.add(v.id);
             v.term.reset();
             // Everyone's copy of the screen starts over too (RIS).
-            s.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: '\x1bc' });
+            s.emit('term:out', v.frame('\x1bc'));
             void startEngine(v);
           }
         },
@@ -309,6 +311,10 @@ export default function Room({ roomId }: { roomId: string }) {
       s.on('term:out', (f) => role === 'guest' && views.get(f.tab)?.out(f));
       s.on('term:resize', (r) => role === 'guest' && views.get(r.tab)?.term.resize(r.cols, r.rows));
       s.on('term:in', (m) => role === 'host' && views.get(m.tab)?.engine?.write(m.data));
+      // The server came back (or we did): resend what it never got, in order.
+      s.on('term:ack', (a) => {
+        if (role === 'host') for (const f of views.get(a.tab)?.unacked(a.hostSeq) ?? []) s.emit('term:out', f);
+      });
       s.on('room:error', (e) => flash(`${e.code}: ${e.message}`));
 
       return () => window.removeEventListener('resize', onWindowResize);

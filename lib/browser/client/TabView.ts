@@ -5,6 +5,9 @@ import type { Engine } from '../vm/Engine';
 import { CommandBlocks } from './CommandBlocks';
 import { TermStream } from './TermStream';
 
+/** Output kept for resending after a reconnect (the relay's per-frame cap is 64 KiB). */
+export const MAX_RESEND_CHARS = 1024 * 1024;
+
 export interface XtermLibs {
   Terminal: typeof XTerm;
   FitAddon: typeof XFit;
@@ -25,6 +28,23 @@ export class TabView {
   starting = false;
   /** The host's sequence number for this tab's output frames. */
   hostSeq = 0;
+  /** Frames sent lately, so those a dying server never relayed can be sent again (term:ack). */
+  private sent: { seq: number; data: string }[] = [];
+  private sentChars = 0;
+
+  /** Numbers and keeps one output frame for the room; returns it to emit. */
+  frame(data: string): { tab: string; seq: number; data: string } {
+    const f = { seq: ++this.hostSeq, data };
+    this.sent.push(f);
+    this.sentChars += data.length;
+    while (this.sentChars > MAX_RESEND_CHARS && this.sent.length > 1) this.sentChars -= this.sent.shift()!.data.length;
+    return { tab: this.id, ...f };
+  }
+
+  /** The frames after the last one the room has (after a reconnect), in order. */
+  unacked(hostSeq: number): { tab: string; seq: number; data: string }[] {
+    return this.sent.filter((f) => f.seq > hostSeq).map((f) => ({ tab: this.id, ...f }));
+  }
 
   constructor(
     libs: XtermLibs,
