@@ -137,6 +137,8 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
   const isOwner = room.role === 'owner';
   const [alwaysOn, setAlwaysOn] = useState(!!room.alwaysOn);
   useEffect(() => setAlwaysOn(!!room.alwaysOn), [room.alwaysOn]);
+  const [recordInput, setRecordInput] = useState(!!room.recordInput);
+  useEffect(() => setRecordInput(!!room.recordInput), [room.recordInput]);
 
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
@@ -194,7 +196,7 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
           </button>
         </form>
       ) : (
-        <a className="room-item-main" href={`/r/${encodeURIComponent(room.id)}`}>
+        <a className="room-item-main" href={`/r/${encodeURIComponent(room.id)}${room.replayOnly ? '/replay' : ''}`}>
           <span className="room-item-name">{room.name}</span>
           <span className="room-item-meta">
             <span className={`badge role-${room.role}`}>{ROLE_LABEL[room.role]}</span>
@@ -203,14 +205,20 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
             {room.engine && <span className="badge">{room.engine}</span>}
             {room.guest === 'small' && <span className="badge">small guest</span>}
             {room.archivedAt && <span className="badge">archived</span>}
+            {room.replayOnly && <span className="badge">recording</span>}
             <span className="muted">created {new Date(room.createdAt).toLocaleDateString()}</span>
           </span>
         </a>
       )}
       {!editing && (
         <span className="row">
-          <a className="button" href={`/r/${encodeURIComponent(room.id)}`}>
-            Open
+          {!room.replayOnly && (
+            <a className="button" href={`/r/${encodeURIComponent(room.id)}`}>
+              Open
+            </a>
+          )}
+          <a className="button secondary" href={`/r/${encodeURIComponent(room.id)}/replay`}>
+            Replay
           </a>
           {isOwner && !confirmDelete && (
             <>
@@ -230,6 +238,23 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
                   }}
                 />{' '}
                 Always on
+              </label>
+              <label className="check" title="Recordings keep who typed what (each person's keystrokes). Off by default for privacy">
+                <input
+                  type="checkbox"
+                  disabled={busy}
+                  checked={recordInput}
+                  onChange={(e) => {
+                    const on = e.target.checked;
+                    setRecordInput(on);
+                    onProblem(null);
+                    accounts.updateRoom(room.id, { recordInput: on }).then(onChanged, (err) => {
+                      setRecordInput(!on);
+                      onProblem(explain(err));
+                    });
+                  }}
+                />{' '}
+                Record typing
               </label>
               <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
                 Edit

@@ -394,6 +394,9 @@ export default function Room({ roomId }: { roomId: string }) {
           </button>
         </span>
         <ShareLink url={shareUrl} />
+        <a className="button secondary" href={`/r/${encodeURIComponent(roomId)}/replay`} target="_blank" rel="noopener" title="Play back this room's recorded terminals">
+          Replay
+        </a>
         {role === 'host' && mainVm?.name === 'v86' && <SaveVmButton onSave={() => controls.current?.save() ?? Promise.resolve()} />}
         {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
         <NewRoomForm compact />

@@ -168,8 +168,8 @@ describe('kill -9 and restart', () => {
     expect(recorded).toEqual(lines);
 
     // Rooms, members, invites, commands, notes.
-    expect((await as({ url }, owner.cookie, `/api/rooms/${room.id}/members`)).json.members).toEqual([expect.objectContaining({ role: 'owner' })]);
-    expect((await as({ url }, owner.cookie, `/api/rooms/${room.id}/invites`)).json.invites).toEqual([expect.objectContaining({ id: invite.id, role: 'driver' })]);
+    expect((await call({ url }, `/api/rooms/${room.id}/members`, { headers: { cookie: owner.cookie } })).json.members).toEqual([expect.objectContaining({ role: 'owner' })]);
+    expect((await call({ url }, `/api/rooms/${room.id}/invites`, { headers: { cookie: owner.cookie } })).json.invites).toEqual([expect.objectContaining({ id: invite.id, role: 'driver' })]);
     expect(await stateOf(running)).toBe('interrupted');
     expect(['queued', 'running']).toContain(await stateOf(queued));
     const doc2 = new Y.Doc();
