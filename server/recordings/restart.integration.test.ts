@@ -150,7 +150,8 @@ describe('kill -9 and restart', () => {
     await until(() => host.connected && guest.connected, 'both clients back', 5000);
     const reconnectMs = Date.now() - srv.readyAt;
     console.log(`clients reconnected ${reconnectMs} ms after the restarted server listened`);
-    expect(reconnectMs).toBeLessThan(2500);
+    // About a second on an idle machine (300–1000 ms backoff); the bound leaves room for a loaded one.
+    expect(reconnectMs).toBeLessThan(5000);
     await until(() => k >= 120, 'output after the restart');
     clearInterval(ticker);
     const last = k;

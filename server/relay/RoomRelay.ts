@@ -74,8 +74,11 @@ export interface RelayRestore {
   tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
 }
 
-/** After a restart, the previous host's page gets this long to reconnect before another may host. */
-export const HOST_SEAT_KEPT_MS = 5000;
+/**
+ * After a restart, the previous host's page (its VM still running) gets this long to reconnect
+ * before another page may host; then the first waiting page that asked to host gets the seat.
+ */
+export const HOST_SEAT_KEPT_MS = 4000;
 
 interface TabStream {
   title: string;
@@ -108,6 +111,7 @@ export class RoomRelay {
   /** The page that hosts (or hosted last): when it comes back it resumes its frame numbering. */
   private lastHostClientId: string | null = null;
   private seatKeptUntil = 0;
+  private seatTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly roomId: string,
@@ -155,19 +159,10 @@ export class RoomRelay {
     }
     // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
     const seatKept = Date.now() < this.seatKeptUntil && peer.clientId !== this.lastHostClientId;
+    if (seatKept && peer.wantHost) this.seatTimer ??= setTimeout(() => this.releaseSeat(), this.seatKeptUntil - Date.now());
     const role = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
     const resumed = role === 'host' && peer.clientId === this.lastHostClientId;
-    if (role === 'host') {
-      this.hostId = peer.id;
-      this.hostStatus = null;
-      this.seatKeptUntil = 0;
-      this.lastHostClientId = peer.clientId;
-      for (const t of this.tabs.values()) {
-        if (!resumed) t.hostSeq = 0;
-        t.strict = resumed;
-      }
-      this.screen.hostChanged();
-    }
+    if (role === 'host') this.takeSeat(peer, resumed);
     this.transport.setGuest(peer.id, role === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
     if (role === 'host') {
@@ -183,6 +178,35 @@ export class RoomRelay {
       this.scheduleState();
     }
     return role;
+  }
+
+  private takeSeat(peer: Peer, resumed: boolean): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.seatKeptUntil = 0;
+    if (this.seatTimer) clearTimeout(this.seatTimer);
+    this.seatTimer = null;
+    this.lastHostClientId = peer.clientId;
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+    }
+    this.screen.hostChanged();
+  }
+
+  /** The previous host did not come back in time: the first page waiting to host gets the seat. */
+  private releaseSeat(): void {
+    this.seatTimer = null;
+    this.seatKeptUntil = 0;
+    if (this.closed || this.hostId) return;
+    const next = [...this.peers.values()].find((p) => p.wantHost);
+    if (!next) return;
+    this.takeSeat(next, false);
+    this.transport.setGuest(next.id, false);
+    this.stale.delete(next.id);
+    this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
   }
 
   /**
@@ -438,6 +462,8 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
+    if (this.seatTimer) clearTimeout(this.seatTimer);
+    this.seatTimer = null;
     this.screen.close();
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
