@@ -8,6 +8,7 @@ import {
   MAX_QUEUED_PER_ROOM,
   MIN_COMMAND_TIMEOUT_MS,
 } from './CommandQueue';
+import { recordingPaths } from '../recordings/recordingsOpenApi';
 import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
 /** The long-poll parameters of every operation that reads one command. */
@@ -39,6 +40,7 @@ export const openApiDocument = {
   servers: [{ url: '/' }],
   security: [{ bearer: [] }, { apiKeyQuery: [] }, { apiKeyHeader: [] }],
   paths: {
+    ...recordingPaths,
     '/api': {
       post: {
         summary: 'Queue a command and wait for its result',
@@ -271,6 +273,7 @@ export const openApiDocument = {
           'owner or instructor, and open rooms). Other rooms answer 404 to a token, as if they did not exist.',
       },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+      session: { type: 'apiKey', in: 'cookie', name: 'authjs.session-token', description: 'A signed-in browser session (or an invited guest\'s room cookie): the recordings routes.' },
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
     },
     parameters: {
