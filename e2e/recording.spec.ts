@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
 import { parseCastText, replayScreen } from '../server/testing/castReplay';
+import { freePort } from '../server/testing/freePort';
 
 const replayText = (page: Page) => page.getByTestId('replay-term').locator('.xterm-rows').innerText();
 const trimLines = (s: string) =>
@@ -69,17 +69,6 @@ test('the replay page plays a recorded session, seeks, jumps to command blocks a
   await expect(viewer.getByRole('button', { name: 'Open a live VM from here' })).toBeDisabled();
   await hostCtx.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The production server (Next included, built by the suite's web server) in a process of our own, so it can be killed. */
 async function startOwnServer(dataDir: string, port: number): Promise<ChildProcess> {

@@ -222,40 +222,26 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
           </a>
           {isOwner && !confirmDelete && (
             <>
-              <label className="check" title="The server keeps this room's VM running in its own headless browser, even with nobody in the room">
-                <input
-                  type="checkbox"
-                  disabled={busy || !!room.archivedAt}
-                  checked={alwaysOn}
-                  onChange={(e) => {
-                    const on = e.target.checked;
-                    setAlwaysOn(on); // at once; put back if the server refuses (say, too many always-on rooms)
-                    onProblem(null);
-                    accounts.updateRoom(room.id, { alwaysOn: on }).then(onChanged, (err) => {
-                      setAlwaysOn(!on);
-                      onProblem(explain(err));
-                    });
-                  }}
-                />{' '}
-                Always on
-              </label>
-              <label className="check" title="Recordings keep who typed what (each person's keystrokes). Off by default for privacy">
-                <input
-                  type="checkbox"
-                  disabled={busy}
-                  checked={recordInput}
-                  onChange={(e) => {
-                    const on = e.target.checked;
-                    setRecordInput(on);
-                    onProblem(null);
-                    accounts.updateRoom(room.id, { recordInput: on }).then(onChanged, (err) => {
-                      setRecordInput(!on);
-                      onProblem(explain(err));
-                    });
-                  }}
-                />{' '}
-                Record typing
-              </label>
+              <OwnerSwitch
+                label="Always on"
+                title="The server keeps this room's VM running in its own headless browser, even with nobody in the room"
+                disabled={busy || !!room.archivedAt}
+                value={alwaysOn}
+                set={setAlwaysOn}
+                save={(on) => accounts.updateRoom(room.id, { alwaysOn: on })}
+                onChanged={onChanged}
+                onProblem={onProblem}
+              />
+              <OwnerSwitch
+                label="Record typing"
+                title="Recordings keep who typed what (each person's keystrokes). Off by default for privacy"
+                disabled={busy}
+                value={recordInput}
+                set={setRecordInput}
+                save={(on) => accounts.updateRoom(room.id, { recordInput: on })}
+                onChanged={onChanged}
+                onProblem={onProblem}
+              />
               <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
                 Edit
               </button>
@@ -281,5 +267,37 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
         </span>
       )}
     </li>
+  );
+}
+
+/** A room setting the owner switches on and off: shown at once, put back if the server refuses (say, too many always-on rooms). */
+function OwnerSwitch(o: {
+  label: string;
+  title: string;
+  disabled: boolean;
+  value: boolean;
+  set: (v: boolean) => void;
+  save: (v: boolean) => Promise<unknown>;
+  onChanged: () => void;
+  onProblem: (p: string | null) => void;
+}) {
+  return (
+    <label className="check" title={o.title}>
+      <input
+        type="checkbox"
+        disabled={o.disabled}
+        checked={o.value}
+        onChange={(e) => {
+          const on = e.target.checked;
+          o.set(on);
+          o.onProblem(null);
+          o.save(on).then(o.onChanged, (err) => {
+            o.set(!on);
+            o.onProblem(explain(err));
+          });
+        }}
+      />{' '}
+      {o.label}
+    </label>
   );
 }

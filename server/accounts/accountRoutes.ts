@@ -9,7 +9,7 @@ import { ROOM_GUESTS } from '../../lib/shared/protocol';
 import type { Authenticator, SignedInUser } from '../access/Authenticator';
 import { guestMemberId, userMemberId, type RoomAccess } from '../access/RoomAccess';
 import { HttpError, sendHttpError } from '../commands/HttpError';
-import { readJsonObject, sendJson } from '../http/json';
+import { parseWith, readJsonObject, sendJson } from '../http/json';
 import type { RoomStore } from '../rooms/RoomStore';
 import type { AccountStore } from './AccountStore';
 import type { ApiTokenStore } from './ApiTokenStore';
@@ -305,14 +305,7 @@ function allow(method: string, allowed: string): void {
   if (method !== allowed) throw new HttpError('METHOD_NOT_ALLOWED', `use ${allowed}`, { allow: allowed });
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError('BAD_MESSAGE', `${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}
+const parse = <T>(schema: z.ZodType<T>, body: unknown): T => parseWith(schema, body);
 
 function noContent(res: ServerResponse): void {
   res.writeHead(204, { 'cache-control': 'no-store' }).end();

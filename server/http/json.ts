@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import { errorBody, type ErrorCode } from '../../lib/shared/errors';
 import { HttpError } from '../commands/HttpError';
 
@@ -44,4 +45,14 @@ export async function readJsonObject(req: IncomingMessage, maxBytes: number): Pr
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError('BAD_MESSAGE', 'the request body must be a JSON object');
   return data as Record<string, unknown>;
+}
+
+/** A body or query checked against its schema; 400 BAD_MESSAGE naming the first problem otherwise. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = 'body'): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new HttpError('BAD_MESSAGE', `${i?.path.join('.') || what}: ${i?.message ?? 'invalid'}`);
+  }
+  return r.data;
 }

@@ -151,7 +151,7 @@ export class TabLog {
   private loadSegment(n: number): void {
     const file = path.join(this.dir, `${segName(n)}.cast`);
     const bytes = fs.statSync(file).size;
-    const head = readHead(file);
+    const head = readAt(file, 0, 4096);
     const nl = head.indexOf(0x0a);
     if (nl < 0) return; // a segment torn before its header was written: ignore it
     let firstT = 0;
@@ -375,14 +375,7 @@ export class TabLog {
   }
 
   private readKeyframe(k: KfIndex): Keyframe {
-    const fd = fs.openSync(path.join(this.dir, `${segName(k.seg)}.kf`), 'r');
-    try {
-      const buf = Buffer.allocUnsafe(k.kfLen);
-      fs.readSync(fd, buf, 0, k.kfLen, k.kfOff);
-      return JSON.parse(buf.toString('utf8')) as Keyframe;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return JSON.parse(readAt(path.join(this.dir, `${segName(k.seg)}.kf`), k.kfOff, k.kfLen).toString('utf8')) as Keyframe;
   }
 
   /** Drops the oldest segment (never the one being written); returns the bytes freed. */
@@ -438,12 +431,12 @@ export class TabLog {
   }
 }
 
-function readHead(file: string): Buffer {
+/** Up to `len` bytes of a file from `off`. */
+function readAt(file: string, off: number, len: number): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(4096);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n);
+    const buf = Buffer.allocUnsafe(len);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, len, off));
   } finally {
     fs.closeSync(fd);
   }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TandemError } from '../../lib/shared/errors';
 import { TAB_ID_RE } from '../../lib/shared/protocol';
 import { HttpError, sendHttpError } from '../commands/HttpError';
-import { sendJson } from '../http/json';
+import { parseWith, sendJson } from '../http/json';
 import { plainEvent, type CastEvent } from './castEvents';
 import { exportCast, MAX_IMPORT_CAST_BYTES, parseCast } from './asciicast';
 import { plainText, type Recorder } from './Recorder';
@@ -165,14 +165,7 @@ function excerpt(text: string, q: string): string {
   return text.slice(Math.max(0, i - 40), i + q.length + 40).replace(/\s+/g, ' ');
 }
 
-function parse<T>(schema: z.ZodType<T>, v: unknown): T {
-  const r = schema.safeParse(v);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError('BAD_MESSAGE', `${i?.path.join('.') || 'query'}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}
+const parse = <T>(schema: z.ZodType<T>, v: unknown): T => parseWith(schema, v, 'query');
 
 /** The body, refused as a whole (nothing kept) once it passes `max` bytes. */
 async function readCapped(req: IncomingMessage, max: number): Promise<Buffer> {

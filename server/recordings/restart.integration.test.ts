@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { startServer } from '../testing/startServer';
 import { as, signUp } from '../testing/accounts';
 import { call } from '../testing/http';
 import { parseCastText } from '../testing/castReplay';
+import { freePort } from '../testing/freePort';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -22,17 +22,6 @@ const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The real server in its own process (no Next), on a fixed port and DATA_DIR. */
 async function spawnServer(dataDir: string, port: number): Promise<{ proc: ChildProcess; readyAt: number }> {

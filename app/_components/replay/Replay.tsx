@@ -181,46 +181,37 @@ export default function Replay({ roomId }: { roomId: string }) {
             </button>
           </form>
           {results && (
-            <ul className="replay-list" aria-label="Search results">
-              {!results.length && <li>No match.</li>}
-              {results.map((r, i) => (
-                <li key={i}>
-                  <button className="secondary small" onClick={() => seek(r.t)}>
-                    {fmt(r.t - (p?.startT ?? 0))}
-                  </button>{' '}
-                  {r.text}
-                </li>
-              ))}
-            </ul>
+            <TimeList label="Search results" empty="No match." items={results.map((r) => ({ t: r.t, text: r.text }))} startT={p?.startT ?? 0} seek={seek} />
           )}
           <h2>Commands</h2>
-          <ul className="replay-list" aria-label="Command blocks">
-            {!commands.length && <li>No command blocks (the shell's prompt marks).</li>}
-            {commands.map((m, i) => (
-              <li key={i}>
-                <button className="secondary small" onClick={() => seek(m.t)}>
-                  {fmt(m.t - (p?.startT ?? 0))}
-                </button>{' '}
-                <code>{m.label}</code>
-              </li>
-            ))}
-          </ul>
+          <TimeList
+            label="Command blocks"
+            empty="No command blocks (the shell's prompt marks)."
+            items={commands.map((m) => ({ t: m.t, text: <code>{m.label}</code> }))}
+            startT={p?.startT ?? 0}
+            seek={seek}
+          />
           <h2>People</h2>
-          <ul className="replay-list" aria-label="Joins and leaves">
-            {marks
-              .filter((m) => m.kind !== 'command')
-              .slice(-100)
-              .map((m, i) => (
-                <li key={i}>
-                  <button className="secondary small" onClick={() => seek(m.t)}>
-                    {fmt(m.t - (p?.startT ?? 0))}
-                  </button>{' '}
-                  {m.label}
-                </li>
-              ))}
-          </ul>
+          <TimeList label="Joins and leaves" empty="Nobody yet." items={marks.filter((m) => m.kind !== 'command').slice(-100).map((m) => ({ t: m.t, text: m.label }))} startT={p?.startT ?? 0} seek={seek} />
         </aside>
       </div>
     </div>
+  );
+}
+
+/** Moments of the recording, each with a button that seeks there. */
+function TimeList({ label, empty, items, startT, seek }: { label: string; empty: string; items: { t: number; text: React.ReactNode }[]; startT: number; seek: (t: number) => void }) {
+  return (
+    <ul className="replay-list" aria-label={label}>
+      {!items.length && <li>{empty}</li>}
+      {items.map((it, i) => (
+        <li key={i}>
+          <button className="secondary small" onClick={() => seek(it.t)}>
+            {fmt(it.t - startT)}
+          </button>{' '}
+          {it.text}
+        </li>
+      ))}
+    </ul>
   );
 }
