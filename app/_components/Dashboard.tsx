@@ -95,6 +95,7 @@ export default function Dashboard({ user }: { user: Me }) {
               {creating ? 'Creating…' : 'Create room'}
             </button>
           </form>
+          <ImportCast onProblem={setProblem} />
         </section>
         <Alert text={problem} />
         <section className="panel">
@@ -298,6 +299,43 @@ function OwnerSwitch(o: {
         }}
       />{' '}
       {o.label}
+    </label>
+  );
+}
+
+/** Imports an asciicast v2 file as a read-only replay room of one's own, then opens its replay. */
+function ImportCast({ onProblem }: { onProblem: (p: string | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <label className="check" title="An asciicast v2 recording (asciinema's .cast) becomes a room you can replay">
+      Import a recording (.cast):{' '}
+      <input
+        type="file"
+        accept=".cast,application/x-asciicast"
+        aria-label="Import a .cast recording"
+        disabled={busy}
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          if (!file) return;
+          setBusy(true);
+          onProblem(null);
+          try {
+            const r = await fetch(`/api/recordings/import?name=${encodeURIComponent(file.name.replace(/\.cast$/, ''))}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-asciicast' },
+              body: file,
+            });
+            const body = await r.json();
+            if (!r.ok) throw new Error(body?.error?.message ?? `HTTP ${r.status}`);
+            window.location.assign(body.url);
+          } catch (err) {
+            onProblem(`Import: ${err instanceof Error ? err.message : String(err)}`);
+            e.target.value = '';
+          } finally {
+            setBusy(false);
+          }
+        }}
+      />
     </label>
   );
 }
