@@ -10,6 +10,7 @@ import { freePort } from '../server/testing/freePort';
 const replayText = (page: Page) => page.getByTestId('replay-term').locator('.xterm-rows').innerText();
 const trimLines = (s: string) =>
   s
+    .replace(/\u00a0/g, ' ')
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .join('\n')
