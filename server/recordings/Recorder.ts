@@ -129,42 +129,40 @@ export class Recorder {
     return roundT(t.log.lastT + Math.min(gap, MAX_IDLE_GAP_S));
   }
 
-  private append(_roomId: string, t: TabState, e: CastEvent): void {
-    t.log.append(e); // the size cap is enforced as bytes are counted (logOpts)
-  }
 
+  // Appends go straight to the terminal's log; the room's size cap is enforced as bytes are counted (logOpts).
   output(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time = Date.now()): void {
     const t = this.tab(roomId, tab);
     const at = this.at(t, time);
-    this.append(roomId, t, { t: at, code: 'o', data, seq, hostSeq });
+    t.log.append({ t: at, code: 'o', data, seq, hostSeq });
     for (const ev of t.shell.push(data)) {
       if (ev.kind === 'input') t.typing = '';
       else if (ev.kind === 'text' && t.typing !== null) t.typing = (t.typing + ev.text).slice(-4 * MAX_COMMAND_LABEL_CHARS);
       else if (ev.kind === 'output' && t.typing !== null) {
         const cmd = plainText(t.typing).trim().slice(0, MAX_COMMAND_LABEL_CHARS);
         t.typing = null;
-        if (cmd) this.append(roomId, t, { t: at, code: 'm', data: `$ ${cmd}`, kind: 'command' });
-      } else if (ev.kind === 'done') this.append(roomId, t, { t: at, code: 'm', data: `exit ${ev.exitCode ?? '?'}`, kind: 'command', exitCode: ev.exitCode });
+        if (cmd) t.log.append({ t: at, code: 'm', data: `$ ${cmd}`, kind: 'command' });
+      } else if (ev.kind === 'done') t.log.append({ t: at, code: 'm', data: `exit ${ev.exitCode ?? '?'}`, kind: 'command', exitCode: ev.exitCode });
     }
   }
 
   resize(roomId: string, tab: string, cols: number, rows: number, time = Date.now()): void {
     const t = this.tab(roomId, tab);
     if (t.log.cols === cols && t.log.rows === rows) return;
-    this.append(roomId, t, { t: this.at(t, time), code: 'r', data: `${cols}x${rows}` });
+    t.log.append({ t: this.at(t, time), code: 'r', data: `${cols}x${rows}` });
   }
 
   input(roomId: string, tab: string, data: string, by: { memberId: string; name: string }, time = Date.now()): void {
     if (!this.o.recordInput(roomId)) return;
     const t = this.tab(roomId, tab);
-    this.append(roomId, t, { t: this.at(t, time), code: 'i', data, by });
+    t.log.append({ t: this.at(t, time), code: 'i', data, by });
   }
 
   /** A marker on every recorded terminal of the room (people arriving and leaving). */
   mark(roomId: string, kind: MarkKind, label: string, time = Date.now()): void {
     const r = this.room(roomId);
     if (!r.tabs.size) this.tab(roomId, DEFAULT_TAB);
-    for (const t of r.tabs.values()) if (!t.log.meta.closed) this.append(roomId, t, { t: this.at(t, time), code: 'm', data: label, kind });
+    for (const t of r.tabs.values()) if (!t.log.meta.closed) t.log.append({ t: this.at(t, time), code: 'm', data: label, kind });
   }
 
   tabOpened(roomId: string, tab: string, title: string): void {
