@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
   'BAD_RECORDING', // an imported .cast that is not asciicast v2, damaged or truncated
+  'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

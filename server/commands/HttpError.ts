@@ -30,6 +30,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   REVOKED: 410,
   USED_UP: 410,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   UNAVAILABLE: 503,
 };
 
