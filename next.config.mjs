@@ -3,21 +3,9 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   serverExternalPackages: ['better-sqlite3', '@xterm/headless', 'pino'],
-  // Custom server owns /socket.io, /yjs and /vm; Next serves pages.
-  async headers() {
-    return [
-      {
-        source: '/:path*',
-        headers: [
-          { key: 'X-Content-Type-Options', value: 'nosniff' },
-          { key: 'Referrer-Policy', value: 'same-origin' },
-          // Cross-origin isolation: CheerpX needs SharedArrayBuffer. Our own /vm files carry CORP.
-          { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
-          { key: 'Cross-Origin-Embedder-Policy', value: 'require-corp' },
-        ],
-      },
-    ];
-  },
+  // The custom server owns /socket.io, /yjs, /vm and /api (but /api/auth); Next serves pages. Security
+  // headers (CSP, COOP/COEP, nosniff, Referrer-Policy) are set on every response by the custom
+  // server (server/http/security.ts), in one place for pages and its own routes.
 };
 
 export default nextConfig;

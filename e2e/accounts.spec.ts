@@ -1,14 +1,8 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createRoom, PASSWORD, screen, signUp, typeLine, waitForPrompt } from './helpers';
+import { expect, test, type Browser } from '@playwright/test';
+import { countKeystrokeFrames, createRoom, PASSWORD, roomMenu, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** Counts the Socket.IO `term:in` frames a page sends: a read-only viewer must send none. */
-function countKeystrokeFrames(page: Page): { n: number } {
-  const c = { n: 0 };
-  page.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:in"') && c.n++)));
-  return c;
-}
-
-test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; revoking the link cuts the guest off', async ({ browser }) => {
+test('owner signs up, hosts a room and invites a viewer; promoted, the guest types; a revoked link keeps whom the owner promoted, removing cuts them off', async ({ browser }) => {
   const ownerCtx = await browser.newContext();
   const owner = await ownerCtx.newPage();
   const email = `owner-${Date.now()}@example.test`;
@@ -88,9 +82,15 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await expect.poll(() => screen(owner)).toMatch(/^42\s*$/m);
   expect(keystrokes.n).toBeGreaterThan(0);
 
-  // The owner revokes the link: the guest who came through it is cut off at once.
+  // The owner revokes the link. The guest keeps the seat: promoting them was the owner's own choice, which
+  // unties the seat from the link (so an instructor revoking a link cannot remove whom an owner placed).
   await owner.locator('.invite[data-state="active"]').getByRole('button', { name: 'Revoke' }).click();
   await expect(owner.locator('.invite[data-state="revoked"]')).toBeVisible();
+  await owner.waitForTimeout(1000);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'driver');
+  // Removing them cuts them off at once.
+  await owner.getByRole('button', { name: `Remove ${evilName}` }).click();
+  await owner.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(guest.getByRole('heading', { name: 'You no longer have access to this room' })).toBeVisible();
   // And the link itself now says so.
   await guest.goto(new URL(inviteUrl).pathname);
@@ -170,10 +170,12 @@ test('dashboard: rename, archive, delete; an invite for someone signed in; refus
   // Signed out, `/` is the open default room again, with a way to sign in.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.locator('main.room')).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  // The room's account corner is in its top-bar menu.
+  const signIn = (await roomMenu(page)).getByRole('link', { name: 'Sign in' });
+  await expect(signIn).toBeVisible();
 
   // And back in, through the sign-in form; a wrong password says so in words.
-  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn.click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -221,7 +223,7 @@ test('a guest leaves the room: the seat ends, the owner sees them go, and the br
   await expect(owner.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
 
   guest.once('dialog', (d) => void d.accept());
-  await guest.getByRole('button', { name: 'Leave room' }).click();
+  await (await roomMenu(guest)).getByRole('button', { name: 'Leave room' }).click();
   await guest.waitForURL((u) => u.pathname === '/');
   await expect(owner.locator('.member', { hasText: 'Gil Guest' })).toHaveCount(0, { timeout: 15_000 });
   await guest.goto(roomPath);

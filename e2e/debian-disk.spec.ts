@@ -1,5 +1,5 @@
 import { expect, test, type Response } from '@playwright/test';
-import { createRoom, newRoom, screen, signUp, typeLine, waitForPrompt } from './helpers';
+import { createRoom, newRoom, roomMenu, screen, signUp, typeLine, waitForPrompt } from './helpers';
 
 /** CI builds the disk (.ci/run) and must run these tests; elsewhere they need `sudo npm run build:disk`. */
 const required = !!process.env.CI || process.env.TANDEM_REQUIRE_DISK === '1';
@@ -64,7 +64,7 @@ test.describe('the Debian disk', () => {
 
     // Reset VM (after its confirm step) forgets the room's disk changes and boots from scratch.
     page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: 'Reset VM' }).first().click();
+    await (await roomMenu(page)).getByRole('button', { name: 'Reset VM' }).click();
     await waitForPrompt(page);
     await expect(page.locator('.status')).toContainText('Booted');
     await typeLine(page, 'cat ~/note.txt; echo checked-$((2+3))');

@@ -16,4 +16,10 @@ test('auto engine falls back to v86 with a visible notice when CheerpX cannot lo
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   await expect(page.locator('main.room')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
   await expect.poll(() => screen(page)).toMatch(/user@tandem:~\$/);
+
+  // This browser remembers that CheerpX failed here: the next load goes straight to v86.
+  await page.reload();
+  await expect(page.locator('main.room')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
+  expect(cdnRequests).toBe(1);
+  await expect(page.getByText(/CheerpX is not available here/)).toHaveCount(0);
 });

@@ -8,9 +8,26 @@ export async function screen(page: Page): Promise<string> {
   return activeTerm(page).locator('.xterm-rows').innerText();
 }
 
-/** Creates a room through the real form endpoint; returns its path, /r/<id>. */
-export async function newRoom(request: APIRequestContext, name: string): Promise<string> {
-  const res = await request.post('/rooms/new', { form: { name }, maxRedirects: 0 });
+/**
+ * The room page's top-bar menu (Save VM, Reset VM…, Previous/Next command, New room, Leave room,
+ * account…), opened if it is closed.
+ */
+export async function roomMenu(page: Page) {
+  const button = page.locator('.topbar').getByRole('button', { name: 'Menu' });
+  if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+  return page.getByRole('group', { name: 'Menu' });
+}
+
+/** Counts the keystroke frames (`term:in`) a page sends over its Socket.IO connection. */
+export function countKeystrokeFrames(page: Page): { n: number } {
+  const c = { n: 0 };
+  page.on('websocket', (ws) => ws.on('framesent', (f) => void (String(f.payload).includes('"term:in"') && c.n++)));
+  return c;
+}
+
+/** Creates a room through the real form endpoint (`small`: the BusyBox guest); returns its path, /r/<id>. */
+export async function newRoom(request: APIRequestContext, name: string, guest?: 'small'): Promise<string> {
+  const res = await request.post('/rooms/new', { form: guest ? { name, guest } : { name }, maxRedirects: 0 });
   expect(res.status()).toBe(303);
   return new URL(res.headers().location, 'http://x').pathname;
 }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
+import { newRoom, roomMenu, screen, typeLine, waitForPrompt } from './helpers';
 
 test('Save VM keeps the running VM as it is: a reload restores it, shell variables and all; Reset VM forgets it', async ({ browser }) => {
   const ctx = await browser.newContext();
@@ -10,7 +10,7 @@ test('Save VM keeps the running VM as it is: a reload restores it, shell variabl
   // A shell variable lives only in the guest's memory: only a RAM snapshot brings it back.
   await typeLine(page, 'MARK=$((40+2)); echo set-$MARK');
   await expect.poll(() => screen(page)).toMatch(/^set-42\s*$/m);
-  await page.getByRole('button', { name: 'Save VM' }).click();
+  await (await roomMenu(page)).getByRole('button', { name: 'Save VM' }).click();
   await expect(page.getByText(/^Saved the VM \(\d+\.\d MB in \d+\.\d s\)/)).toBeVisible({ timeout: 60_000 });
 
   await page.reload();
@@ -21,7 +21,7 @@ test('Save VM keeps the running VM as it is: a reload restores it, shell variabl
 
   // Reset VM forgets the saved VM too: the next boot is cold and the variable is gone.
   page.once('dialog', (d) => void d.accept());
-  await page.getByRole('button', { name: 'Reset VM' }).first().click();
+  await (await roomMenu(page)).getByRole('button', { name: 'Reset VM' }).click();
   await waitForPrompt(page);
   await expect(page.locator('.status')).toContainText('Booted');
   await typeLine(page, 'echo after-${MARK:-unset}');

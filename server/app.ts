@@ -6,25 +6,22 @@ import type { Env } from './env';
 import { openDb, type Db } from './db';
 import { log as rootLog } from './log';
 import { attachRelay, HEADLESS_ACCESS, type RelayHub } from './relay/attachRelay';
-import { YjsHub } from './collab/YjsHub';
+import { YjsDocs } from './collab/YjsDocs';
+import { YjsEndpoint } from './collab/YjsEndpoint';
 import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
-import { sendFile } from './assets/rangeFile';
 import { OpenRooms } from './rooms/OpenRooms';
 import { SocketQuota } from './access/SocketQuota';
-import { HttpError, sendHttpError } from './commands/HttpError';
-import { readBody, sendError, sendJson } from './http/json';
-import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
-import { TandemError } from '../lib/shared/errors';
+import { HttpError } from './http/errors';
 import { CommandQueue } from './commands/CommandQueue';
-import { createApiHandler } from './commands/apiRoutes';
-import { apiKeyAuthenticator } from './commands/apiAuth';
+import { createApiHandlers } from './commands/apiRoutes';
+import { openApiDocument } from './commands/openapi';
+import { apiKeyAuthenticator, presentedKey } from './commands/apiAuth';
 import { HeadlessHostPool } from './host/HeadlessHostPool';
-import { DEFAULT_CHEERPX_DISK } from '../lib/shared/engines';
 import { AccountStore } from './accounts/AccountStore';
 import { ApiTokenStore } from './accounts/ApiTokenStore';
 import { GuestStore } from './accounts/GuestStore';
@@ -32,28 +29,31 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandler, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { Router } from './http/router';
+import { Recorder } from './recordings/Recorder';
+import { createRecordingHandler } from './recordings/recordingRoutes';
+import { routeTable } from './http/routes';
+import { createSiteHandlers } from './http/siteRoutes';
+import { createRequestListener, createUpgradeListener } from './http/serve';
+import { originChecker } from './http/security';
+import { refuseUpgrade } from './http/refuseUpgrade';
 import { can, ROLES } from './accounts/Roles';
 import { Authenticator, signedInWith } from './access/Authenticator';
-import { RoomAccess, userMemberId, type Identity } from './access/RoomAccess';
-import { applyControl, mayType } from './access/RoomControl';
+import { RoomAccess } from './access/RoomAccess';
+import { KeyboardControl } from './access/KeyboardControl';
+import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
-import { controlSchemas, type Handshake } from '../lib/shared/protocol';
-import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
-import { presentedKey } from './commands/apiAuth';
-import { Recorder } from './recordings/Recorder';
-import { createRecordingHandler } from './recordings/recordingRoutes';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MAX_FORM_BYTES = 4 * 1024;
 const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
-type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+export type NextHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
 export interface TandemServer {
   http: http.Server;
@@ -64,9 +64,9 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  recorder: Recorder;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
-  recorder: Recorder;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -108,6 +108,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     signInPerIp: new RateLimiter(SIGN_IN_PER_IP),
     signInPerEmail: new RateLimiter(SIGN_IN_PER_EMAIL),
+    log: rootLog.child({ cap: 'auth' }),
     github: env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET ? { clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET } : null,
   });
   const publicVm = path.join(ROOT_DIR, 'public', 'vm');
@@ -127,53 +128,13 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
   });
-  const started = Date.now();
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const p = url.pathname;
-    if (p.startsWith('/socket.io/')) return; // engine.io answers these itself
-    if (p === '/healthz') {
-      return sendJson(res, 200, { ok: true, protocol: PROTOCOL_VERSION, guest: guest.version, uptimeMs: Date.now() - started, rooms: hub.relays.size });
-    }
-    if (p === '/vm/manifest.json') return sendJson(res, 200, manifestFor(url.searchParams.get('room'), url.searchParams.get('guest') === 'bundled'));
-    if (p.startsWith('/vm/boot-snapshot/')) return void bootSnapshot(req, res, p.slice('/vm/boot-snapshot/'.length));
-    if (p.startsWith('/vm/disk/')) {
-      // The root disk, read lazily by v86 with Range requests; its URL carries its version.
-      if (!rootDisk || !('file' in rootDisk) || p !== guest.disk?.url) return sendError(res, 404, 'NOT_FOUND', 'no such disk');
-      return sendFile(req, res, rootDisk.file, { immutable: true });
-    }
-    if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
-    if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
-    if (recordingRoutes(req, res, url)) return;
-    if (netRoutes(req, res, url)) return;
-    if (accountRoutes(req, res, url)) return;
-    if (api(req, res, url)) return;
-    // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-    req.headers[CLIENT_IP_HEADER] = clientIp(req);
-    if (opts.next) return void opts.next(req, res);
-    sendError(res, 404, 'NOT_FOUND', `no route ${p}`);
+  const server = http.createServer();
+  server.on('clientError', (err, socket) => {
+    // A malformed request line or header: 400 at once (Node's default answer), logged at debug only.
+    log.debug({ err: String(err) }, 'bad request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
-
-  async function createRoom(req: http.IncomingMessage, res: http.ServerResponse) {
-    try {
-      const body = await readBody(req, MAX_FORM_BYTES);
-      const form = new URLSearchParams(body);
-      // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
-      const user = await authn.user(req.headers);
-      // Anyone may make an open room: rate-limited and capped per client and for the server.
-      const creatorKey = user ? null : openRooms.admit(clientIp(req));
-      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
-      if (user) members.addOwner(room.id, user.id);
-      res.writeHead(303, { location: `/r/${room.id}` }).end();
-    } catch (e) {
-      if (e instanceof TandemError) {
-        const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
-        return sendHttpError(res, new HttpError(e.code, e.message, retryMs ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {}));
-      }
-      sendError(res, 413, 'TOO_LARGE', 'form too large');
-    }
-  }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
@@ -185,7 +146,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomExists,
     log: rootLog.child({ cap: 'recordings' }),
   });
-  const recordingRoutes = createRecordingHandler({
+  const recordings = createRecordingHandler({
     recorder,
     authorize: async (req, roomId) => {
       authn.resolve(roomId, await authn.principals(req.headers, roomId));
@@ -203,30 +164,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     publicOrigin: new URL(env.PUBLIC_URL).origin,
     log: rootLog.child({ cap: 'recordings' }),
   });
-  const yjsRef: { hub?: YjsHub } = {};
-  const control = (room: string) => yjsRef.hub!.control(room);
-  const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
-  const gate = {
-    events: access.events,
-    async authenticate(req: { headers: Record<string, string | string[] | undefined> }, hs: Handshake) {
-      const principal = await authn.principals(req.headers, hs.room);
-      const a = authn.resolve(hs.room, principal, hs.clientId);
-      return { access: a.memberId.startsWith('a:') && hs.name ? { ...a, name: hs.name } : a, principal };
-    },
-    recheck: (room: string, principal: unknown, hs: Handshake) => {
-      try {
-        return authn.resolve(room, principal as Identity[], hs.clientId);
-      } catch {
-        return null;
-      }
-    },
-    mayType: (room: string, a: Parameters<typeof mayType>[1]) => mayType(control(room), a),
-    control(room: string, a: Parameters<typeof mayType>[1], event: keyof typeof controlSchemas, payload: unknown) {
-      const parsed = controlSchemas[event].safeParse(payload);
-      if (!parsed.success) throw new TandemError('BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      yjsRef.hub!.setControl(room, applyControl(control(room), a, event, parsed.data, (m) => memberCanType(room, m)));
-    },
-  };
+  const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
+  // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
+  const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
+  const gate = createRelayGate({ authn, access, keyboard });
   const hub = attachRelay(server, {
     // An imported recording's room is a replay: nothing to host or type into.
     roomExists: (id) => !!rooms.get(id) && !rooms.get(id)!.replayOnly,
@@ -234,6 +175,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
+    isAllowedOrigin: (origin) => isAllowedOrigin(origin),
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
     quota: socketQuota,
   });
@@ -253,22 +195,18 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     s.once('disconnect', () => rooms.touch(s.data.room));
   });
 
-  /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
-  function manifestFor(roomId: string | null, bundled = false) {
-    const room = roomId ? rooms.get(roomId) : undefined;
-    // The small guest is v86's own: a room that asks for it runs v86 whatever the engine setting.
-    const small = bundled || room?.guest === 'small';
-    const engine = (room?.guest === 'small' ? 'v86' : (room?.engine ?? env.VM_ENGINE)) as 'auto' | 'cheerpx' | 'v86';
-    return { ...(small ? bundledGuest : guest), engineChoice: engine, cheerpxDisk: env.DISK_SOURCE ?? DEFAULT_CHEERPX_DISK };
-  }
-
+  /** Where the server's own headless browser reaches us, once listening. */
+  const internalBase = (): string | null => {
+    const addr = server.address();
+    return addr && typeof addr !== 'string' ? `http://${env.HOST}:${addr.port}` : null;
+  };
   // The server's own headless browser hosts rooms that need a VM and have no human host.
   let pool: HeadlessHostPool | null = null;
   const headless = (): HeadlessHostPool | null => {
-    const addr = server.address();
-    if (env.HEADLESS !== 'auto' || !addr || typeof addr === 'string') return null;
+    const base = internalBase();
+    if (env.HEADLESS !== 'auto' || !base) return null;
     pool ??= new HeadlessHostPool({
-      baseUrl: `http://${env.HOST}:${addr.port}`,
+      baseUrl: base,
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
@@ -282,7 +220,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
-  const accountRoutes = createAccountHandler({
+  const accountHandlers = createAccountHandlers({
     authn,
     access,
     accounts,
@@ -329,8 +267,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       access.requireRole(room, user.id, 'owner');
     },
   });
-  const netRoutes = net.handle;
-  const api = createApiHandler({
+  const apiHandlers = createApiHandlers({
     queue: commands,
     authenticate: apiAuth,
     roomExists,
@@ -342,39 +279,39 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     apiKey: env.API_KEY,
     log: rootLog.child({ cap: 'api' }),
   });
-  const yjs = new YjsHub({
+  const yjs = new YjsEndpoint({
+    docs: yjsDocs,
     roomExists,
-    db,
     log: rootLog.child({ cap: 'yjs' }),
-    authorize: async (req, roomId) => {
+    authorize: createYjsAuthorizer({
+      authn,
       // The server's headless host shows up in presence too (its page passes its host token).
-      const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
-      if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
-      const principals = await authn.principals(req.headers, roomId);
-      const a = authn.resolve(roomId, principals);
-      const sid = principals.find((p) => p.kind === 'user' && a.memberId === userMemberId(p.userId));
-      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType, sid: sid?.kind === 'user' ? sid.sid : undefined };
-    },
+      headless: (req, roomId) => {
+        const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
+        return hostToken && verifyHostToken(secret, hostToken, roomId) ? { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false } : null;
+      },
+    }),
   });
-  yjsRef.hub = yjs;
   // Role changes reach the notes and the keyboard too: a demoted holder loses the keyboard.
   const onAccessChange = (roomId: string) => {
     yjs.revalidate(roomId, (memberId) => {
       const a = access.memberAccess(roomId, memberId);
-      return a && { memberId, name: memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+      return a && yjsPeer(a);
     });
-    const c = yjs.control(roomId);
-    if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
+    keyboard.recheck(roomId);
   };
   access.events.on('changed', onAccessChange);
+  access.events.on('removed', (roomId, ids) => {
+    if (!ids.includes('*')) return onAccessChange(roomId);
+    yjs.revalidate(roomId, () => null);
+    keyboard.forget(roomId);
+  });
+  // A room's keyboard entry goes with its relay (it reloads from the document when used again).
+  hub.events.on('closed', (roomId) => keyboard.forget(roomId));
   // Signing out (or revoking a session) ends that session's live connections, not only its next request.
   sessions.events.on('ended', (sids) => {
     hub.disconnectWhere((p) => signedInWith(p, sids), { code: 'UNAUTHORIZED', message: 'you signed out' });
     yjs.closeWhere((peer) => peer.sid !== undefined && sids.includes(peer.sid));
-  });
-  access.events.on('removed', (roomId, ids) => {
-    if (ids.includes('*')) yjs.revalidate(roomId, () => null);
-    else onAccessChange(roomId);
   });
 
   // Always-on rooms keep a VM: the headless host opens them and is kept from idling out.
@@ -388,17 +325,56 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   };
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
-  // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
-  // The VMs' network (/net/<token>/) is routed first, by path, before anything else sees it.
-  server.on('upgrade', (req, socket, head) => {
-    if (net.handleUpgrade(req, socket, head)) return;
-    if (!(req.url ?? '').startsWith('/yjs/')) return void yjs.handleUpgrade(req, socket, head);
-    // Yjs connections count against the same per-address quota as the terminal's sockets.
-    const release = socketQuota.acquire(req.socket.remoteAddress);
-    if (!release) return void socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    socket.once('close', release);
-    yjs.handleUpgrade(req, socket, head);
+  const site = createSiteHandlers({
+    env,
+    guest,
+    bundledGuest,
+    rootDiskFile: rootDisk && 'file' in rootDisk ? rootDisk.file : null,
+    vmAsset,
+    bootSnapshot,
+    rooms,
+    members,
+    authn,
+    openRooms,
+    liveRooms: () => hub.relays.size,
+    openapi: () => openApiDocument,
   });
+  const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
+  server.on(
+    'request',
+    createRequestListener({
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run })),
+      next: opts.next,
+      // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      isAllowedOrigin,
+      log: rootLog.child({ cap: 'http' }),
+    }),
+  );
+  // Engine.io answers /socket.io upgrades and Next its own in development (HMR); we take /yjs/*, and close the rest.
+  server.on(
+    'upgrade',
+    createUpgradeListener({
+      handlers: [
+        // The VMs' network (/net/<token>/): its token is the credential.
+        (req, socket, head) => net.handleUpgrade(req, socket, head),
+        (req, socket, head, url) => {
+          if (!url.pathname.startsWith('/yjs/')) return false;
+          // Yjs connections count against the same per-address quota as the terminal's sockets.
+          const release = socketQuota.acquire(req.socket.remoteAddress);
+          if (!release) {
+            refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
+            return true;
+          }
+          socket.once('close', release);
+          return yjs.handleUpgrade(req, socket, head, url);
+        },
+      ],
+      isAllowedOrigin,
+      passThrough: ['/socket.io/', ...(env.NODE_ENV === 'development' ? ['/_next/'] : [])],
+      log: rootLog.child({ cap: 'http' }),
+    }),
+  );
 
   return {
     http: server,
@@ -409,11 +385,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     hub,
     commands,
-    openRooms,
     recorder,
+    openRooms,
+    net,
     headless,
     guest,
-    net,
     hostToken: (room) => signHostToken(secret, room),
     secret,
     secureCookies,
@@ -424,8 +400,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
-      openRooms.close();
       await pool?.close();
+      openRooms.close();
       net.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close

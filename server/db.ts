@@ -10,10 +10,18 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'drizzle', 'migrations');
 
-/** Opens (creating if needed) the SQLite file in WAL mode and applies committed migrations. */
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode and applies committed migrations. DATA_DIR
+ * holds password hashes, the signing secret and every room's notes: only the server's user may
+ * enter it (700) or read the database (600; SQLite gives its -wal and -shm files the same mode).
+ */
 export function openDb(dataDir: string): Db {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const sqlite = new Database(path.join(dataDir, 'tandem.sqlite'));
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+  const file = path.join(dataDir, 'tandem.sqlite');
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

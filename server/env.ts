@@ -82,3 +82,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const env = parsed.data;
   return { ...env, PUBLIC_URL: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}` };
 }
+
+/**
+ * HOST binds where it says: `localhost` is loopback only (127.0.0.1, which browsers reach for
+ * localhost), never every interface. HOST=0.0.0.0 (or ::) serves the network.
+ */
+export function bindAddress(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}

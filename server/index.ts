@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import next from 'next';
-import { loadEnv } from './env';
+import { bindAddress, loadEnv } from './env';
 import { log } from './log';
 import { createTandemServer, ROOT_DIR } from './app';
 
@@ -15,7 +15,7 @@ async function main() {
   await app.prepare();
   const handle = app.getRequestHandler();
   const tandem = createTandemServer(env, { next: (req, res) => handle(req, res) });
-  const port = await tandem.listen(env.PORT, env.HOST === 'localhost' ? undefined : env.HOST);
+  const port = await tandem.listen(env.PORT, bindAddress(env.HOST));
   log.info({ port }, 'listening');
   // The one line a person starting the server looks for.
   process.stdout.write(`\n  Tandem is running: http://${env.HOST}:${port}/\n\n`);

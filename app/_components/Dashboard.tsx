@@ -4,7 +4,9 @@ import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/browser/client/accountsApi';
 import { ROOM_GUESTS, type RoomGuest } from '../../lib/shared/protocol';
 import AccountMenu from './AccountMenu';
+import TopBar from './TopBar';
 import { useHydrated } from './useHydrated';
+import { cheerpXFailedHere } from '../../lib/browser/vm/enginePreference';
 import Alert from './Alert';
 
 const MAX_ROOM_NAME_CHARS = 80;
@@ -19,10 +21,15 @@ export default function Dashboard({ user }: { user: Me }) {
   const [creating, setCreating] = useState(false);
   /** Whether this server has a root disk (else every room boots the small guest). */
   const [hasDisk, setHasDisk] = useState(true);
+  /** A new room's engine: what will work here (v86 when the server says so or CheerpX failed in this browser). */
+  const [engine, setEngine] = useState<EngineName>('auto');
   useEffect(() => {
     void fetch('/vm/manifest.json')
       .then((r) => r.json())
-      .then((m: { disk?: unknown }) => setHasDisk(!!m.disk))
+      .then((m: { disk?: unknown; engineChoice?: string }) => {
+        setHasDisk(!!m.disk);
+        setEngine(m.engineChoice === 'v86' || cheerpXFailedHere() ? 'v86' : 'auto');
+      })
       .catch(() => {});
   }, []);
 
@@ -57,17 +64,17 @@ export default function Dashboard({ user }: { user: Me }) {
 
   return (
     <main className="page">
-      <header className="topbar">
-        <span className="brand">
-          <a href="/">Tandem</a>
-        </span>
-        <span className="spacer" />
-        <a href="/r/default" title="The open room anyone may use without signing in">
-          Public room
-        </a>
-        <a href="/remote">Remote console</a>
-        <AccountMenu user={user} />
-      </header>
+      <TopBar
+        end={
+          <>
+            <a href="/r/default" title="The open room anyone may use without signing in">
+              Public room
+            </a>
+            <a href="/remote">Remote console</a>
+            <AccountMenu user={user} />
+          </>
+        }
+      />
       <div className="page-body">
         <section className="panel">
           <h2>New room</h2>
@@ -80,7 +87,7 @@ export default function Dashboard({ user }: { user: Me }) {
               maxLength={MAX_ROOM_NAME_CHARS}
               name="name"
             />
-            <select aria-label="Engine" name="engine" defaultValue="auto">
+            <select aria-label="Engine" name="engine" value={engine} onChange={(e) => setEngine(ENGINES.find((x) => x === e.target.value) ?? 'auto')} aria-describedby="engine-note">
               {ENGINES.map((en) => (
                 <option key={en} value={en}>
                   {ENGINE_LABEL[en]}
@@ -95,6 +102,10 @@ export default function Dashboard({ user }: { user: Me }) {
               {creating ? 'Creating…' : 'Create room'}
             </button>
           </form>
+          <p id="engine-note" className="muted small-text">
+            v86 is open source and runs offline. CheerpX (a full Debian) loads from Leaning Technologies’ servers, so it needs internet access,
+            and is proprietary: individuals may use it freely; a business needs their commercial licence beyond evaluation.
+          </p>
           <ImportCast onProblem={setProblem} />
         </section>
         <Alert text={problem} />

@@ -1,21 +1,70 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
-import { type ProtocolErrorPayload, type Role, type RoomState, type ScreenFrame } from '../../lib/shared/protocol';
-import type { BootProgress } from '../../lib/browser/vm/Engine';
+import { useRef } from 'react';
+import type { ScreenFrame } from '../../lib/shared/protocol';
 import type { GuestManifest } from '../../lib/shared/GuestManifest';
 import type { EngineChoice } from '../../lib/browser/vm/createEngine';
-import type { ScreenVm, TailscaleControl as TsControl } from '../../lib/browser/vm/ScreenVm';
 import { FramePump } from '../../lib/browser/client/ScreenCapture';
 import { attachScreenInput } from '../../lib/browser/client/ScreenInput';
+import { connectRoom } from '../../lib/browser/client/roomConnection';
 import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/browser/vm/CheerpXAlpine';
+import { INITIAL_SCREEN, ScreenSession } from '../../lib/browser/room/ScreenSession';
+import { engineFromQuery } from '../../lib/browser/room/hostEngine';
 import { TailscaleControl } from './TailscaleControl';
+import TopBar from './TopBar';
 import BootStatus from './room/BootStatus';
 import RoomNotices from './room/RoomNotices';
 import ShareLink from './room/ShareLink';
 import { anonymousName, useRoomCollab } from './room/useRoomCollab';
-import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../lib/browser/client/roomConnection';
+import { useSession } from './room/useSession';
 
+/** Draws the newest frame on a canvas; an older one still decoding is dropped. */
+function frameDrawer(canvas: () => HTMLCanvasElement | null) {
+  let decoding: HTMLImageElement | null = null;
+  let shown = 0;
+  return (f: ScreenFrame) => {
+    const img = new Image();
+    decoding = img;
+    img.onload = () => {
+      const c = canvas();
+      if (decoding !== img || !c) return;
+      if (c.width !== f.width) c.width = f.width;
+      if (c.height !== f.height) c.height = f.height;
+      c.getContext('2d')?.drawImage(img, 0, 0, f.width, f.height);
+      c.dataset.frames = String(++shown);
+    };
+    img.src = f.data;
+  };
+}
+
+async function startScreenRoom(roomId: string, hostScreen: () => HTMLDivElement | null, guestCanvas: () => HTMLCanvasElement | null): Promise<ScreenSession> {
+  const { io } = await import('socket.io-client');
+  const params = new URLSearchParams(window.location.search);
+  return new ScreenSession({
+    connect: (h) => connectRoom(io, { roomId, wantHost: !params.has('watch'), name: anonymousName(), ...h }),
+    engine: engineFromQuery(params),
+    createVm: async (choose, notice) => {
+      const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`).then((r) => r.json());
+      const container = hostScreen();
+      if (!container) throw new Error('the page closed');
+      const { createScreenVm } = await import('../../lib/browser/vm/createScreenVm');
+      const v = await createScreenVm({
+        choice: choose(manifest),
+        manifest,
+        container,
+        cheerpx: { disk: DEFAULT_CHEERPX_ALPINE_DISK, overlayKey: `tandem:${roomId}:alpine:${DEFAULT_CHEERPX_ALPINE_DISK}` },
+        notice,
+      });
+      // For tests and debugging: the VGA text screen as lines (v86 only).
+      (window as unknown as { __tandemScreenText?: () => string[] }).__tandemScreenText = () => (v as { textScreen?: () => string[] }).textScreen?.() ?? [];
+      return v;
+    },
+    makePump: (canvas, send) => new FramePump(canvas, send),
+    attachInput: attachScreenInput,
+    guestCanvas,
+    drawFrame: frameDrawer(guestCanvas),
+  });
+}
 
 /**
  * A room whose VM is shown as a screen (/alpine): the host runs the VM (CheerpX's Alpine with its
@@ -25,169 +74,8 @@ import { connectRoom, StatusReporter, type Conn, type RoomSocket } from '../../l
 export default function ScreenRoom({ roomId }: { roomId: string }) {
   const hostScreen = useRef<HTMLDivElement>(null);
   const guestCanvas = useRef<HTMLCanvasElement>(null);
-  const [state, setState] = useState<RoomState | null>(null);
-  const [conn, setConn] = useState<Conn>('connecting');
-  const [fatal, setFatal] = useState<ProtocolErrorPayload | null>(null);
-  const [boot, setBoot] = useState<BootProgress | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [engineNotice, setEngineNotice] = useState<string | null>(null);
-  const [vmInfo, setVmInfo] = useState<{ name: ScreenVm['name']; tailscale: TsControl | null } | null>(null);
-  const [readOnly, setReadOnly] = useState(false);
-
-  useEffect(() => {
-    let disposed = false;
-    let socket: RoomSocket | null = null;
-    let vm: ScreenVm | null = null;
-    let pump: FramePump | null = null;
-    let detachInput: (() => void) | null = null;
-    let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-    const flash = (text: string) => {
-      setNotice(text);
-      clearTimeout(noticeTimer);
-      noticeTimer = setTimeout(() => setNotice(null), 5000);
-    };
-    const stopVm = async () => {
-      pump?.stop();
-      pump = null;
-      detachInput?.();
-      detachInput = null;
-      const v = vm;
-      vm = null;
-      setVmInfo(null);
-      setBoot(null);
-      await v?.destroy();
-    };
-
-    (async () => {
-      const { io } = await import('socket.io-client');
-      if (disposed) return;
-      const params = new URLSearchParams(window.location.search);
-      const conn = connectRoom(io, { roomId, wantHost: !params.has('watch'), name: anonymousName(), onConn: setConn, onFatal: (err) => setFatal(err) });
-      const s = conn.socket;
-      socket = s;
-      let role: Role | null = null;
-      let starting = false;
-      let watchers = 0;
-      /** My role may type (the server's `me`; open rooms: everyone). */
-      let canType = true;
-      /** The server refused this guest's input (e.g. another member holds the keyboard): stop
-       * sending until the room's state changes. */
-      let refused = false;
-      const status = new StatusReporter((st) => s.emit('host:status', st));
-      const report = (p: BootProgress) => {
-        setBoot(p);
-        status.send(p, p.phase !== 'booting');
-      };
-
-      const startVm = async () => {
-        if (vm || starting || !hostScreen.current) return;
-        starting = true;
-        try {
-          const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`).then((r) => r.json());
-          if (disposed || role !== 'host') return;
-          const choice = (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine')) ?? manifest.engineChoice;
-          const { createScreenVm } = await import('../../lib/browser/vm/createScreenVm');
-          const v = await createScreenVm({
-            choice,
-            manifest,
-            container: hostScreen.current!,
-            cheerpx: { disk: DEFAULT_CHEERPX_ALPINE_DISK, overlayKey: `tandem:${roomId}:alpine:${DEFAULT_CHEERPX_ALPINE_DISK}` },
-            notice: setEngineNotice,
-          });
-          if (disposed || role !== 'host') return void v.destroy();
-          vm = v;
-          setVmInfo({ name: v.name, tailscale: v.tailscale });
-          // CheerpX reads its own canvas's events; v86's keyboard and mouse we feed ourselves.
-          if (v.name === 'v86') detachInput = attachScreenInput(v.canvas, (evs) => evs.forEach((e) => v.input(e)));
-          else v.canvas.tabIndex = 0;
-          pump = new FramePump(v.canvas, (f) => {
-            if (s.connected) s.emit('screen:frame', f);
-          });
-          pump.setActive(watchers > 0);
-          // For tests and debugging: the VGA text screen as lines (v86 only).
-          (window as unknown as { __tandemScreenText?: () => string[] }).__tandemScreenText = () =>
-            (v as { textScreen?: () => string[] }).textScreen?.() ?? [];
-          await v.boot(report);
-          v.canvas.focus();
-        } catch (err) {
-          report({ phase: 'failed', progress: 1, message: err instanceof Error ? err.message : String(err) });
-        } finally {
-          starting = false;
-        }
-      };
-
-      // Guests: the newest frame wins; an older one still decoding is dropped.
-      let decoding: HTMLImageElement | null = null;
-      let framesShown = 0;
-      const show = (f: ScreenFrame) => {
-        const img = new Image();
-        decoding = img;
-        img.onload = () => {
-          const c = guestCanvas.current;
-          if (decoding !== img || !c) return;
-          if (c.width !== f.width) c.width = f.width;
-          if (c.height !== f.height) c.height = f.height;
-          c.getContext('2d')?.drawImage(img, 0, 0, f.width, f.height);
-          c.dataset.frames = String(++framesShown);
-        };
-        img.src = f.data;
-      };
-
-      s.on('room:state', (st) => {
-        // `me` comes only in the states sent to me alone: keep the last one.
-        setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
-        const was = role;
-        role = st.role;
-        watchers = st.guests;
-        if (st.me) canType = st.me.canType;
-        refused = false;
-        setReadOnly(!canType);
-        const fresh = conn.takeFresh();
-        if (was === role) {
-          if (role === 'host') {
-            pump?.setActive(watchers > 0);
-            // Same seat after a reconnect: the server needs the screen and status again.
-            if (fresh) {
-              if (watchers > 0) pump?.resend();
-              status.resend();
-            }
-          }
-          return;
-        }
-        if (role === 'host') {
-          detachInput?.();
-          detachInput = null;
-          void startVm();
-        } else {
-          if (was === 'host') {
-            flash('Another browser is hosting this room now; you are watching.');
-            void stopVm();
-          }
-          const c = guestCanvas.current;
-          if (c && !detachInput) detachInput = attachScreenInput(c, (events) => canType && !refused && s.emit('screen:input', { events }));
-        }
-      });
-      s.on('screen:frame', (f) => role === 'guest' && show(f));
-      s.on('screen:input', (m) => {
-        if (role === 'host' && vm) for (const e of m.events) vm.input(e);
-      });
-      s.on('room:error', (e) => {
-        if (e.event === 'screen:input' && e.code === 'FORBIDDEN') {
-          refused = true;
-          setReadOnly(true);
-        }
-        else if (e.event === 'screen:input' && e.code === 'NO_HOST') return; // the banner says so already
-        else flash(`${e.code}: ${e.message}`);
-      });
-    })().catch((err) => setFatal({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) }));
-
-    return () => {
-      disposed = true;
-      clearTimeout(noticeTimer);
-      socket?.disconnect();
-      void stopVm();
-    };
-  }, [roomId]);
+  const [, snap] = useSession(roomId, () => startScreenRoom(roomId, () => hostScreen.current, () => guestCanvas.current), INITIAL_SCREEN);
+  const { state, conn, fatal, boot, notice, engineNotice, vm, readOnly } = snap;
 
   const role = state?.role;
   const me = state?.me;
@@ -206,12 +94,16 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
   }
 
   return (
-    <main className="room screen-room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-engine={vmInfo?.name ?? ''}>
-      <header className="topbar">
-        <span className="brand">
-          <a href="/">Tandem</a>
-        </span>
-        <span className="badge">screen room {roomId}</span>
+    <main className="room screen-room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-engine={vm?.name ?? ''}>
+      <TopBar
+        label={`screen room ${roomId}`}
+        end={
+          <>
+            {role === 'host' && <TailscaleControl control={vm?.tailscale ?? null} engine={vm?.name ?? null} />}
+            <ShareLink url={shareUrl} size={30} />
+          </>
+        }
+      >
         {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
         {role === 'guest' && readOnly && <span className="badge">view only</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
@@ -223,10 +115,7 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
             </span>
           ))}
         </span>
-        <span className="spacer" />
-        {role === 'host' && <TailscaleControl control={vmInfo?.tailscale ?? null} engine={vmInfo?.name ?? null} />}
-        <ShareLink url={shareUrl} size={30} />
-      </header>
+      </TopBar>
       <RoomNotices fatal={fatal} hostAway={!!state && !state.hostConnected && role === 'guest'} notice={notice} engineNotice={role === 'host' ? engineNotice : null} />
       <BootStatus
         progress={progress}

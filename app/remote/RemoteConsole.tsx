@@ -1,6 +1,7 @@
 'use client';
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import TopBar from '../_components/TopBar';
 import WatchTerminal from '../_components/WatchTerminal';
 import HistoryPanel from './HistoryPanel';
 import ResultCell, { type Cell } from './ResultCell';
@@ -217,16 +218,14 @@ export default function RemoteConsole() {
 
   return (
     <main className="remote">
-      <header className="topbar">
-        <span className="brand">
-          <a href="/">Tandem</a>
-        </span>
-        <span className="badge">remote console</span>
-        <span className="spacer" />
-        <a href="/api/openapi.json" target="_blank" rel="noreferrer">
-          API reference (OpenAPI)
-        </a>
-      </header>
+      <TopBar
+        label="remote console"
+        end={
+          <a href="/api/openapi.json" target="_blank" rel="noreferrer">
+            API reference (OpenAPI)
+          </a>
+        }
+      />
 
       <Alert text={problem} className="remote-problem" />
 

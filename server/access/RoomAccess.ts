@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RoomRow } from '../../drizzle/schema';
 import { TandemError } from '../../lib/shared/errors';
@@ -16,7 +17,7 @@ export type Identity =
 
 /** What one identity may do in one room, now. Recomputed whenever a role changes. */
 export interface Access {
-  /** `u:<userId>`, `g:<guestId>`, `a:<clientId>` (anonymous visitors of open rooms). */
+  /** `u:<userId>`, `g:<guestId>`, `a:<digest of the clientId>` (anonymous visitors of open rooms; see anonymousMemberId). */
   memberId: string;
   name: string;
   /** The membership role; null for anonymous visitors of open rooms. */
@@ -75,7 +76,7 @@ export class RoomAccess {
       const g = this.d.guests.get(roomId, who.guestId);
       if (g && !room.archivedAt && isRole(g.role)) return this.access(guestMemberId(g.id), g.name, g.role, open, false);
     }
-    if (open && !room.archivedAt) return this.access(`a:${anonymousId}`, 'Guest', 'driver', true, true);
+    if (open && !room.archivedAt) return this.access(anonymousMemberId(anonymousId), 'Guest', 'driver', true, true);
     if (who.kind === 'guest') throw new TandemError('FORBIDDEN', 'your access to this room was revoked');
     throw new TandemError('UNAUTHORIZED', 'sign in, or open an invite link, to join this room');
   }
@@ -198,4 +199,13 @@ export class RoomAccess {
     if (!m) throw new TandemError('NOT_FOUND', 'no such member');
     return { kind: m[1] === 'u' ? 'user' : 'guest', id: m[2] };
   }
+}
+
+/**
+ * An open room's visitor, by a digest of their clientId. The clientId is what lets a reloading host
+ * take the host seat back, so it is never the id everyone sees (in the keyboard's holder and raised
+ * hands, presence, member lists); the digest cannot be turned back into it.
+ */
+export function anonymousMemberId(clientId: string): string {
+  return `a:${crypto.createHash('sha256').update(clientId, 'utf8').digest('base64url').slice(0, 22)}`;
 }

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TandemError } from '../../lib/shared/errors';
 import type { ControlEvent, ControlState } from '../../lib/shared/protocol';
+import { accessOf } from '../testing/access';
 import type { Access } from './RoomAccess';
 import { applyControl, DEFAULT_CONTROL, mayType, parseControl } from './RoomControl';
 
-const who = (memberId: string, over: Partial<Access> = {}): Access => ({
-  memberId,
-  name: memberId,
-  role: 'driver',
-  open: false,
-  canType: true,
-  canHost: false,
-  canManage: false,
-  canPushCommands: false,
-  ...over,
-});
+const who = accessOf;
 const owner = who('u:owner', { role: 'owner', canManage: true, canHost: true });
 const driver = who('g:driver');
 const viewer = who('g:viewer', { role: 'viewer', canType: false });

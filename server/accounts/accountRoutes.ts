@@ -8,8 +8,10 @@ import { TandemError, type ErrorCode } from '../../lib/shared/errors';
 import { ROOM_GUESTS } from '../../lib/shared/protocol';
 import type { Authenticator, SignedInUser } from '../access/Authenticator';
 import { guestMemberId, userMemberId, type RoomAccess } from '../access/RoomAccess';
-import { HttpError, sendHttpError } from '../commands/HttpError';
-import { parseWith, readJsonObject, sendJson } from '../http/json';
+import { HttpError } from '../http/errors';
+import type { RequestContext, RouteHandler } from '../http/router';
+import { parse } from '../http/validate';
+import { readJsonObject, sendJson } from '../http/json';
 import type { RoomStore } from '../rooms/RoomStore';
 import crypto from 'node:crypto';
 import { normalizeEmail, type AccountStore } from './AccountStore';
@@ -80,164 +82,157 @@ export interface AccountRouteDeps {
   internetState?(roomId: string): unknown;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
-
 /**
  * The JSON routes behind the sign-up page, the dashboard, the room's members and invites panels,
  * the join page and API-token settings. Authenticated by the session cookie (or, on the join
- * routes, nobody); every write checks the role in RoomAccess / the stores.
+ * routes, nobody); every write checks the role in RoomAccess / the stores. Returns one handler per
+ * route; the route table (server/http/routes.ts) says which path and method each answers.
  */
-export function createAccountHandler(d: AccountRouteDeps): Handler {
+export function createAccountHandlers(d: AccountRouteDeps) {
   const signUpLimiter = new RateLimiter(SIGN_UP_PER_IP);
   const inviteLimiter = new RateLimiter(INVITE_REDEEM_PER_IP);
-  const publicOrigin = new URL(d.publicUrl).origin;
 
-  return (req, res, url) => {
-    const p = url.pathname;
-    const ours =
-      p === '/api/me' ||
-      p.startsWith('/api/me/') ||
-      p.startsWith('/api/account/') ||
-      p.startsWith('/api/invites/') ||
-      /^\/api\/rooms\/[^/]+\/(members|invites|leave)(\/|$)/.test(p) ||
-      (/^\/api\/rooms\/[^/]+\/?$/.test(p) && (req.method === 'PATCH' || req.method === 'DELETE'));
-    if (!ours) return false;
-    void route(req, res, url).catch((e) => {
-      if (!(e instanceof TandemError)) d.log.error({ err: e, path: p }, 'account route failed');
-      sendHttpError(res, e);
-    });
-    return true;
-  };
+  /** A cookie-authenticated write: JSON only (a cross-site form cannot send that without a CORS preflight we never answer). */
+  const write =
+    (fn: RouteHandler): RouteHandler =>
+    (ctx) => {
+      const type = String(ctx.req.headers['content-type'] ?? '');
+      if (!/^application\/json\b/i.test(type)) throw new HttpError('UNSUPPORTED_MEDIA', 'send a JSON body with content-type: application/json');
+      return fn(ctx);
+    };
+  /** A route for signed-in users only. */
+  const signedIn =
+    (fn: (ctx: RequestContext, user: SignedInUser) => Promise<void> | void): RouteHandler =>
+    async (ctx) => {
+      const user = await d.authn.user(ctx.req.headers);
+      if (!user) throw new HttpError('UNAUTHORIZED', 'sign in first');
+      return fn(ctx, user);
+    };
+  const body = (req: IncomingMessage) => readJsonObject(req, MAX_ACCOUNT_BODY_BYTES);
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const method = req.method ?? 'GET';
-    const p = url.pathname.replace(/\/$/, '');
-    if (method !== 'GET' && method !== 'HEAD') checkCsrf(req);
-    let m: RegExpExecArray | null;
-
-    if (p === '/api/me') {
-      allow(method, 'GET');
+  return {
+    me: async ({ req, res }: RequestContext) => {
       const user = await d.authn.user(req.headers);
-      return sendJson(res, 200, { user: user ? userView(user) : null });
-    }
-    if (p === '/api/account/signup') {
-      allow(method, 'POST');
+      sendJson(res, 200, { user: user ? userView(user) : null });
+    },
+    signUp: write(async ({ req, res }) => {
       limit(signUpLimiter, clientIp(req));
-      const body = await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES);
+      const b = await body(req);
       try {
-        const user = await d.accounts.createUser({ email: body.email, name: body.name, password: body.password });
+        const user = await d.accounts.createUser({ email: b.email, name: b.name, password: b.password });
         d.log.info({ userId: user.id }, 'account created');
-        return sendJson(res, 201, { user: userView(user) });
+        sendJson(res, 201, { user: userView(user) });
       } catch (e) {
         if (!(e instanceof TandemError) || e.code !== 'EMAIL_TAKEN') throw e;
         // The same answer as a new account (the hash was computed either way, so the time matches
         // too): sign-up does not tell who has an account. Signing in with this password then fails.
         d.log.info('sign-up for an email that has an account');
-        return sendJson(res, 201, { user: { id: crypto.randomUUID(), email: normalizeEmail(body.email), name: String(body.name).trim() } });
+        sendJson(res, 201, { user: { id: crypto.randomUUID(), email: normalizeEmail(b.email), name: String(b.name).trim() } });
       }
-    }
-    if ((m = /^\/api\/invites\/([^/]+)(\/redeem)?$/.exec(p))) {
+    }),
+    peekInvite: ({ req, res, params }: RequestContext) => {
       limit(inviteLimiter, clientIp(req));
-      const token = decodeURIComponent(m[1]);
-      if (!m[2]) {
-        allow(method, 'GET');
-        const inv = inviteCall(() => d.invites.peek(token));
-        const room = d.rooms.get(inv.roomId)!;
-        return sendJson(res, 200, { roomId: room.id, roomName: room.name, role: inv.role, expiresAt: inv.expiresAt });
-      }
-      allow(method, 'POST');
-      return redeem(req, res, token);
-    }
-
-    if ((m = /^\/api\/rooms\/([^/]+)\/leave$/.exec(p))) {
-      allow(method, 'POST');
-      return leave(req, res, decodeURIComponent(m[1]));
-    }
-
-    // Everything below needs a signed-in user.
-    const user = await d.authn.user(req.headers);
-    if (!user) throw new HttpError('UNAUTHORIZED', 'sign in first');
-
-    if (p === '/api/me/rooms') {
-      if (method === 'GET') {
-        const { owned, shared } = d.members.roomsOf(user.id, { includeArchived: url.searchParams.get('archived') === '1' });
-        return sendJson(res, 200, { owned: owned.map(roomOfUserView), shared: shared.map(roomOfUserView) });
-      }
-      allow(method, 'POST');
-      const body = parse(createRoomSchema, await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES));
-      const room = d.rooms.create(body.name, { engine: body.engine, guest: body.guest });
-      d.members.addOwner(room.id, user.id);
-      return sendJson(res, 201, { room: roomView(d.rooms.get(room.id)!, 'owner') });
-    }
-    if (p === '/api/me/tokens') {
-      if (method === 'GET') return sendJson(res, 200, { tokens: d.tokens.list(user.id) });
-      allow(method, 'POST');
-      const body = await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES);
-      const { token, apiToken } = d.tokens.create(user.id, body.name);
-      return sendJson(res, 201, { token, ...apiToken });
-    }
-    if ((m = /^\/api\/me\/tokens\/([^/]+)$/.exec(p))) {
-      allow(method, 'DELETE');
-      d.tokens.revoke(user.id, decodeURIComponent(m[1]));
-      return noContent(res);
-    }
-    if ((m = /^\/api\/rooms\/([^/]+)$/.exec(p))) {
-      const roomId = decodeURIComponent(m[1]);
-      if (method === 'DELETE') {
-        d.access.requireRole(roomId, user.id, 'owner');
-        d.rooms.delete(roomId);
-        d.access.roomClosed(roomId);
-        return noContent(res);
-      }
-      allow(method, 'PATCH');
-      const body = parse(patchRoomSchema, await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES));
-      const { role, room: before } = d.access.requireRole(roomId, user.id, 'owner');
-      if (body.alwaysOn && !before.alwaysOn) {
-        // Per user first: one account must not take every headless browser the server has.
-        const mine = d.members.roomsOf(user.id).owned.filter((r) => r.room.alwaysOn).length;
-        if (mine >= MAX_ALWAYS_ON_PER_USER)
-          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} always-on rooms; turn another off first`);
-        if (d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
-          throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
-      }
-      const room = d.rooms.update(roomId, body);
-      if (body.archived) d.access.roomClosed(roomId);
-      if (body.alwaysOn) d.alwaysOnChanged?.(roomId);
-      if (body.internet !== undefined) d.internetChanged?.(roomId);
-      return sendJson(res, 200, { room: roomView(room, role) });
-    }
-    if ((m = /^\/api\/rooms\/([^/]+)\/members(?:\/([^/]+))?$/.exec(p))) {
-      const roomId = decodeURIComponent(m[1]);
-      const { role } = d.access.requireRole(roomId, user.id, 'viewer');
-      if (!m[2]) {
-        allow(method, 'GET');
-        return sendJson(res, 200, { me: { memberId: userMemberId(user.id), role }, members: d.access.members(roomId) });
-      }
-      const memberId = decodeURIComponent(m[2]);
-      if (method === 'DELETE') {
-        d.access.remove(user.id, roomId, memberId);
-        return noContent(res);
-      }
-      allow(method, 'PATCH');
-      const body = await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES);
-      return sendJson(res, 200, { member: d.access.setRole(user.id, roomId, memberId, body.role) });
-    }
-    if ((m = /^\/api\/rooms\/([^/]+)\/invites(?:\/([^/]+))?$/.exec(p))) {
-      const roomId = decodeURIComponent(m[1]);
-      d.access.requireRole(roomId, user.id, 'instructor');
-      if (!m[2]) {
-        if (method === 'GET') return sendJson(res, 200, { invites: d.invites.list(roomId) });
-        allow(method, 'POST');
-        const body = parse(inviteSchema, await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES));
-        const { invite, token } = d.invites.create(user.id, roomId, { role: body.role, ttlMs: body.ttlMs, maxUses: body.maxUses ?? null });
-        return sendJson(res, 201, { invite, token, url: `${d.publicUrl.replace(/\/$/, '')}/join/${token}` });
-      }
-      allow(method, 'DELETE');
-      d.access.revokeInvite(user.id, roomId, decodeURIComponent(m[2]));
-      return noContent(res);
-    }
-    throw new HttpError('NOT_FOUND', `no route ${p}`);
-  }
+      const inv = inviteCall(() => d.invites.peek(params.token));
+      const room = d.rooms.get(inv.roomId)!;
+      sendJson(res, 200, { roomId: room.id, roomName: room.name, role: inv.role, expiresAt: inv.expiresAt });
+    },
+    redeemInvite: write(({ req, res, params }) => {
+      limit(inviteLimiter, clientIp(req));
+      return redeem(req, res, params.token);
+    }),
+    leave: write(({ req, res, params }) => leave(req, res, params.id)),
+    myRooms: signedIn(({ res, url }, user) => {
+      const { owned, shared } = d.members.roomsOf(user.id, { includeArchived: url.searchParams.get('archived') === '1' });
+      sendJson(res, 200, { owned: owned.map(roomOfUserView), shared: shared.map(roomOfUserView) });
+    }),
+    createRoom: write(
+      signedIn(async ({ req, res }, user) => {
+        const b = parse(createRoomSchema, await body(req));
+        const room = d.rooms.create(b.name, { engine: b.engine, guest: b.guest });
+        d.members.addOwner(room.id, user.id);
+        sendJson(res, 201, { room: roomView(d.rooms.get(room.id)!, 'owner') });
+      }),
+    ),
+    listTokens: signedIn(({ res }, user) => sendJson(res, 200, { tokens: d.tokens.list(user.id) })),
+    createToken: write(
+      signedIn(async ({ req, res }, user) => {
+        const b = await body(req);
+        const { token, apiToken } = d.tokens.create(user.id, b.name);
+        sendJson(res, 201, { token, ...apiToken });
+      }),
+    ),
+    revokeToken: write(
+      signedIn(({ res, params }, user) => {
+        d.tokens.revoke(user.id, params.tokenId);
+        noContent(res);
+      }),
+    ),
+    deleteRoom: write(
+      signedIn(({ res, params }, user) => {
+        d.access.requireRole(params.id, user.id, 'owner');
+        d.rooms.delete(params.id);
+        d.access.roomClosed(params.id);
+        noContent(res);
+      }),
+    ),
+    updateRoom: write(
+      signedIn(async ({ req, res, params }, user) => {
+        const roomId = params.id;
+        const b = parse(patchRoomSchema, await body(req));
+        const { role, room: before } = d.access.requireRole(roomId, user.id, 'owner');
+        if (b.alwaysOn && !before.alwaysOn) {
+          // Per user first: one account must not take every headless browser the server has.
+          const mine = d.members.roomsOf(user.id).owned.filter((r) => r.room.alwaysOn).length;
+          if (mine >= MAX_ALWAYS_ON_PER_USER)
+            throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} always-on rooms; turn another off first`);
+          if (d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
+            throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
+        }
+        const room = d.rooms.update(roomId, b);
+        if (b.archived) d.access.roomClosed(roomId);
+        if (b.alwaysOn) d.alwaysOnChanged?.(roomId);
+        if (b.internet !== undefined) d.internetChanged?.(roomId);
+        sendJson(res, 200, { room: roomView(room, role) });
+      }),
+    ),
+    members: signedIn(({ res, params }, user) => {
+      const { role } = d.access.requireRole(params.id, user.id, 'viewer');
+      sendJson(res, 200, { me: { memberId: userMemberId(user.id), role }, members: d.access.members(params.id) });
+    }),
+    removeMember: write(
+      signedIn(({ res, params }, user) => {
+        d.access.requireRole(params.id, user.id, 'viewer');
+        d.access.remove(user.id, params.id, params.memberId);
+        noContent(res);
+      }),
+    ),
+    setMemberRole: write(
+      signedIn(async ({ req, res, params }, user) => {
+        d.access.requireRole(params.id, user.id, 'viewer');
+        const b = await body(req);
+        sendJson(res, 200, { member: d.access.setRole(user.id, params.id, params.memberId, b.role) });
+      }),
+    ),
+    invites: signedIn(({ res, params }, user) => {
+      d.access.requireRole(params.id, user.id, 'instructor');
+      sendJson(res, 200, { invites: d.invites.list(params.id) });
+    }),
+    createInvite: write(
+      signedIn(async ({ req, res, params }, user) => {
+        d.access.requireRole(params.id, user.id, 'instructor');
+        const b = parse(inviteSchema, await body(req));
+        const { invite, token } = d.invites.create(user.id, params.id, { role: b.role, ttlMs: b.ttlMs, maxUses: b.maxUses ?? null });
+        sendJson(res, 201, { invite, token, url: `${d.publicUrl.replace(/\/$/, '')}/join/${token}` });
+      }),
+    ),
+    revokeInvite: write(
+      signedIn(({ res, params }, user) => {
+        d.access.requireRole(params.id, user.id, 'instructor');
+        d.access.revokeInvite(user.id, params.id, params.inviteId);
+        noContent(res);
+      }),
+    ),
+  };
 
   /**
    * Leaving a room: a guest's seat is revoked and its cookie cleared (on a shared computer the
@@ -291,18 +286,6 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
     return sendJson(res, 200, { roomId: r.roomId, role: guest.role as Role }, { 'set-cookie': cookie });
   }
 
-  /**
-   * Cookie-authenticated writes must be JSON (a cross-site form cannot send that without a CORS
-   * preflight we never answer) and, when the browser says where it came from, from our origin.
-   */
-  function checkCsrf(req: IncomingMessage): void {
-    const type = String(req.headers['content-type'] ?? '');
-    if (!/^application\/json\b/i.test(type)) throw new HttpError('UNSUPPORTED_MEDIA', 'send a JSON body with content-type: application/json');
-    const origin = req.headers.origin;
-    if (origin && origin !== publicOrigin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
-      throw new HttpError('FORBIDDEN', `requests from ${origin} are not allowed`);
-  }
-
   function roomView(r: RoomRow, role: Role) {
     return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), recordInput: r.recordInput, replayOnly: r.replayOnly, internet: r.internet, net: d.internetState?.(r.id) };
   }
@@ -323,12 +306,6 @@ function inviteCall<T>(fn: () => T): T {
     throw e;
   }
 }
-
-function allow(method: string, allowed: string): void {
-  if (method !== allowed) throw new HttpError('METHOD_NOT_ALLOWED', `use ${allowed}`, { allow: allowed });
-}
-
-const parse = <T>(schema: z.ZodType<T>, body: unknown): T => parseWith(schema, body);
 
 function noContent(res: ServerResponse): void {
   res.writeHead(204, { 'cache-control': 'no-store' }).end();

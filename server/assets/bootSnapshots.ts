@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendFile } from './rangeFile';
-import { sendError, sendJson } from '../http/json';
+import { HttpError } from '../http/errors';
+import { sendJson } from '../http/json';
 
 /** A gzip'd v86 state of a 128 MiB guest is ~15 MiB; anything far beyond is not a boot snapshot. */
 export const MAX_BOOT_SNAPSHOT_BYTES = 96 * 1024 * 1024;
@@ -18,16 +19,16 @@ export function createBootSnapshotHandler(opts: { dir: string; guestVersion: str
   const file = (v: string) => path.join(opts.dir, `${v}.state.gz`);
 
   return async (req: IncomingMessage, res: ServerResponse, version: string): Promise<void> => {
-    if (!/^[0-9a-f]{16}$/.test(version)) return sendError(res, 404, 'NOT_FOUND', 'unknown guest version');
+    if (!/^[0-9a-f]{16}$/.test(version)) throw new HttpError('NOT_FOUND', 'unknown guest version');
     if (req.method === 'GET' || req.method === 'HEAD') {
       // 204, not 404: "none yet" is a normal answer, and browsers log every 404 as an error.
       if (!fs.existsSync(file(version))) return void res.writeHead(204, { 'cache-control': 'no-store' }).end();
       return sendFile(req, res, file(version), { immutable: true });
     }
-    if (req.method !== 'PUT') return sendError(res, 405, 'BAD_MESSAGE', 'use GET or PUT');
+    if (req.method !== 'PUT') throw new HttpError('METHOD_NOT_ALLOWED', 'use GET or PUT', { allow: 'GET, PUT' });
     const token = String(req.headers['x-host-token'] ?? '');
-    if (!opts.isTrustedHost(token)) return sendError(res, 403, 'FORBIDDEN', 'only the server’s headless host may publish boot snapshots');
-    if (version !== opts.guestVersion) return sendError(res, 409, 'BAD_MESSAGE', 'snapshot is for another guest version');
+    if (!opts.isTrustedHost(token)) throw new HttpError('FORBIDDEN', 'only the server’s headless host may publish boot snapshots');
+    if (version !== opts.guestVersion) throw new HttpError('CONFLICT', 'snapshot is for another guest version');
     const tmp = `${file(version)}.${process.pid}.${Date.now()}.tmp`;
     let size = 0;
     let head: number[] = [];
@@ -54,9 +55,9 @@ export function createBootSnapshotHandler(opts: { dir: string; guestVersion: str
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       const code = (e as { code?: string }).code;
-      if (code === 'TOO_LARGE') return sendError(res, 413, 'TOO_LARGE', `snapshot over ${MAX_BOOT_SNAPSHOT_BYTES} bytes`);
-      if (code === 'BAD_MESSAGE') return sendError(res, 400, 'BAD_MESSAGE', 'snapshot must be gzip-compressed');
-      if (!res.headersSent) sendError(res, 400, 'BAD_MESSAGE', 'upload failed');
+      if (code === 'TOO_LARGE') throw new HttpError('TOO_LARGE', `snapshot over ${MAX_BOOT_SNAPSHOT_BYTES} bytes`, { connection: 'close' });
+      if (code === 'BAD_MESSAGE') throw new HttpError('BAD_MESSAGE', 'snapshot must be gzip-compressed');
+      throw new HttpError('BAD_MESSAGE', 'upload failed');
     }
   };
 }

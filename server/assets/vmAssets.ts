@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendFile } from './rangeFile';
+import { HttpError } from '../http/errors';
 
 /** The v86 engine's own files, served from the installed npm package rather than copied. */
 const V86_FILES = new Set(['libv86.js', 'libv86.mjs', 'v86.wasm', 'v86-fallback.wasm']);
@@ -19,10 +20,7 @@ export function v86BuildDir(): string {
 export function createVmAssetHandler(publicVmDir: string, rootDir: string) {
   const buildDir = v86BuildDir();
   return (req: IncomingMessage, res: ServerResponse, name: string): void => {
-    if (!NAME_RE.test(name)) {
-      res.writeHead(404).end();
-      return;
-    }
+    if (!NAME_RE.test(name)) throw new HttpError('NOT_FOUND', 'no such file');
     const file = V86_FILES.has(name)
       ? path.join(buildDir, name)
       : GUEST_SOURCE_FILES[name]

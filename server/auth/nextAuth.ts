@@ -10,6 +10,9 @@ import GitHub from 'next-auth/providers/github';
 import { authServices, CLIENT_IP_HEADER } from './services';
 import { SESSION_MAX_AGE_S } from './sessionJwt';
 import { attemptSignIn } from './signInAttempt';
+import { LogThrottle } from '../log';
+
+const authLog = new LogThrottle();
 
 class RateLimitedSignIn extends CredentialsSignin {
   code = 'rate_limited';
@@ -36,6 +39,20 @@ export const { handlers, auth, signIn, signOut } = NextAuth((): NextAuthConfig =
     useSecureCookies: s.secureCookies,
     session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_S },
     pages: { signIn: '/signin', error: '/signin' },
+    // A failed sign-in is an everyday event anyone can cause: one line, no stack, throttled.
+    logger: {
+      error(error) {
+        const type = (error as { type?: string }).type ?? error.name;
+        const t = authLog.allow(type);
+        if (!t.ok) return;
+        const line = { type, message: error.message.split('\n')[0], suppressed: t.suppressed };
+        if (type === 'CredentialsSignin') s.log?.info(line, 'sign-in refused');
+        else s.log?.warn(line, 'sign-in error');
+      },
+      warn(code) {
+        if (authLog.allow(`warn:${code}`).ok) s.log?.warn({ code }, 'next-auth warning');
+      },
+    },
     providers,
     callbacks: {
       async jwt({ token, user, account, profile }) {

@@ -1,6 +1,7 @@
 import type { AccountStore } from '../accounts/AccountStore';
 import type { RateLimiter } from '../accounts/RateLimiter';
 import type { SessionStore } from '../accounts/SessionStore';
+import type { Logger } from 'pino';
 
 /**
  * What next-auth (running inside Next's own module graph) needs from the one running server: Next
@@ -15,6 +16,8 @@ export interface AuthServices {
   signInPerIp: RateLimiter;
   signInPerEmail: RateLimiter;
   github: { clientId: string; clientSecret: string } | null;
+  /** next-auth's own errors go here (throttled), not to the console with a stack each. */
+  log?: Logger;
 }
 
 const KEY = Symbol.for('tandem.authServices');

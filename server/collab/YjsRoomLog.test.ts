@@ -8,7 +8,7 @@ import * as Y from 'yjs';
 import { openDb, type Db } from '../db';
 import { rooms, yjsUpdates } from '../../drizzle/schema';
 import { RoomStore } from '../rooms/RoomStore';
-import { YjsRoomLog, type YjsLogOptions } from './YjsHub';
+import { YjsRoomLog, type YjsLogOptions } from './YjsRoomLog';
 
 const silent = pino({ level: 'silent' });
 let dir: string;

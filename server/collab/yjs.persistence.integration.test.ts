@@ -11,7 +11,8 @@ import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
 import { startServer } from '../testing/startServer';
-import { MAX_YJS_DOC_BYTES, MAX_YJS_MESSAGE_BYTES, YJS_COMPACT_AFTER_ROWS } from './YjsHub';
+import { MAX_YJS_DOC_BYTES, YJS_COMPACT_AFTER_ROWS } from './YjsRoomLog';
+import { MAX_YJS_MESSAGE_BYTES } from './YjsEndpoint';
 
 type Srv = Awaited<ReturnType<typeof startServer>>;
 const cleanup: (() => unknown)[] = [];

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './HttpError';
+import { HttpError } from '../http/errors';
 import { API_TOKEN_PREFIX } from '../accounts/ApiTokenStore';
 
 /**

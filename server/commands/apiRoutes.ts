@@ -15,8 +15,9 @@ import {
   type CommandQueue,
 } from './CommandQueue';
 import { apiKeyAuthenticator, type ApiAuthenticator, type ApiPrincipal } from './apiAuth';
-import { HttpError, sendHttpError } from './HttpError';
-import { openApiDocument } from './openapi';
+import { HttpError } from '../http/errors';
+import type { RequestContext, RouteHandler } from '../http/router';
+import { parse } from '../http/validate';
 import {
   API_WAIT_MS,
   DEFAULT_LIST_LIMIT,
@@ -91,90 +92,57 @@ export interface ApiOptions {
   waitMs?: number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
-
 /**
  * The command API (design.md, "HTTP contracts"). The seed-compatible dialect: POST /api runs a
  * command in a room's terminal and answers with its output; GET /api, /api/commands/:id read
  * results; DELETE cancels. The instructor endpoints: GET /api/rooms, /api/rooms/:id/commands[/:cid]
- * and POST /api/commands/batch (one command in many rooms). Returns a handler that answers its own
- * paths and returns false for anything else.
+ * and POST /api/commands/batch (one command in many rooms). Returns one handler per route; the
+ * route table (server/http/routes.ts) says which path and method each answers.
  */
-export function createApiHandler(opts: ApiOptions): Handler {
+export function createApiHandlers(opts: ApiOptions) {
   const waitMs = opts.waitMs ?? API_WAIT_MS;
   const authenticate = opts.authenticate ?? apiKeyAuthenticator(opts.apiKey);
+  /** Every command-API route authenticates first: the one place it checks credentials. */
+  const authed =
+    (fn: (ctx: RequestContext, who: ApiPrincipal) => Promise<void> | void): RouteHandler =>
+    (ctx) =>
+      fn(ctx, authenticate(ctx.req, ctx.url));
+  const room = (url: URL) => url.searchParams.get('room');
 
-  return (req, res, url) => {
-    const p = url.pathname;
-    if (p === '/api/openapi.json') {
-      if (req.method === 'GET') sendJson(res, 200, openApiDocument, { 'cache-control': 'public, max-age=300' });
-      else sendHttpError(res, new HttpError('METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' }));
-      return true;
-    }
-    if (p !== '/api' && p !== '/api/' && !p.startsWith('/api/commands') && p !== '/api/rooms' && !p.startsWith('/api/rooms/')) return false;
-    void route(req, res, url).catch((e) => {
-      if (!(e instanceof TandemError)) opts.log.error({ err: e, path: p }, 'command API failed');
-      sendHttpError(res, e);
-    });
-    return true;
+  return {
+    /** POST /api */
+    run: authed(({ req, res, url }, who) => create(req, res, url, who)),
+    /** GET /api: the list, or one command with ?commandId= */
+    read: authed(({ res, url }, who) =>
+      url.searchParams.has('commandId') ? show(res, url, who, url.searchParams.get('commandId')!, room(url)) : list(res, url, who, room(url)),
+    ),
+    batch: authed(({ req, res, url }, who) => batch(req, res, url, who)),
+    showCommand: authed(({ res, url, params }, who) => show(res, url, who, params.id, room(url))),
+    cancelCommand: authed(({ res, url, params }, who) => cancel(res, who, params.id, room(url))),
+    listRooms: authed(({ res, url }, who) => listRooms(res, url, who)),
+    showRoom: authed(({ res, params }, who) => {
+      checkRoom(who, params.id);
+      const row = opts.rooms?.get(params.id);
+      if (!row) throw new HttpError('ROOM_NOT_FOUND', `no room ${params.id}`);
+      sendJson(res, 200, { success: true, room: roomView(row) });
+    }),
+    runInRoom: authed(({ req, res, url, params }, who) => {
+      checkRoom(who, params.id);
+      return create(req, res, url, who, params.id);
+    }),
+    listRoomCommands: authed(({ res, url, params }, who) => {
+      checkRoom(who, params.id);
+      return list(res, url, who, params.id);
+    }),
+    showRoomCommand: authed(({ res, url, params }, who) => {
+      checkRoom(who, params.id);
+      return show(res, url, who, params.commandId, params.id);
+    }),
+    cancelRoomCommand: authed(({ res, params }, who) => {
+      checkRoom(who, params.id);
+      return cancel(res, who, params.commandId, params.id);
+    }),
   };
-
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const who = authenticate(req, url);
-    const method = req.method ?? 'GET';
-    const p = url.pathname;
-    let m: RegExpExecArray | null;
-
-    if (p === '/api' || p === '/api/') {
-      if (method === 'POST') return create(req, res, url, who);
-      if (method === 'GET') {
-        if (!url.searchParams.has('commandId')) return list(res, url, who, url.searchParams.get('room'));
-        return show(res, url, who, url.searchParams.get('commandId')!, url.searchParams.get('room'));
-      }
-      throw methodNotAllowed('GET, POST');
-    }
-    if (p === '/api/commands/batch' || p === '/api/commands/batch/') {
-      if (method !== 'POST') throw methodNotAllowed('POST');
-      return batch(req, res, url, who);
-    }
-    if ((m = /^\/api\/commands\/([^/]*)(\/cancel)?\/?$/.exec(p))) {
-      const id = decodeSegment(m[1]);
-      const room = url.searchParams.get('room');
-      if (m[2]) {
-        if (method !== 'POST') throw methodNotAllowed('POST');
-        return cancel(res, who, id, room);
-      }
-      if (method === 'GET') return show(res, url, who, id, room);
-      if (method === 'DELETE') return cancel(res, who, id, room);
-      throw methodNotAllowed('GET, DELETE');
-    }
-    if (p.startsWith('/api/commands')) throw new HttpError('NOT_FOUND', 'no such command');
-
-    if (p === '/api/rooms' || p === '/api/rooms/') {
-      if (method !== 'GET') throw methodNotAllowed('GET');
-      return listRooms(res, url, who);
-    }
-    if ((m = /^\/api\/rooms\/([^/]+)(\/commands(?:\/([^/]*))?)?\/?$/.exec(p))) {
-      const room = decodeSegment(m[1]);
-      checkRoom(who, room);
-      if (!m[2]) {
-        if (method !== 'GET') throw methodNotAllowed('GET');
-        const row = opts.rooms?.get(room);
-        if (!row) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
-        return sendJson(res, 200, { success: true, room: roomView(row) });
-      }
-      if (!m[3]) {
-        if (method === 'POST') return create(req, res, url, who, room);
-        if (method === 'GET') return list(res, url, who, room);
-        throw methodNotAllowed('GET, POST');
-      }
-      const id = decodeSegment(m[3]);
-      if (method === 'GET') return show(res, url, who, id, room);
-      if (method === 'DELETE') return cancel(res, who, id, room);
-      throw methodNotAllowed('GET, DELETE');
-    }
-    throw new HttpError('NOT_FOUND', `no route ${p}`);
-  }
 
   /** POST /api (room from the body or ?room=) and POST /api/rooms/:id/commands (room from the path). */
   async function create(req: IncomingMessage, res: ServerResponse, url: URL, who: ApiPrincipal, pathRoom?: string): Promise<void> {
@@ -338,17 +306,6 @@ export function view(row: CommandRow, withOutput = true) {
   };
 }
 
-function methodNotAllowed(allow: string): HttpError {
-  return new HttpError('METHOD_NOT_ALLOWED', `use ${allow.replace(', ', ' or ')}`, { allow });
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new HttpError('BAD_MESSAGE', issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message);
-}
-
 /** An oversized command is 413, like an oversized body, before the schema calls it anything else. */
 function checkCmdSize(cmd: unknown): void {
   if (typeof cmd === 'string' && Buffer.byteLength(cmd, 'utf8') > MAX_CMD_BYTES) throw new HttpError('TOO_LARGE', `cmd is over ${MAX_CMD_BYTES} bytes`);
@@ -365,13 +322,3 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
   if (!Number.isInteger(n) || n < min || n > max) throw new HttpError('BAD_MESSAGE', `${name} is an integer from ${min} to ${max}`);
   return n;
 }
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return '';
-  }
-}
-
-/** The request body as a JSON object; an empty body is {} (the command may come as ?cmd=). */

@@ -272,7 +272,7 @@ export const openApiDocument = {
         scheme: 'bearer',
         description:
           "The server's API_KEY (every room), or a per-user API token `tdm_…` made at /settings/tokens (the rooms where its user is " +
-          'owner or instructor, and open rooms). Other rooms answer 404 to a token, as if they did not exist.',
+          'owner or instructor, never open rooms). Other rooms answer 404 to a token, as if they did not exist.',
       },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
       session: { type: 'apiKey', in: 'cookie', name: 'authjs.session-token', description: 'A signed-in browser session (or an invited guest\'s room cookie): the recordings routes.' },

@@ -6,7 +6,11 @@ export const MAX_HEADLESS_HOSTS = 4;
 /** A headless host with nothing to do for this long is closed. */
 export const HEADLESS_IDLE_MS = 5 * 60 * 1000;
 /** A crashed page is reopened at most this many times in a row. */
-const MAX_RESTARTS = 3;
+export const MAX_RESTARTS = 3;
+/** A page that ran this long before crashing was healthy: its restart count starts again. */
+export const HEALTHY_RESET_MS = 5 * 60 * 1000;
+/** A host active more recently than this is never closed to make room for another room. */
+const EVICT_IDLE_MS = 10_000;
 
 export interface HeadlessHostPoolOptions {
   /** Where the server is reachable from this machine, e.g. http://localhost:3000 */
@@ -19,6 +23,9 @@ export interface HeadlessHostPoolOptions {
   chromiumPath?: string | null;
   /** A room with work in progress (a command running or queued) is never closed as idle. */
   busy?: (room: string) => boolean;
+  healthyResetMs?: number;
+  /** Starts the browser (tests pass their own); default: Playwright's Chromium at chromiumPath. */
+  launchBrowser?: () => Promise<Browser>;
 }
 
 interface HostPage {
@@ -27,6 +34,7 @@ interface HostPage {
   page: Page;
   lastActive: number;
   restarts: number;
+  openedAt: number;
 }
 
 /**
@@ -39,6 +47,8 @@ export class HeadlessHostPool {
   private browser: Promise<Browser> | null = null;
   private hosts = new Map<string, HostPage>();
   private starting = new Map<string, Promise<void>>();
+  /** Pages being opened, counted against maxHosts from the moment they are asked for. */
+  private opening = 0;
   private reaper: ReturnType<typeof setInterval>;
   private closed = false;
   private readonly maxHosts: number;
@@ -69,9 +79,16 @@ export class HeadlessHostPool {
     const pending = this.starting.get(room);
     if (pending) return pending;
     const existing = this.hosts.get(room);
-    const p = (existing ? this.reload(existing) : this.open(room)).finally(() => this.starting.delete(room));
-    this.starting.set(room, p);
-    return p;
+    return this.track(room, existing ? this.reload(existing) : this.open(room));
+  }
+
+  /** Records a start in progress so concurrent calls for the room share it. */
+  private track(room: string, p: Promise<void>): Promise<void> {
+    const q = p.finally(() => {
+      if (this.starting.get(room) === q) this.starting.delete(room);
+    });
+    this.starting.set(room, q);
+    return q;
   }
 
   async release(room: string): Promise<void> {
@@ -84,10 +101,7 @@ export class HeadlessHostPool {
 
   private launch(): Promise<Browser> {
     this.browser ??= (async () => {
-      const executablePath = this.opts.chromiumPath ?? findChromium();
-      if (!executablePath) throw new Error('no Chromium found for the headless host: install chromium or set CHROMIUM_PATH');
-      const { chromium } = await import('playwright-core');
-      const b = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+      const b = this.opts.launchBrowser ? await this.opts.launchBrowser() : await launchChromium(this.opts.chromiumPath);
       b.on('disconnected', () => {
         this.browser = null;
         if (this.closed) return;
@@ -103,17 +117,39 @@ export class HeadlessHostPool {
   }
 
   private async open(room: string, restarts = 0): Promise<void> {
-    if (this.hosts.size >= this.maxHosts) {
+    // Capacity is decided before the first await, counting pages still opening: concurrent calls
+    // for different rooms cannot all see a free slot.
+    if (this.hosts.size + this.opening >= this.maxHosts) {
       const idlest = [...this.hosts.values()].sort((a, b) => a.lastActive - b.lastActive)[0];
-      if (!idlest || Date.now() - idlest.lastActive < 10_000)
-        throw new Error(`all ${this.maxHosts} headless hosts are busy`);
-      await this.release(idlest.room);
+      if (!idlest || Date.now() - idlest.lastActive < EVICT_IDLE_MS) throw new Error(`all ${this.maxHosts} headless hosts are busy`);
+      void this.release(idlest.room);
     }
-    const browser = await this.launch();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const h: HostPage = { room, context, page, lastActive: Date.now(), restarts };
-    this.hosts.set(room, h);
+    this.opening++;
+    let context: BrowserContext | null = null;
+    try {
+      const browser = await this.launch();
+      context = await browser.newContext();
+      if (this.closed) throw new Error('headless host pool is closed');
+      const page = await context.newPage();
+      const h: HostPage = { room, context, page, lastActive: Date.now(), restarts, openedAt: Date.now() };
+      this.watch(h);
+      this.hosts.set(room, h);
+      const token = this.opts.hostToken?.(room);
+      const url = `${this.opts.baseUrl}/r/${encodeURIComponent(room)}${token ? `#host=${encodeURIComponent(token)}` : ''}`;
+      await page.goto(url, { waitUntil: 'domcontentloaded' });
+      this.opts.log.info({ room }, 'headless host opened');
+    } catch (err) {
+      // Nothing half-open stays behind: the context (and its page) closes, the room is free again.
+      if (this.hosts.get(room)?.context === context) this.hosts.delete(room);
+      await context?.close().catch(() => {});
+      throw err;
+    } finally {
+      this.opening--;
+    }
+  }
+
+  private watch(h: HostPage): void {
+    const { room, page } = h;
     const log = this.opts.log.child({ room });
     page.on('console', (m) => (m.type() === 'error' ? log.warn({ text: m.text() }, 'page console') : log.debug({ text: m.text() }, 'page console')));
     page.on('pageerror', (err) => log.warn({ err: err.message }, 'page error'));
@@ -121,10 +157,6 @@ export class HeadlessHostPool {
       log.error('headless host page crashed');
       void this.restart(h);
     });
-    const token = this.opts.hostToken?.(room);
-    const url = `${this.opts.baseUrl}/r/${encodeURIComponent(room)}${token ? `#host=${encodeURIComponent(token)}` : ''}`;
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    log.info('headless host opened');
   }
 
   private async reload(h: HostPage): Promise<void> {
@@ -133,13 +165,21 @@ export class HeadlessHostPool {
   }
 
   private async restart(h: HostPage): Promise<void> {
-    if (this.closed || this.hosts.get(h.room) !== h) return;
-    await this.release(h.room);
-    if (h.restarts >= MAX_RESTARTS) {
-      this.opts.log.error({ room: h.room }, 'headless host keeps crashing; not restarting');
-      return;
-    }
-    await this.open(h.room, h.restarts + 1).catch((err) => this.opts.log.error({ err, room: h.room }, 'restart failed'));
+    // Only the page still hosting its room restarts, and only once: a second crash event, or a
+    // start already under way for the room, must not open a second context beside the first.
+    if (this.closed || this.hosts.get(h.room) !== h || this.starting.has(h.room)) return;
+    this.hosts.delete(h.room);
+    const healthyMs = this.opts.healthyResetMs ?? HEALTHY_RESET_MS;
+    const restarts = Date.now() - h.openedAt >= healthyMs ? 0 : h.restarts;
+    const reopen = (async () => {
+      await h.context.close().catch(() => {});
+      if (restarts >= MAX_RESTARTS) {
+        this.opts.log.error({ room: h.room }, 'headless host keeps crashing; not restarting');
+        return;
+      }
+      await this.open(h.room, restarts + 1);
+    })();
+    await this.track(h.room, reopen).catch((err) => this.opts.log.error({ err: String(err), room: h.room }, 'restart failed'));
   }
 
   private reapIdle(): void {
@@ -158,4 +198,11 @@ export class HeadlessHostPool {
     this.hosts.clear();
     if (b) await (await b.catch(() => null))?.close().catch(() => {});
   }
+}
+
+async function launchChromium(chromiumPath?: string | null): Promise<Browser> {
+  const executablePath = chromiumPath ?? findChromium();
+  if (!executablePath) throw new Error('no Chromium found for the headless host: install chromium or set CHROMIUM_PATH');
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
-import { errorBody, type ErrorCode } from '../../lib/shared/errors';
-import { HttpError } from '../commands/HttpError';
+import { TandemError, errorBody, type ErrorCode } from '../../lib/shared/errors';
+import { HttpError, statusOf } from './errors';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from './storageFull';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -9,17 +9,25 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  sendJson(res, status, errorBody(code, message));
+/** Answers `{"error":{"code","message"}}`; anything that is not a TandemError is a 500 that says nothing more. */
+export function sendHttpError(res: ServerResponse, e: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  // A full disk is said as such (507, try later), whichever store ran into it.
+  if (isStorageFull(e)) return sendJson(res, 507, errorBody('STORAGE_FULL', STORAGE_FULL_MESSAGE), { 'retry-after': '60' });
+  const code: ErrorCode = e instanceof TandemError ? e.code : 'INTERNAL';
+  const message = e instanceof TandemError ? e.message : 'internal error';
+  sendJson(res, statusOf(e), errorBody(code, message), e instanceof HttpError ? e.headers : {});
 }
 
-/** Reads a request body up to `maxBytes`; throws 'TOO_LARGE' beyond it. */
+/** Reads a request body up to `maxBytes`; a 413 HttpError beyond it (checked against Content-Length before a byte is read). */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = new HttpError('TOO_LARGE', `request body is over ${maxBytes} bytes`, { connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge;
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
     total += (chunk as Buffer).length;
-    if (total > maxBytes) throw Object.assign(new Error('body too large'), { code: 'TOO_LARGE' as const });
+    if (total > maxBytes) throw tooLarge;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -27,15 +35,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 
 /** A JSON object body of at most `maxBytes` (empty: `{}`); 413 / 400 HttpErrors otherwise. */
 export async function readJsonObject(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  const tooLarge = new HttpError('TOO_LARGE', `request body is over ${maxBytes} bytes`, { connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge;
-  let text: string;
-  try {
-    text = await readBody(req, maxBytes);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'TOO_LARGE') throw tooLarge;
-    throw e;
-  }
+  const text = await readBody(req, maxBytes);
   if (text.trim() === '') return {};
   let data: unknown;
   try {
@@ -47,12 +47,3 @@ export async function readJsonObject(req: IncomingMessage, maxBytes: number): Pr
   return data as Record<string, unknown>;
 }
 
-/** A body or query checked against its schema; 400 BAD_MESSAGE naming the first problem otherwise. */
-export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = 'body'): T {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError('BAD_MESSAGE', `${i?.path.join('.') || what}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}

@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 import http from 'node:http';
 import type { ErrorCode } from '../../lib/shared/errors';
-import { STATUS_OF } from '../commands/HttpError';
+import { STATUS_OF } from './errors';
 
 /** Answers a WebSocket upgrade we will not take with a plain HTTP error and a JSON body. */
 export function refuseUpgrade(socket: Duplex, code: ErrorCode, message: string): void {
+  if (socket.destroyed) return;
   const status = STATUS_OF[code] ?? 500;
   const body = JSON.stringify({ error: { code, message } });
   socket.end(

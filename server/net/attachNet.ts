@@ -116,7 +116,7 @@ export function attachNet(d: NetDeps) {
     policy,
     state,
     lookup,
-    handle: routes.handle,
+    routes,
     handleUpgrade: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => hub.handleUpgrade(req, socket, head),
     counters: routes.counters,
     /** The room's switch (or who hosts it) changed: live streams follow at once. */

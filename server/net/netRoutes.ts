@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { TandemError } from '../../lib/shared/errors';
-import { HttpError, sendHttpError } from '../commands/HttpError';
+import { HttpError } from '../http/errors';
+import type { RequestContext } from '../http/router';
 import { readJsonObject, sendJson } from '../http/json';
 import { RateLimiter } from '../accounts/RateLimiter';
 import { clientIp } from '../accounts/accountRoutes';
@@ -47,31 +47,12 @@ export interface NetRouteDeps {
 
 /**
  * HTTP side of the VM network: DNS over HTTPS (`/dns-query`, RFC 8484 GET and POST), the host's
- * network token, and the room's audit (`GET /api/rooms/:id/net`).
+ * network token, and the room's audit (`GET /api/rooms/:id/net`). One handler per route; the route
+ * table (server/http/routes.ts) says which path and method each answers.
  */
 export function createNetHandler(d: NetRouteDeps) {
   const dohLimiter = new RateLimiter({ points: DOH_QUERIES_PER_MINUTE, windowMs: 60_000 });
   const counters = { dohOversize: 0, dohRateLimited: 0, dohMalformed: 0 };
-
-  const handle = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
-    const p = url.pathname.replace(/\/$/, '');
-    let m: RegExpExecArray | null;
-    let run: (() => Promise<void>) | null = null;
-    if (p === '/dns-query') run = () => dnsQuery(req, res, url);
-    else if ((m = /^\/api\/rooms\/([^/]+)\/net-token$/.exec(p))) {
-      const room = decodeURIComponent(m[1]);
-      run = () => netToken(req, res, room);
-    } else if ((m = /^\/api\/rooms\/([^/]+)\/net$/.exec(p))) {
-      const room = decodeURIComponent(m[1]);
-      run = () => netAudit(req, res, url, room);
-    }
-    if (!run) return false;
-    run().catch((e) => {
-      if (!(e instanceof TandemError)) d.log.error({ err: e, path: p }, 'net route failed');
-      sendHttpError(res, e);
-    });
-    return true;
-  };
 
   async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!dohLimiter.consume(clientIp(req)).ok) {
@@ -145,5 +126,13 @@ export function createNetHandler(d: NetRouteDeps) {
     });
   }
 
-  return { handle, counters };
+  return {
+    /** GET and POST /dns-query */
+    dnsQuery: ({ req, res, url }: RequestContext) => dnsQuery(req, res, url),
+    /** POST /api/rooms/:id/net-token */
+    netToken: ({ req, res, params }: RequestContext) => netToken(req, res, params.id),
+    /** GET /api/rooms/:id/net */
+    netAudit: ({ req, res, url, params }: RequestContext) => netAudit(req, res, url, params.id),
+    counters,
+  };
 }

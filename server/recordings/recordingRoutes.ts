@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { TandemError } from '../../lib/shared/errors';
 import { TAB_ID_RE } from '../../lib/shared/protocol';
-import { HttpError, sendHttpError } from '../commands/HttpError';
-import { parseWith, sendJson } from '../http/json';
+import { HttpError } from '../http/errors';
+import { parse } from '../http/validate';
+import type { RequestContext } from '../http/router';
+import { sendHttpError, sendJson } from '../http/json';
 import { plainEvent, type CastEvent } from './castEvents';
 import { exportCast, MAX_IMPORT_CAST_BYTES, parseCast } from './asciicast';
 import { plainText, type Recorder } from './Recorder';
@@ -44,8 +46,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
  * POST /api/recordings/import. Seeking reads the keyframe at or before the time and the events from
  * it (at most a keyframe interval), never the recording from its start.
  */
-export function createRecordingHandler(d: RecordingRouteDeps): Handler {
-  return (req, res, url) => {
+export function createRecordingHandler(d: RecordingRouteDeps): Handler & { run: (ctx: RequestContext) => Promise<void> } {
+  const handler: Handler = (req, res, url) => {
     const p = url.pathname.replace(/\/$/, '');
     if (p !== '/api/recordings/import' && !/^\/api\/rooms\/[^/]+\/recordings(\/|$)/.test(p)) return false;
     void route(req, res, url, p).catch((e) => {
@@ -54,6 +56,8 @@ export function createRecordingHandler(d: RecordingRouteDeps): Handler {
     });
     return true;
   };
+  // For the route table (server/http/routes.ts): it matched the path; errors go to its handling.
+  return Object.assign(handler, { run: (ctx: RequestContext) => route(ctx.req, ctx.res, ctx.url, ctx.url.pathname.replace(/\/$/, '')) });
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, p: string): Promise<void> {
     const method = req.method ?? 'GET';
@@ -165,7 +169,6 @@ function excerpt(text: string, q: string): string {
   return text.slice(Math.max(0, i - 40), i + q.length + 40).replace(/\s+/g, ' ');
 }
 
-const parse = <T>(schema: z.ZodType<T>, v: unknown): T => parseWith(schema, v, 'query');
 
 /** The body, refused as a whole (nothing kept) once it passes `max` bytes. */
 async function readCapped(req: IncomingMessage, max: number): Promise<Buffer> {

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
 import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
-import { errCode } from '../testing/errCode';
+import { errorCode } from '../testing/errorCode';
 
 const peer = (id: string, clientId = `client-${id}`) => ({ id, clientId, wantHost: true });
 const flush = () => new Promise((r) => setTimeout(r, 30));
@@ -17,8 +17,8 @@ describe('RoomRelay', () => {
     relay = new RoomRelay('r1', f.t);
     expect(relay.handleConnect(peer('a'))).toBe('host');
     expect(relay.handleConnect(peer('b'))).toBe('guest');
-    expect(errCode(() => relay.handleMessage('b', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
-    expect(errCode(() => relay.handleMessage('b', 'term:resize', { tab: 'main', cols: 80, rows: 24 }))).toBe('NOT_HOST');
+    expect(errorCode(() => relay.handleMessage('b', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
+    expect(errorCode(() => relay.handleMessage('b', 'term:resize', { tab: 'main', cols: 80, rows: 24 }))).toBe('NOT_HOST');
   });
 
   it('relays host output to guests in sequence and guest input to the host', () => {
@@ -60,7 +60,9 @@ describe('RoomRelay', () => {
     relay.handleConnect(peer('h'));
     const before = f.of('h', 'room:state').length;
     for (const g of ['g1', 'g2', 'g3']) relay.handleConnect(peer(g));
-    await new Promise((r) => setTimeout(r, 100)); // past the relay's coalescing delay
+    // Past the relay's coalescing delay; polled, since a loaded machine runs timers late.
+    await vi.waitFor(() => expect(f.of('h', 'room:state').length).toBeGreaterThan(before), { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 100)); // a second state, if one were coming, would be here by now
     const states = f.of('h', 'room:state').slice(before) as { guests: number }[];
     expect(states).toHaveLength(1);
     expect(states[0].guests).toBe(3);
@@ -85,11 +87,11 @@ describe('RoomRelay', () => {
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
-    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x'.repeat(MAX_INPUT_CHUNK_BYTES + 1) }))).toBe('TOO_LARGE');
-    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: '../etc', data: 'x' }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('g', 'term:in', null))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('g', 'nope', {}))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('stranger', 'term:in', { tab: 'main', data: 'x' }))).toBe('FORBIDDEN');
+    expect(errorCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x'.repeat(MAX_INPUT_CHUNK_BYTES + 1) }))).toBe('TOO_LARGE');
+    expect(errorCode(() => relay.handleMessage('g', 'term:in', { tab: '../etc', data: 'x' }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('g', 'term:in', null))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('g', 'nope', {}))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('stranger', 'term:in', { tab: 'main', data: 'x' }))).toBe('FORBIDDEN');
     // the room still works
     relay.handleMessage('g', 'term:in', { tab: 'main', data: 'ok' });
     expect(f.of('h', 'term:in')).toHaveLength(1);
@@ -103,7 +105,7 @@ describe('RoomRelay', () => {
     relay.handleClose('h');
     const states = f.of('g', 'room:state') as { hostConnected: boolean }[];
     expect(states.at(-1)?.hostConnected).toBe(false);
-    expect(errCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x' }))).toBe('NO_HOST');
+    expect(errorCode(() => relay.handleMessage('g', 'term:in', { tab: 'main', data: 'x' }))).toBe('NO_HOST');
     expect(relay.handleConnect(peer('h2'))).toBe('host');
     relay.handleMessage('h2', 'term:out', { tab: 'main', seq: 1, data: 'back' });
     expect((f.of('g', 'term:out') as { data: string }[]).at(-1)?.data).toBe('back');
@@ -165,7 +167,7 @@ describe('RoomRelay with a headless host', () => {
     expect(relay.handleConnect(peer('human'))).toBe('host');
     expect((f.of('bot', 'room:state').at(-1) as { role: string }).role).toBe('guest');
     expect(changes).toEqual([true, false, true]);
-    expect(errCode(() => relay.handleMessage('bot', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
+    expect(errorCode(() => relay.handleMessage('bot', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
   });
 
   it('does not let a headless peer displace a human host', () => {
@@ -196,7 +198,7 @@ describe('RoomRelay tabs', () => {
     expect((await relay.snapshot('t2')).data).toContain('in tab two');
     expect((await relay.snapshot('main')).data).not.toContain('in tab two');
     relay.handleMessage('h', 'tab:close', { tab: 't2' });
-    expect(errCode(() => relay.handleMessage('h', 'term:out', { tab: 't2', seq: 2, data: 'x' }))).toBe('NOT_FOUND');
+    expect(errorCode(() => relay.handleMessage('h', 'term:out', { tab: 't2', seq: 2, data: 'x' }))).toBe('NOT_FOUND');
   });
 
   it('refuses guests managing tabs, closing main, duplicates and too many tabs', () => {
@@ -204,13 +206,13 @@ describe('RoomRelay tabs', () => {
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     relay.handleConnect(peer('g'));
-    expect(errCode(() => relay.handleMessage('g', 'tab:open', { tab: 'x', title: 'x' }))).toBe('NOT_HOST');
-    expect(errCode(() => relay.handleMessage('h', 'tab:close', { tab: 'main' }))).toBe('FORBIDDEN');
-    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 'main', title: 'again' }))).toBe('CONFLICT');
-    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 'y', title: '' }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('g', 'tab:open', { tab: 'x', title: 'x' }))).toBe('NOT_HOST');
+    expect(errorCode(() => relay.handleMessage('h', 'tab:close', { tab: 'main' }))).toBe('FORBIDDEN');
+    expect(errorCode(() => relay.handleMessage('h', 'tab:open', { tab: 'main', title: 'again' }))).toBe('CONFLICT');
+    expect(errorCode(() => relay.handleMessage('h', 'tab:open', { tab: 'y', title: '' }))).toBe('BAD_MESSAGE');
     for (let i = 1; i < 8; i++) relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
-    expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 't9', title: 'one too many' }))).toBe('TOO_LARGE');
-    expect(errCode(() => relay.handleMessage('g', 'term:sync', { tab: 'nope' }))).toBe('NOT_FOUND');
+    expect(errorCode(() => relay.handleMessage('h', 'tab:open', { tab: 't9', title: 'one too many' }))).toBe('TOO_LARGE');
+    expect(errorCode(() => relay.handleMessage('g', 'term:sync', { tab: 'nope' }))).toBe('NOT_FOUND');
   });
 });
 

@@ -3,7 +3,7 @@ import { ScreenRelay, MAX_PENDING_SCREEN_BYTES_PER_GUEST } from './ScreenRelay';
 import { RoomRelay } from './RoomRelay';
 import { MAX_SCREEN_FRAME_BYTES, MIN_SCREEN_FRAME_INTERVAL_MS } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
-import { errCode } from '../testing/errCode';
+import { errorCode } from '../testing/errorCode';
 
 /** A tiny valid frame; `n` makes each one distinct. */
 const frame = (seq: number, n = seq) => ({ seq, width: 720, height: 400, data: `data:image/jpeg;base64,${btoa(`frame-${n}`)}` });
@@ -104,7 +104,7 @@ describe('RoomRelay screen events', () => {
     relay.handleConnect(peer('g'));
     relay.handleMessage('h', 'screen:frame', frame(1));
     expect(f.of('g', 'screen:frame')).toHaveLength(1);
-    expect(errCode(() => relay.handleMessage('g', 'screen:frame', frame(2)))).toBe('NOT_HOST');
+    expect(errorCode(() => relay.handleMessage('g', 'screen:frame', frame(2)))).toBe('NOT_HOST');
     relay.handleConnect(peer('late'));
     expect((f.of('late', 'screen:frame')[0] as { data: string }).data).toBe(frame(1).data);
   });
@@ -114,11 +114,11 @@ describe('RoomRelay screen events', () => {
     relay = new RoomRelay('r1', f.t);
     relay.handleConnect(peer('h'));
     const big = `data:image/jpeg;base64,${'A'.repeat(MAX_SCREEN_FRAME_BYTES)}`;
-    expect(errCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: big }))).toBe('TOO_LARGE');
-    expect(errCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: 'javascript:alert(1)' }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: 'data:text/html;base64,PGI+' }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), width: 0 }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), width: 100_000 }))).toBe('TOO_LARGE');
+    expect(errorCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: big }))).toBe('TOO_LARGE');
+    expect(errorCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: 'javascript:alert(1)' }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), data: 'data:text/html;base64,PGI+' }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), width: 0 }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('h', 'screen:frame', { ...frame(1), width: 100_000 }))).toBe('TOO_LARGE');
     expect(relay.latestScreenFrame).toBeNull();
   });
 
@@ -130,10 +130,10 @@ describe('RoomRelay screen events', () => {
     const input = { events: [{ kind: 'key', code: 'KeyA', down: true }, { kind: 'mouse', dx: 3, dy: -2, buttons: 1 }] };
     relay.handleMessage('g', 'screen:input', input);
     expect(f.of('h', 'screen:input')).toEqual([input]);
-    expect(errCode(() => relay.handleMessage('g', 'screen:input', { events: [] }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('g', 'screen:input', { events: [{ kind: 'key', code: '<script>', down: true }] }))).toBe('BAD_MESSAGE');
-    expect(errCode(() => relay.handleMessage('g', 'screen:input', { events: Array(65).fill({ kind: 'wheel', dy: 1 }) }))).toBe('TOO_LARGE');
+    expect(errorCode(() => relay.handleMessage('g', 'screen:input', { events: [] }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('g', 'screen:input', { events: [{ kind: 'key', code: '<script>', down: true }] }))).toBe('BAD_MESSAGE');
+    expect(errorCode(() => relay.handleMessage('g', 'screen:input', { events: Array(65).fill({ kind: 'wheel', dy: 1 }) }))).toBe('TOO_LARGE');
     relay.handleClose('h');
-    expect(errCode(() => relay.handleMessage('g', 'screen:input', input))).toBe('NO_HOST');
+    expect(errorCode(() => relay.handleMessage('g', 'screen:input', input))).toBe('NO_HOST');
   });
 });

@@ -95,10 +95,12 @@ export const DEFAULT_MAX_MIRROR_BYTES_TOTAL = 256 * 1024 * 1024;
 /** Events after which a room's mirrors may have grown. */
 const MIRROR_GROWING_EVENTS: ReadonlySet<string> = new Set(['tab:open', 'term:resize']);
 
-/** Hub-wide stream events: 'output' (roomId, tab, data) and 'host' (roomId, connected). */
+/** Hub-wide events: 'output' (roomId, tab, data), 'host' (roomId, connected), 'closed' (roomId). */
 export interface RelayEvents {
   output: [roomId: string, tab: string, data: string];
   host: [roomId: string, connected: boolean];
+  /** The room's relay was reaped (empty for EMPTY_ROOM_TTL_MS): per-room state elsewhere goes with it. */
+  closed: [roomId: string];
 }
 
 export interface RelayHub {
@@ -125,6 +127,8 @@ export function attachRelay(
     verifyHostToken: (room: string, token: string) => boolean;
     log: Logger;
     gate?: RelayGate;
+    /** Whether a browser page from this Origin may connect (server/http/security.ts); absent Origin is a non-browser client. */
+    isAllowedOrigin?: (origin: string) => boolean;
     /** Cap on all rooms' mirrors (default DEFAULT_MAX_MIRROR_BYTES_TOTAL). */
     maxMirrorBytes?: number;
     /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
@@ -177,6 +181,7 @@ export function attachRelay(
     if (r && r.size === 0) {
       r.close();
       relays.delete(room);
+      events.emit('closed', room);
     }
   };
   /** Over the total: empty rooms go now, longest empty first. Live rooms are bounded per room. */
@@ -221,6 +226,9 @@ export function attachRelay(
     next();
   });
   io.use(async (socket, next) => {
+    const origin = socket.handshake.headers.origin;
+    if (origin !== undefined && opts.isAllowedOrigin && !opts.isAllowedOrigin(origin))
+      return next(connectError('FORBIDDEN', `connections from ${origin} are not allowed`));
     const parsed = handshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success) return next(connectError('BAD_MESSAGE', 'handshake needs {v, room, clientId}'));
     const hs = parsed.data;
@@ -281,6 +289,8 @@ export function attachRelay(
       s.emit('room:error', { code: 'FORBIDDEN', message: 'your access to this room was removed' });
       s.disconnect(true);
     }
+    // A room deleted or archived keeps nothing for a returning host: its mirrors and timers go now.
+    if (memberIds.includes('*') && relays.get(room)?.size === 0) closeEmpty(room);
   });
 
   io.on('connection', (socket: TandemSocket) => {

@@ -91,3 +91,34 @@ describe('mirror memory in total (attacker)', () => {
     }
   });
 });
+
+describe('per-room state is reaped with its room', () => {
+  it('deleting a room closes its relay at once; reclaimed open rooms leave no relay either', async () => {
+    const srv = await startServer({ HEADLESS: 'off' });
+    try {
+      const owner = await signUp(srv, 'Reg Reaper');
+      const room = (await as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json: { name: 'short-lived' } })).json.room.id;
+      const host = await srv.client(room, { cookie: owner.cookie });
+      await next(host, 'room:state');
+      host.emit('term:out', { tab: 'main', seq: 1, data: 'something to mirror\r\n' });
+      host.emit('term:sync', { tab: 'main' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(srv.server.hub.relay(room)).toBeDefined();
+      expect((await as(srv, owner.cookie, `/api/rooms/${room}`, { method: 'DELETE', json: {} })).status).toBe(204);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(srv.server.hub.relay(room)).toBeUndefined();
+
+      const open = srv.server.rooms.create('idle open').id;
+      const guest = await srv.client(open);
+      await next(guest, 'room:state');
+      guest.disconnect();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(srv.server.hub.relay(open)).toBeDefined(); // kept a while for a returning host
+      srv.server.openRooms.reclaimIdle(new Date(Date.now() + srv.server.openRooms.idleMs + 60_000));
+      expect(srv.server.rooms.get(open)).toBeUndefined();
+      expect(srv.server.hub.relay(open)).toBeUndefined();
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { loadEnv } from '../env';
-import { createTandemServer, type TandemServer } from '../app';
+import { createTandemServer, type NextHandler, type TandemServer } from '../app';
 import type { NetLimits } from '../net/NetHub';
 import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/shared/protocol';
 
@@ -13,11 +13,14 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir, or in `dataDir`
  * (kept on close, so a test can start another server on it: a restart).
  */
-export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string; netLimits?: Partial<NetLimits> } = {}) {
+export async function startServer(
+  extraEnv: Record<string, string> = {},
+  opts: { dataDir?: string; netLimits?: Partial<NetLimits>; /** Answers what Next would (pages), for tests that need a page. */ next?: NextHandler } = {},
+) {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   // DISK_SOURCE=none: tests see the same small guest whether or not this machine built the disk.
   const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', ...extraEnv });
-  const server: TandemServer = createTandemServer(env, { netLimits: opts.netLimits });
+  const server: TandemServer = createTandemServer(env, { next: opts.next, netLimits: opts.netLimits });
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const sockets: ClientSocket[] = [];
@@ -26,11 +29,11 @@ export async function startServer(extraEnv: Record<string, string> = {}, opts: {
     url,
     dataDir,
     /** Connects a Socket.IO client; resolves once connected (or rejects with the connect error). */
-    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string; cookie?: string } = {}): Promise<ClientSocket> {
+    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string; cookie?: string; origin?: string } = {}): Promise<ClientSocket> {
       const s: ClientSocket = connect(url, {
         path: '/socket.io',
         transports: ['websocket'],
-        extraHeaders: opts.cookie ? { cookie: opts.cookie } : undefined,
+        extraHeaders: { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(opts.origin ? { origin: opts.origin } : {}) },
         reconnection: false,
         forceNew: true,
         auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true, hostToken: opts.hostToken },

@@ -6,7 +6,7 @@ import { useState } from 'react';
 export default function ShareLink({ url, size = 34 }: { url: string; size?: number }) {
   const [copied, setCopied] = useState(false);
   return (
-    <span className="row">
+    <span className="row share">
       <input readOnly value={url} aria-label="Share link" size={size} onFocus={(e) => e.currentTarget.select()} />
       <button
         className="secondary"

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts, explain, relativeTime, type ApiToken } from '../../../lib/browser/client/accountsApi';
 import AccountMenu from '../../_components/AccountMenu';
+import TopBar from '../../_components/TopBar';
 import { useHydrated } from '../../_components/useHydrated';
 import Alert from '../../_components/Alert';
 
@@ -63,14 +64,7 @@ export default function TokensSettings() {
 
   return (
     <main className="page">
-      <header className="topbar">
-        <span className="brand">
-          <a href="/">Tandem</a>
-        </span>
-        <span className="badge">API tokens</span>
-        <span className="spacer" />
-        <AccountMenu />
-      </header>
+      <TopBar label="API tokens" end={<AccountMenu />} />
       <div className="page-body">
         {signedOut ? (
           <section className="panel">

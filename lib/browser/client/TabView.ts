@@ -2,55 +2,41 @@ import type { Terminal as XTerm } from '@xterm/xterm';
 import type { FitAddon as XFit } from '@xterm/addon-fit';
 import type { OutFrame, Snapshot } from '../../shared/protocol';
 import type { Engine } from '../vm/Engine';
+import type { TermView, TermViewHandlers, ViewOptions } from '../room/TermView';
 import { CommandBlocks } from './CommandBlocks';
 import { TermStream } from './TermStream';
-
-/** Output kept for resending after a reconnect (the relay's per-frame cap is 64 KiB). */
-export const MAX_RESEND_CHARS = 1024 * 1024;
 
 export interface XtermLibs {
   Terminal: typeof XTerm;
   FitAddon: typeof XFit;
 }
 
+/** The terminal's look for every viewer; the font size is each viewer's own. */
+export const TERM_FONT = 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace';
+
 /**
  * One terminal of a room in the browser: an xterm.js view, its command blocks, and either the VM
  * engine that feeds it (on the host) or the relayed stream (on guests).
  */
-export class TabView {
+export class TabView implements TermView {
   readonly term: XTerm;
   readonly fit: XFit;
   readonly blocks: CommandBlocks;
   readonly stream: TermStream;
   readonly el: HTMLDivElement;
   engine: Engine | null = null;
-  /** An engine is being created for this view: never start a second one. */
   starting = false;
-  /** The host's sequence number for this tab's output frames. */
   hostSeq = 0;
-  /** Frames sent lately, so those a dying server never relayed can be sent again (term:ack). */
-  private sent: { seq: number; data: string }[] = [];
-  private sentChars = 0;
-
-  /** Numbers and keeps one output frame for the room; returns it to emit. */
-  frame(data: string): { tab: string; seq: number; data: string } {
-    const f = { seq: ++this.hostSeq, data };
-    this.sent.push(f);
-    this.sentChars += data.length;
-    while (this.sentChars > MAX_RESEND_CHARS && this.sent.length > 1) this.sentChars -= this.sent.shift()!.data.length;
-    return { tab: this.id, ...f };
-  }
-
-  /** The frames after the last one the room has (after a reconnect), in order. */
-  unacked(hostSeq: number): { tab: string; seq: number; data: string }[] {
-    return this.sent.filter((f) => f.seq > hostSeq).map((f) => ({ tab: this.id, ...f }));
-  }
+  private follow = false;
+  private revealFrame = 0;
+  /** Escape was the last key: a Tab now leaves the terminal (as in CodeMirror), not the shell's completion. */
+  private escaped = false;
 
   constructor(
     libs: XtermLibs,
     parent: HTMLElement,
     readonly id: string,
-    opts: { onCommands: (tab: string, n: number) => void; requestSync: (tab: string) => void; onInput: (tab: string, data: string) => void },
+    opts: TermViewHandlers & { view?: ViewOptions },
   ) {
     this.el = document.createElement('div');
     this.el.className = 'term';
@@ -58,8 +44,9 @@ export class TabView {
     parent.appendChild(this.el);
     this.term = new libs.Terminal({
       cursorBlink: true,
-      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
-      fontSize: 14,
+      fontFamily: TERM_FONT,
+      fontSize: opts.view?.fontPx ?? 14,
+      screenReaderMode: opts.view?.screenReader ?? false,
       scrollback: 5000,
       theme: { background: '#000000' },
       allowProposedApi: true, // decorations for command badges
@@ -67,19 +54,65 @@ export class TabView {
     this.fit = new libs.FitAddon();
     this.term.loadAddon(this.fit);
     this.term.open(this.el);
+    this.term.attachCustomKeyEventHandler((e) => this.ownKey(e));
     this.blocks = new CommandBlocks(this.term, (n) => opts.onCommands(id, n));
     this.stream = new TermStream(
       {
-        reset: () => {
-          this.blocks.reset();
-          this.term.reset();
-        },
+        reset: () => this.reset(),
         write: (d) => this.term.write(d),
         resize: (c, r) => this.term.resize(c, r),
       },
       () => opts.requestSync(id),
     );
     this.term.onData((data) => opts.onInput(id, data));
+    this.term.onWriteParsed(() => this.follow && this.scheduleReveal());
+    this.term.onResize(() => this.follow && this.scheduleReveal());
+    this.follow = opts.view?.follow ?? false;
+  }
+
+  /**
+   * Keys the page keeps from the VM: Ctrl+C (Cmd+C) with text selected copies it, for everyone;
+   * without a selection it is the usual interrupt. Tab moves focus out of a read-only terminal,
+   * and out of any terminal right after Escape, so a keyboard never gets stuck in it.
+   */
+  private ownKey(e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return true;
+    const escaped = this.escaped;
+    this.escaped = e.key === 'Escape';
+    if (e.key === 'Tab' && !e.ctrlKey && !e.altKey && !e.metaKey && (escaped || this.term.options.disableStdin)) return false;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'c' || !this.term.hasSelection()) return true;
+    void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+    e.preventDefault();
+    return false;
+  }
+
+  configure(o: ViewOptions): void {
+    if (this.term.options.fontSize !== o.fontPx) this.term.options.fontSize = o.fontPx;
+    if (this.term.options.screenReaderMode !== o.screenReader) this.term.options.screenReaderMode = o.screenReader;
+    this.follow = o.follow;
+    if (o.follow) this.scheduleReveal();
+  }
+
+  private scheduleReveal(): void {
+    cancelAnimationFrame(this.revealFrame);
+    this.revealFrame = requestAnimationFrame(() => this.reveal());
+  }
+
+  /** Scrolls the newest line and the cursor into view: xterm's own scrollback, then the page's box. */
+  private reveal(): void {
+    if (this.el.hidden) return;
+    this.term.scrollToBottom();
+    const row = this.el.querySelectorAll<HTMLElement>('.xterm-rows > div')[this.term.buffer.active.cursorY];
+    row?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    this.el.querySelector<HTMLElement>('.xterm-rows .xterm-cursor')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  cols(): number {
+    return this.term.cols;
+  }
+
+  rows(): number {
+    return this.term.rows;
   }
 
   show(visible: boolean): void {
@@ -87,8 +120,37 @@ export class TabView {
     if (visible) this.term.focus();
   }
 
+  fitToBox(): void {
+    if (!this.el.hidden) this.fit.fit();
+  }
+
+  reset(): void {
+    this.blocks.reset();
+    this.term.reset();
+  }
+
+  resize(cols: number, rows: number): void {
+    this.term.resize(cols, rows);
+  }
+
+  write(data: string): void {
+    this.term.write(data);
+  }
+
+  setReadOnly(readOnly: boolean): void {
+    this.term.options.disableStdin = readOnly;
+  }
+
+  jump(dir: -1 | 1): void {
+    this.blocks.jump(dir);
+  }
+
   snapshot(s: Snapshot): void {
     this.stream.snapshot(s);
+  }
+
+  lastSeq(): number | null {
+    return this.stream.lastSeq;
   }
 
   out(f: OutFrame): void {
@@ -102,6 +164,7 @@ export class TabView {
   }
 
   dispose(): void {
+    cancelAnimationFrame(this.revealFrame);
     void this.stopEngine();
     this.term.dispose();
     this.el.remove();

@@ -99,7 +99,8 @@ const CODE_TEXT: Record<string, string> = {
   INVITE_REVOKED: 'This invite link was revoked. Ask the room’s owner for a new one.',
   INVITE_USED_UP: 'This invite link has been used as many times as allowed. Ask the room’s owner for a new one.',
   LAST_OWNER: 'A room needs at least one owner: make someone else owner first.',
-};
+  STORAGE_FULL: 'The server’s disk is full, so nothing was saved. Try again later.',
+}; // QUOTA_EXCEEDED shows the server's own message: it names the limit that was reached.
 
 /** What to tell a person about a failed call. */
 export function explain(e: unknown): string {

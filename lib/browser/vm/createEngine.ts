@@ -1,4 +1,5 @@
 import type { Engine } from './Engine';
+import { rememberCheerpXFailed } from './enginePreference';
 import type { GuestManifest } from './V86Engine';
 
 export type EngineChoice = 'auto' | 'cheerpx' | 'v86';
@@ -29,6 +30,7 @@ export async function createEngine(s: EngineSetup): Promise<Engine> {
       return new CheerpXEngine(mod, { ...s.cheerpx, bashrc });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      rememberCheerpXFailed();
       if (s.choice === 'cheerpx') throw new Error(`CheerpX could not start: ${reason}`);
       s.notice(`CheerpX is not available here (${reason}); running the v86 engine instead.`);
     }

@@ -1,8 +1,6 @@
-import type { ServerResponse } from 'node:http';
-import { TandemError, errorBody, type ErrorCode } from '../../lib/shared/errors';
-import { sendJson } from '../http/json';
+import { TandemError, type ErrorCode } from '../../lib/shared/errors';
 
-/** The HTTP status each named error answers with. */
+/** The HTTP status each named error answers with; a code missing here is a 500. */
 export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   BAD_MESSAGE: 400,
   BAD_ROOM_ID: 400,
@@ -12,6 +10,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ROOM_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  LENGTH_REQUIRED: 411,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
   BAD_RECORDING: 400,
@@ -31,10 +30,11 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   USED_UP: 410,
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
+  STORAGE_FULL: 507,
   UNAVAILABLE: 503,
 };
 
-/** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). */
+/** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). Handlers throw it; the router answers it. */
 export class HttpError extends TandemError {
   constructor(
     code: ErrorCode,
@@ -45,10 +45,6 @@ export class HttpError extends TandemError {
   }
 }
 
-/** Answers `{"error":{"code","message"}}`; anything that is not a TandemError is a 500 that says nothing more. */
-export function sendHttpError(res: ServerResponse, e: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const code: ErrorCode = e instanceof TandemError ? e.code : 'INTERNAL';
-  const message = e instanceof TandemError ? e.message : 'internal error';
-  sendJson(res, STATUS_OF[code] ?? 500, errorBody(code, message), e instanceof HttpError ? e.headers : {});
+export function statusOf(e: unknown): number {
+  return e instanceof TandemError ? (STATUS_OF[e.code] ?? 500) : 500;
 }

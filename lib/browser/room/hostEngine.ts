@@ -1,0 +1,42 @@
+import type { GuestManifest } from '../../shared/GuestManifest';
+import type { Engine } from '../vm/Engine';
+import { createEngine, type EngineChoice } from '../vm/createEngine';
+import { effectiveChoice } from '../vm/enginePreference';
+import type { EngineRequest } from './RoomSession';
+
+type RoomManifest = GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string };
+
+/** `?engine=` in the page's address overrides the room's engine (for trying one out). */
+export function engineFromQuery(params: URLSearchParams): EngineChoice | undefined {
+  return (['auto', 'cheerpx', 'v86'] as const).find((c) => c === params.get('engine'));
+}
+
+/**
+ * The host page's engine factory for a RoomSession: reads the room's manifest once, picks the
+ * engine (the page's `?engine=`, else the room's, else what works in this browser), and for the
+ * server's headless host (a host token) always v86, whose boot snapshot every host restores.
+ */
+export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; hostToken?: string }) {
+  let manifest: Promise<RoomManifest> | null = null;
+  return async (req: EngineRequest): Promise<Engine> => {
+    manifest ??= fetch(`/vm/manifest.json?room=${encodeURIComponent(o.roomId)}`).then((r) => r.json());
+    const m = await manifest;
+    const [cols, rows] = [req.view.cols(), req.view.rows()];
+    const hostToken = o.hostToken;
+    return createEngine({
+      choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
+      manifest: m,
+      cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols, rows },
+      notice: req.notice,
+      diskKey: `${o.roomId}:${req.view.id}`,
+      coldBoot: req.coldBoot,
+      publishSnapshot:
+        hostToken && req.isMain
+          ? async (gz) => {
+              const r = await fetch(`/vm/boot-snapshot/${m.version}`, { method: 'PUT', body: gz, headers: { 'x-host-token': hostToken } });
+              if (!r.ok) throw new Error(`boot snapshot refused: ${r.status}`);
+            }
+          : undefined,
+    });
+  };
+}
