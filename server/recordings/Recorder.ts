@@ -137,13 +137,21 @@ export class Recorder {
     t.log.append({ t: at, code: 'o', data, seq, hostSeq });
     for (const ev of t.shell.push(data)) {
       if (ev.kind === 'input') t.typing = '';
-      else if (ev.kind === 'text' && t.typing !== null) t.typing = (t.typing + ev.text).slice(-4 * MAX_COMMAND_LABEL_CHARS);
-      else if (ev.kind === 'output' && t.typing !== null) {
-        const cmd = plainText(t.typing).trim().slice(0, MAX_COMMAND_LABEL_CHARS);
-        t.typing = null;
-        if (cmd) t.log.append({ t: at, code: 'm', data: `$ ${cmd}`, kind: 'command' });
-      } else if (ev.kind === 'done') t.log.append({ t: at, code: 'm', data: `exit ${ev.exitCode ?? '?'}`, kind: 'command', exitCode: ev.exitCode });
+      else if (ev.kind === 'text' && t.typing !== null) {
+        // The command line ends at Enter's newline (shells without a C mark, like ash, never say more).
+        const nl = ev.text.search(/[\r\n]/);
+        t.typing = (t.typing + (nl < 0 ? ev.text : ev.text.slice(0, nl))).slice(-4 * MAX_COMMAND_LABEL_CHARS);
+        if (nl >= 0) this.commandStarts(t, at);
+      } else if (ev.kind === 'output' && t.typing !== null) this.commandStarts(t, at);
+      else if (ev.kind === 'done') t.log.append({ t: at, code: 'm', data: `exit ${ev.exitCode ?? '?'}`, kind: 'command', exitCode: ev.exitCode });
     }
+  }
+
+  /** A command block begins: its marker carries the command line as typed. */
+  private commandStarts(t: TabState, at: number): void {
+    const cmd = plainText(t.typing ?? '').trim().slice(0, MAX_COMMAND_LABEL_CHARS);
+    t.typing = null;
+    if (cmd) t.log.append({ t: at, code: 'm', data: `$ ${cmd}`, kind: 'command' });
   }
 
   resize(roomId: string, tab: string, cols: number, rows: number, time = Date.now()): void {
