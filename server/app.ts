@@ -38,6 +38,7 @@ import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
 import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachRoomStates } from './roomstate/attachRoomStates';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -132,6 +133,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
     if (accountRoutes(req, res, url)) return;
+    if (roomStates.handler(req, res, url)) return;
     if (api(req, res, url)) return;
     // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
     req.headers[CLIENT_IP_HEADER] = clientIp(req);
@@ -216,6 +218,34 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const roomStates = attachRoomStates({
+    dataDir,
+    guest,
+    hub,
+    roomExists,
+    maxMb: env.ROOM_STATE_MAX_MB,
+    retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
+    mayHost: async (room, req) => {
+      try {
+        return authn.resolve(room, await authn.principals(req.headers, room)).canHost;
+      } catch {
+        return false;
+      }
+    },
+    headless,
+    log: rootLog.child({ cap: 'roomstate' }),
+  });
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting.
+  server.once('listening', () =>
+    void roomStates
+      .warmBootSnapshot({
+        snapshotFile: path.join(dataDir, 'snapshots', `${guest.version}.state.gz`),
+        createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
+        deleteRoom: (id) => rooms.delete(id),
+      })
+      .catch((err) => log.warn({ err: String(err) }, 'could not warm the boot snapshot')),
+  );
   const accountRoutes = createAccountHandler({
     authn,
     access,
@@ -315,6 +345,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      roomStates.close();
       await pool?.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close

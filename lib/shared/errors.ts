@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'STATE_CORRUPT', // a room state (or one of its chunks) that is damaged, cut short, or not a v86 state
+  'STATE_VERSION', // a room state for another guest or disk version than the server runs
+  'STATE_INCOMPLETE', // a room state naming chunks the server was never sent
+  'QUOTA_EXCEEDED', // the room's stored states would pass ROOM_STATE_MAX_MB
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,7 +15,8 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string } = {}) {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   // DISK_SOURCE=none: tests see the same small guest whether or not this machine built the disk.
-  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', ...extraEnv });
+  // HEADLESS=off: no test starts a Chromium (nor warms a boot snapshot) unless it asks for one.
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', HEADLESS: 'off', ...extraEnv });
   const server: TandemServer = createTandemServer(env);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
