@@ -56,6 +56,7 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  roomStates: ReturnType<typeof attachRoomStates>;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -333,6 +334,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     sessions,
     hub,
     commands,
+    roomStates,
     headless,
     guest,
     hostToken: (room) => signHostToken(secret, room),

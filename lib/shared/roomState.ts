@@ -68,7 +68,7 @@ export function fromHex(s: string): Uint8Array {
 }
 
 /** A pack: chunks back to back, each as [32-byte sha256][u32 big-endian length][bytes]. */
-export function encodePack(chunks: { hash: string; data: Uint8Array }[]): Uint8Array {
+export function encodePack(chunks: { hash: string; data: Uint8Array }[]): Uint8Array<ArrayBuffer> {
   const total = chunks.reduce((n, c) => n + FRAME_HEAD_BYTES + c.data.byteLength, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);

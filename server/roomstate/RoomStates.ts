@@ -162,7 +162,7 @@ export class RoomStates {
   }
 
   /** The chunks `hashes` of this room as one pack (the restoring host asks for what it lacks). */
-  async readPack(room: string, hashes: string[]): Promise<Uint8Array> {
+  async readPack(room: string, hashes: string[]): Promise<Uint8Array<ArrayBuffer>> {
     const out: { hash: string; data: Uint8Array }[] = [];
     let size = 0;
     for (const h of new Set(hashes)) {
