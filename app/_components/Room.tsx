@@ -22,6 +22,7 @@ import AccessDenied from './room/AccessDenied';
 import type { EmitControl } from './room/ControlPanel';
 import BootStatus from './room/BootStatus';
 import RoomNotices from './room/RoomNotices';
+import HostSeat from './room/HostSeat';
 import RoleBadge from './room/RoleBadge';
 import ShareLink from './room/ShareLink';
 import RoomSidebar from './room/RoomSidebar';
@@ -64,6 +65,8 @@ export default function Room({ roomId }: { roomId: string }) {
     emit: EmitControl;
     reset(): void;
     save(): Promise<void>;
+    take(): void;
+    give(peer: string): Promise<void>;
   } | null>(null);
 
   useEffect(() => {
@@ -106,6 +109,24 @@ export default function Room({ roomId }: { roomId: string }) {
       let manifest: (GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string }) | null = null;
       /** Tabs whose next boot ignores snapshots ("Reset VM"). */
       const coldTabs = new Set<string>();
+      /** The key my uploads of the room's VM state carry while I host (from my room:state). */
+      let hostKey: string | undefined;
+      let hostName: string | null | undefined;
+      const { RoomStateClient } = await import('../../lib/browser/vm/RoomStateClient');
+      const roomState = RoomStateClient.available ? new RoomStateClient({ room: roomId, hostKey: () => hostKey, hostToken }) : undefined;
+      /** Uploads the main VM's state (before giving the VM away); a failure is said, not fatal. */
+      const syncMain = async () => {
+        try {
+          return (await views.get(DEFAULT_TAB)?.engine?.syncRoomState?.()) ?? null;
+        } catch (err) {
+          flash(`Could not save the VM on the server: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        }
+      };
+      const onHidden = () => {
+        if (document.visibilityState === 'hidden' && role === 'host') void syncMain();
+      };
+      document.addEventListener('visibilitychange', onHidden);
 
       const view = (tab: string): TabView => {
         let v = views.get(tab);
@@ -174,6 +195,8 @@ export default function Room({ roomId }: { roomId: string }) {
               if (o?.reset) setOfferReset(true);
             },
             diskKey: `${roomId}:${v.id}`,
+            // The main terminal's VM is the room's: saved on the server, restored by the next host.
+            roomState: isMain ? roomState : undefined,
             coldBoot: coldTabs.delete(v.id),
             publishSnapshot:
               hostToken && isMain
@@ -243,13 +266,21 @@ export default function Room({ roomId }: { roomId: string }) {
           for (const v of views.values()) v.term.options.disableStdin = ro;
         },
         emit: (event, ...args) => s.emit(event, ...args),
+        take: () => s.emit('host:take', {}),
+        // "Give host to …": the VM is saved on the server first, so the new host resumes it as it is.
+        give: async (peer) => {
+          if (role !== 'host') return;
+          await syncMain();
+          s.emit('host:give', { to: peer });
+        },
         // "Save VM": the active terminal's VM as it is now, restored by this room's next load here.
         save: async () => {
           const v = views.get(active);
           if (role !== 'host' || !v?.engine?.save) return;
           try {
             const { bytes, ms } = await v.engine.save();
-            flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s): reloading this room in this browser restores it.`);
+            const up = v.id === DEFAULT_TAB ? await syncMain() : null;
+            flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s)${up ? ', also on the server for the room’s next host' : ''}: reloading this room in this browser restores it.`);
           } catch (err) {
             flash(`Save VM: ${err instanceof Error ? err.message : String(err)}`);
           }
@@ -283,6 +314,12 @@ export default function Room({ roomId }: { roomId: string }) {
         setState((prev) => ({ ...st, me: st.me ?? prev?.me }));
         const was = role;
         role = st.role;
+        if (st.role === 'host') hostKey = st.hostKey;
+        // Handover: say who runs the VM now (not on my first state: nothing changed for me then).
+        if (st.hostName !== undefined && st.hostName !== hostName) {
+          if (st.hostName && hostName !== undefined) flash(st.role === 'host' ? 'You are now hosting: the VM runs in this browser.' : `${st.hostName} is now hosting.`);
+          hostName = st.hostName;
+        }
         const fresh = conn.takeFresh();
         if (was === role) {
           syncTabs(st.tabs);
@@ -310,8 +347,16 @@ export default function Room({ roomId }: { roomId: string }) {
       s.on('term:resize', (r) => role === 'guest' && views.get(r.tab)?.term.resize(r.cols, r.rows));
       s.on('term:in', (m) => role === 'host' && views.get(m.tab)?.engine?.write(m.data));
       s.on('room:error', (e) => flash(`${e.code}: ${e.message}`));
+      // Someone asked for the VM (the server's headless host yields to a person): save it, then give it.
+      s.on('host:yield', (y) => {
+        if (role !== 'host') return;
+        void syncMain().then(() => s.emit('host:give', { to: y.peer }));
+      });
 
-      return () => window.removeEventListener('resize', onWindowResize);
+      return () => {
+        window.removeEventListener('resize', onWindowResize);
+        document.removeEventListener('visibilitychange', onHidden);
+      };
     })().then(
       (cleanup) => {
         if (disposed) cleanup?.();
@@ -387,6 +432,7 @@ export default function Room({ roomId }: { roomId: string }) {
             ↓
           </button>
         </span>
+        <HostSeat state={state} watching={typeof window !== 'undefined' && new URLSearchParams(window.location.search).has('watch')} onTake={() => controls.current?.take()} onGive={(peer) => controls.current?.give(peer) ?? Promise.resolve()} />
         <ShareLink url={shareUrl} />
         {role === 'host' && mainVm?.name === 'v86' && <SaveVmButton onSave={() => controls.current?.save() ?? Promise.resolve()} />}
         {role === 'host' && <ResetVmButton onReset={() => controls.current?.reset()} />}
