@@ -328,7 +328,8 @@ export default function Room({ roomId }: { roomId: string }) {
           return;
         }
         if (role === 'host') {
-          for (const v of views.values()) v.term.reset();
+          // Taking a running room over (handover): the screen goes on from where the mirror had it.
+          if (was !== 'guest') for (const v of views.values()) v.term.reset();
           syncTabs(st.tabs);
           for (const v of views.values()) void startEngine(v);
         } else {
