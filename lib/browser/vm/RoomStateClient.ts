@@ -99,7 +99,8 @@ export class RoomStateClient {
       if (!r.ok) throw await errorOf(r);
       for (const c of decodePack(new Uint8Array(await r.arrayBuffer()))) {
         if ((await sha256(c.data)) !== c.hash) throw new Error('a piece of the saved VM arrived damaged');
-        got.set(c.hash, c.data);
+        // A copy of its own: a view would drag the whole response buffer into every stored page.
+        got.set(c.hash, c.data.slice());
       }
     }
     const vm = new Uint8Array(m.vm.bytes);
