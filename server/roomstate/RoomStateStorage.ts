@@ -17,8 +17,8 @@ export interface StoredChunk {
 export interface RoomStateStorage {
   chunks(room: string): Promise<StoredChunk[]>;
   hasChunk(room: string, hash: string): Promise<boolean>;
-  /** Stores verified chunks (each whole or not at all). */
-  putChunks(room: string, chunks: { hash: string; data: Uint8Array }[]): Promise<void>;
+  /** Stores verified chunks (each whole or not at all), as stored at `now` (ms). */
+  putChunks(room: string, chunks: { hash: string; data: Uint8Array }[], now: number): Promise<void>;
   getChunk(room: string, hash: string): Promise<Buffer | null>;
   deleteChunks(room: string, hashes: string[]): Promise<void>;
   /** States of a room, newest first. */
@@ -62,11 +62,13 @@ export class FsRoomStateStorage implements RoomStateStorage {
     );
   }
 
-  async putChunks(room: string, chunks: { hash: string; data: Uint8Array }[]): Promise<void> {
+  async putChunks(room: string, chunks: { hash: string; data: Uint8Array }[], now: number): Promise<void> {
     for (const c of chunks) {
       const file = this.chunkFile(room, c.hash);
       await fsp.mkdir(path.dirname(file), { recursive: true });
       await writeAtomic(file, c.data);
+      // The file's time is when it was stored, by the caller's clock (retention compares with it).
+      await fsp.utimes(file, now / 1000, now / 1000);
     }
   }
 
@@ -141,8 +143,8 @@ export class MemoryRoomStateStorage implements RoomStateStorage {
   async hasChunk(r: string, h: string) {
     return this.room(r).chunks.has(h);
   }
-  async putChunks(r: string, cs: { hash: string; data: Uint8Array }[]) {
-    for (const c of cs) this.room(r).chunks.set(c.hash, { data: Buffer.from(c.data), storedAt: Date.now() });
+  async putChunks(r: string, cs: { hash: string; data: Uint8Array }[], now: number) {
+    for (const c of cs) this.room(r).chunks.set(c.hash, { data: Buffer.from(c.data), storedAt: now });
   }
   async getChunk(r: string, h: string) {
     return this.room(r).chunks.get(h)?.data ?? null;

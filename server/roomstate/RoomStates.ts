@@ -78,7 +78,7 @@ export class RoomStates {
     const toStore = chunks.filter((c) => freshSet.delete(c.hash));
     const bytes = toStore.reduce((n, c) => n + c.data.byteLength, 0);
     await this.ensureRoom(room, bytes);
-    await this.o.storage.putChunks(room, toStore);
+    await this.o.storage.putChunks(room, toStore, this.now());
     return { stored: toStore.length, bytes };
   }
 
