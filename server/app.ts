@@ -30,7 +30,7 @@ import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandler, clientIp } from './accounts/accountRoutes';
-import { can } from './accounts/Roles';
+import { can, ROLES } from './accounts/Roles';
 import { Authenticator } from './access/Authenticator';
 import { RoomAccess, type Identity } from './access/RoomAccess';
 import { applyControl, mayType } from './access/RoomControl';
@@ -42,6 +42,7 @@ import { attachRoomStates } from './roomstate/attachRoomStates';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
+const COMMAND_ROLES = ROLES.filter((r) => can(r, 'pushCommands'));
 /** How often always-on rooms are checked for a running VM. */
 const ALWAYS_ON_CHECK_MS = 30_000;
 
@@ -268,16 +269,15 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     queue: commands,
     authenticate: apiKeyAuthenticator(env.API_KEY, {
       authenticate: (t) => tokens.authenticate(t),
-      // A token pushes commands where its user could: instructor or owner, or any open room.
-      mayUseRoom: (userId, room) => {
-        const r = rooms.get(room);
-        return !!r && (r.ownerId === null || can(members.role(room, userId), 'pushCommands'));
-      },
+      // A token reaches only rooms where its user may push commands (instructor or owner). Never
+      // open rooms: anyone's anonymous room is protected by its secret link alone.
+      mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+      roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
     }),
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
-      list: (limit) => rooms.list(limit),
+      list: (limit, ids) => rooms.list(limit, ids),
       hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     },
     apiKey: env.API_KEY,

@@ -1,7 +1,7 @@
 /**
  * Benchmark child: the real Tandem server (createTandemServer, no Next) on 127.0.0.1, port 0, with a
  * temporary DATA_DIR. Runs in its own process so its RSS excludes the bench's client sockets.
- * Started by scripts/bench.ts with `node --import tsx --expose-gc`.
+ * Started by scripts/bench/index.ts with `node --import tsx --expose-gc`.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -5,7 +5,7 @@ import type { AccountStore } from '../accounts/AccountStore';
 import type { GuestStore } from '../accounts/GuestStore';
 import type { InviteStore } from '../accounts/InviteStore';
 import type { MembershipStore } from '../accounts/MembershipStore';
-import { atLeast, can, canAssign, isRole, type Role } from '../accounts/Roles';
+import { atLeast, can, canAssign, isRole, ROLES, type Role } from '../accounts/Roles';
 import type { RoomStore } from '../rooms/RoomStore';
 
 /** Who is asking, as the server authenticated them (cookie session, guest cookie, or nobody). */
@@ -151,10 +151,17 @@ export class RoomAccess {
     this.events.emit('removed', roomId, [memberId]);
   }
 
-  /** Revokes an invite and takes access from everyone who joined through it, live. */
+  /**
+   * Revokes an invite and takes access, live, from everyone who joined through it and whom the
+   * revoker may remove: an instructor revoking a link never removes a fellow instructor who came by it.
+   */
   revokeInvite(actorUserId: string, roomId: string, inviteId: string): void {
-    this.d.invites.revoke(actorUserId, roomId, inviteId);
-    const gone = [...this.d.guests.revokeByInvite(inviteId).map(guestMemberId), ...this.d.members.removeByInvite(inviteId).map(userMemberId)];
+    const actor = this.d.invites.revoke(actorUserId, roomId, inviteId);
+    const removable = ROLES.filter((r) => canAssign(actor, r, null));
+    const gone = [
+      ...this.d.guests.revokeByInvite(inviteId, removable).map(guestMemberId),
+      ...this.d.members.removeByInvite(inviteId, removable).map(userMemberId),
+    ];
     if (gone.length) this.events.emit('removed', roomId, gone);
   }
 

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db';
 import { guests, type GuestRow } from '../../drizzle/schema';
@@ -44,10 +44,11 @@ export class GuestStore {
       .get();
   }
 
+  /** Changes a guest's role; like a member's, it is then no longer tied to the link it came by. */
   setRole(roomId: string, guestId: string, role: Role): void {
     const res = this.db
       .update(guests)
-      .set({ role: capGuestRole(role) })
+      .set({ role: capGuestRole(role), inviteId: null })
       .where(and(eq(guests.id, guestId), eq(guests.roomId, roomId), isNull(guests.revokedAt)))
       .run();
     if (res.changes !== 1) throw new TandemError('NOT_FOUND', 'no such member');
@@ -63,12 +64,13 @@ export class GuestStore {
     );
   }
 
-  /** Revokes everyone who joined through an invite; returns their ids. */
-  revokeByInvite(inviteId: string, now = new Date()): string[] {
+  /** Revokes everyone who joined through an invite and holds one of `roles` (those the revoker may remove); returns their ids. */
+  revokeByInvite(inviteId: string, roles: readonly Role[], now = new Date()): string[] {
+    if (!roles.length) return [];
     return this.db
       .update(guests)
       .set({ revokedAt: now })
-      .where(and(eq(guests.inviteId, inviteId), isNull(guests.revokedAt)))
+      .where(and(eq(guests.inviteId, inviteId), isNull(guests.revokedAt), inArray(guests.role, [...roles])))
       .returning({ id: guests.id })
       .all()
       .map((r) => r.id);

@@ -137,8 +137,12 @@ export class InviteStore {
     return toInvite(inv);
   }
 
-  /** `actorId` revokes an invite of `roomId`. Same permission as creating one of its role. Revoking twice keeps the first time. */
-  revoke(actorId: string, roomId: string, inviteId: string, now = new Date()): void {
+  /**
+   * `actorId` revokes an invite of `roomId`. Same permission as creating one of its role. Revoking
+   * twice keeps the first time. Returns the actor's role: who joined by the link goes only if the
+   * actor may remove them (RoomAccess.revokeInvite).
+   */
+  revoke(actorId: string, roomId: string, inviteId: string, now = new Date()): Role {
     const actor = this.members.role(roomId, actorId);
     if (!can(actor, 'manageInvites')) throw new TandemError('FORBIDDEN', 'you may not manage invites of this room');
     const inv = this.db
@@ -153,6 +157,7 @@ export class InviteStore {
       .set({ revokedAt: now })
       .where(and(eq(invites.id, inviteId), isNull(invites.revokedAt)))
       .run();
+    return actor!;
   }
 
   /** A room's invites, newest first (including spent ones, for the managers' page). */

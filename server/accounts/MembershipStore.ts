@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { memberships, rooms, users, type RoomRow } from '../../drizzle/schema';
 import { TandemError } from '../../lib/shared/errors';
@@ -87,9 +87,10 @@ export class MembershipStore {
         if (from === role) return;
         if (!canAssign(actor, from, role)) throw new TandemError('FORBIDDEN', `a ${actor} cannot change a ${from} to ${role}`);
         if (from === 'owner' && this.ownerCount(roomId) <= 1) throw new TandemError('LAST_OWNER', 'the room needs another owner first');
+        // A role someone chose is no longer the link's: revoking the link must not take it away.
         this.db
           .update(memberships)
-          .set({ role })
+          .set({ role, inviteId: null })
           .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)))
           .run();
       },
@@ -120,6 +121,16 @@ export class MembershipStore {
       },
       { behavior: 'immediate' },
     );
+  }
+
+  /** Rooms where the user holds one of `roles` (e.g. those that may push commands). */
+  roomIdsWithRole(userId: string, roles: readonly Role[]): string[] {
+    return this.db
+      .select({ roomId: memberships.roomId })
+      .from(memberships)
+      .where(and(eq(memberships.userId, userId), inArray(memberships.role, [...roles])))
+      .all()
+      .map((r) => r.roomId);
   }
 
   /** Highest role first, then longest-standing. */
@@ -164,11 +175,16 @@ export class MembershipStore {
       .run();
   }
 
-  /** Removes everyone whose membership came from `inviteId` (the link was revoked); returns their user ids. */
-  removeByInvite(inviteId: string): string[] {
+  /**
+   * Removes everyone whose membership came from `inviteId` (the link was revoked) and holds one of
+   * `roles` (those the revoker may remove; never owners); returns their user ids.
+   */
+  removeByInvite(inviteId: string, roles: readonly Role[]): string[] {
+    const removable = roles.filter((r) => r !== 'owner');
+    if (!removable.length) return [];
     return this.db
       .delete(memberships)
-      .where(and(eq(memberships.inviteId, inviteId), sql`${memberships.role} != 'owner'`))
+      .where(and(eq(memberships.inviteId, inviteId), inArray(memberships.role, removable)))
       .returning({ userId: memberships.userId })
       .all()
       .map((r) => r.userId);

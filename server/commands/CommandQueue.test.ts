@@ -365,4 +365,16 @@ describe('CommandQueue', () => {
     await finished(q, ids[4]);
     expect(q.list({ room: 'default', limit: 10 }).map((r) => r.cmd)).toEqual(['echo 5', 'echo 4', 'echo 3']);
   });
+
+  it('prunes cancelled commands like finished ones (queue-and-cancel cannot grow the table)', async () => {
+    const f = fakeHub();
+    const q = makeQueue(f.hub, { maxFinishedPerRoom: 3, maxQueuedPerRoom: 2 });
+    // Nobody hosts 'default': each command stays queued until cancelled.
+    for (let n = 0; n < 10; n++) await q.cancel(q.enqueue({ room: 'default', cmd: `echo ${n}` }).command.id);
+    expect(q.list({ room: 'default', limit: 100 }).map((r) => [r.cmd, r.state])).toEqual([
+      ['echo 9', 'cancelled'],
+      ['echo 8', 'cancelled'],
+      ['echo 7', 'cancelled'],
+    ]);
+  });
 });

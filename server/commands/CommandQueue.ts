@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db';
 import { commands, type CommandRow, type CommandState } from '../../drizzle/schema';
@@ -201,10 +201,14 @@ export class CommandQueue {
     return this.db.select().from(commands).where(eq(commands.id, id)).get();
   }
 
-  /** Newest first. */
-  list(opts: { room?: string; limit: number }): CommandRow[] {
-    const q = this.db.select().from(commands);
-    return (opts.room ? q.where(eq(commands.room, opts.room)) : q)
+  /** Newest first; of one room, or of `rooms` only when given. */
+  list(opts: { room?: string; rooms?: readonly string[]; limit: number }): CommandRow[] {
+    if (opts.rooms?.length === 0) return [];
+    const where = and(opts.room ? eq(commands.room, opts.room) : undefined, opts.rooms ? inArray(commands.room, [...opts.rooms]) : undefined);
+    return this.db
+      .select()
+      .from(commands)
+      .where(where)
       .orderBy(desc(commands.createdAt), desc(sql`rowid`))
       .limit(opts.limit)
       .all();
@@ -243,7 +247,11 @@ export class CommandQueue {
         .set({ state: 'cancelled', finishedAt: new Date(), error: 'cancelled before it ran' })
         .where(and(eq(commands.id, id), eq(commands.state, 'queued')))
         .run();
-      if (r.changes) this.finished(id);
+      if (r.changes) {
+        // Cancelled rows count as finished ones: queue-and-cancel in a loop must not grow the table.
+        this.prune(row.room);
+        this.finished(id);
+      }
       return this.get(id);
     }
     const a = this.active.get(row.room);

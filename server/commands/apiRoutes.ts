@@ -66,12 +66,14 @@ export interface ApiRoom {
   id: string;
   name: string;
   createdAt: Date;
+  /** An archived room takes no new commands. */
+  archivedAt?: Date | null;
 }
 
 export interface ApiRooms {
   get(id: string): ApiRoom | undefined;
-  /** Newest first, at most `limit`. */
-  list(limit: number): ApiRoom[];
+  /** Newest first, at most `limit`; only `ids` when given. */
+  list(limit: number, ids?: readonly string[]): ApiRoom[];
   /** Whether a host (a person's browser or the server's headless one) runs the room's VM now. */
   hostConnected(id: string): boolean;
 }
@@ -190,7 +192,7 @@ export function createApiHandler(opts: ApiOptions): Handler {
     }
     checkCmdSize(input.cmd);
     const { cmd, room, timeoutMs, wait } = parse(createSchema, input);
-    checkRoom(who, room);
+    checkRoom(who, room, 'write');
     const { command, created } = opts.queue.enqueue({ room, cmd, timeoutMs, idempotencyKey: idempotencyKey(req) });
     const headers: Record<string, string> = created ? {} : { 'idempotent-replayed': 'true' };
     await respond(res, command, wait ? waitMs : 0, headers);
@@ -210,7 +212,7 @@ export function createApiHandler(opts: ApiOptions): Handler {
       throw new HttpError('BAD_MESSAGE', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters`);
     const items: BatchItem[] = rooms.map((room) => {
       try {
-        checkRoom(who, room);
+        checkRoom(who, room, 'write');
         // Idempotency keys are per room, so one key makes the whole batch safe to retry.
         return { room, row: opts.queue.enqueue({ room, cmd, timeoutMs, idempotencyKey: key }).command };
       } catch (e) {
@@ -242,8 +244,8 @@ export function createApiHandler(opts: ApiOptions): Handler {
   function list(res: ServerResponse, url: URL, who: ApiPrincipal, room: string | null): void {
     if (room !== null) checkRoom(who, room);
     const limit = intParam(url, 'limit', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT);
-    // A principal limited to some rooms would need a room filter in the query; the API key sees all.
-    const rows = opts.queue.list({ room: room ?? undefined, limit }).filter((r) => who.mayUseRoom(r.room));
+    // A token's rooms filter the query itself, so a limit counts only commands it may see.
+    const rows = opts.queue.list({ room: room ?? undefined, rooms: who.roomIds() ?? undefined, limit });
     // Outputs can be a MiB each: the list leaves them out; fetch one command for its output.
     sendJson(res, 200, { success: true, commands: rows.map((r) => view(r, false)) });
   }
@@ -251,7 +253,7 @@ export function createApiHandler(opts: ApiOptions): Handler {
   function listRooms(res: ServerResponse, url: URL, who: ApiPrincipal): void {
     if (!opts.rooms) throw new HttpError('NOT_FOUND', 'this server does not list rooms');
     const limit = intParam(url, 'limit', DEFAULT_ROOM_LIST_LIMIT, 1, MAX_ROOM_LIST_LIMIT);
-    const rooms = opts.rooms.list(limit).filter((r) => who.mayUseRoom(r.id));
+    const rooms = opts.rooms.list(limit, who.roomIds() ?? undefined);
     sendJson(res, 200, { success: true, rooms: rooms.map(roomView) });
   }
 
@@ -289,9 +291,11 @@ export function createApiHandler(opts: ApiOptions): Handler {
     return row;
   }
 
-  function checkRoom(who: ApiPrincipal, room: string): void {
+  /** The room exists and `who` may use it; for 'write' (new commands) it is not archived either. */
+  function checkRoom(who: ApiPrincipal, room: string, use: 'read' | 'write' = 'read'): void {
     if (!ROOM_ID_RE.test(room)) throw new HttpError('BAD_ROOM_ID', 'room ids are lowercase letters, digits and dashes');
     if (!opts.roomExists(room) || !who.mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+    if (use === 'write' && opts.rooms?.get(room)?.archivedAt) throw new HttpError('FORBIDDEN', `room ${room} is archived: unarchive it to run commands`);
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../lib/shared/protocol';
 import { TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
+import { SyncScheduler } from './SyncScheduler';
 
 /** A guest whose transport holds more unsent bytes than this stops getting live frames and
  * receives a fresh snapshot once it has drained: a slow guest never grows server memory. */
@@ -97,6 +98,8 @@ export class RoomRelay {
   private hostKey: string | null = null;
   /** A host asked to yield to `to`; it loses the seat at the deadline if it has not given it. */
   private yielding: { to: string; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
+  private syncs: SyncScheduler;
 
   constructor(
     readonly roomId: string,
@@ -104,6 +107,7 @@ export class RoomRelay {
     private hooks: RelayHooks = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, { title: 'Terminal', mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
   }
 
@@ -243,6 +247,7 @@ export class RoomRelay {
     if (this.yielding?.to === peerId) this.cancelYield();
     this.stale.delete(peerId);
     this.screen.forget(peerId);
+    this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
     if (wasHost) {
       this.hostId = null;
@@ -323,7 +328,7 @@ export class RoomRelay {
       case 'term:sync': {
         const m = msg as { tab: string };
         this.tab(m.tab);
-        void this.sendSnapshot(peerId, m.tab);
+        this.syncs.request(peerId, m.tab);
         return;
       }
       case 'tab:open': {
@@ -351,6 +356,7 @@ export class RoomRelay {
         this.tab(m.tab).mirror.dispose();
         this.tabs.delete(m.tab);
         for (const s of this.stale.values()) s.delete(m.tab);
+        this.syncs.forgetTab(m.tab);
         this.broadcastState();
         return;
       }
@@ -474,6 +480,7 @@ export class RoomRelay {
     this.closed = true;
     this.cancelYield();
     this.screen.close();
+    this.syncs.close();
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = null;
     if (this.stateTimer) clearTimeout(this.stateTimer);

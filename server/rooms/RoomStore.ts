@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE, type RoomGuest } from '../../lib/shared/protocol';
@@ -22,9 +22,11 @@ export class RoomStore {
     return this.db.select().from(rooms).where(eq(rooms.id, id)).get();
   }
 
-  /** Newest first; rooms made in the same millisecond in the order they were made (rowid). */
-  list(limit: number): RoomRow[] {
-    return this.db.select().from(rooms).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
+  /** Newest first; rooms made in the same millisecond in the order they were made (rowid). Only `ids` when given. */
+  list(limit: number, ids?: readonly string[]): RoomRow[] {
+    if (ids?.length === 0) return [];
+    const q = this.db.select().from(rooms);
+    return (ids ? q.where(inArray(rooms.id, [...ids])) : q).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
   create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null } = {}): RoomRow {
