@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
 
 const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
@@ -8,6 +8,19 @@ const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
  * host's tab closes the next host — a guest who takes over, or the server's headless host —
  * resumes it: a file made and a shell variable set before the host left are still there.
  */
+
+/** A new room, hosted (at its prompt) in one browser and watched as a guest in another. */
+async function hostAndGuest(browser: Browser, request: APIRequestContext, name: string) {
+  const roomPath = await newRoom(request, name);
+  const [hostCtx, guestCtx] = [await browser.newContext(), await browser.newContext()];
+  const host = await hostCtx.newPage();
+  await host.goto(roomPath);
+  await waitForPrompt(host);
+  const guest = await guestCtx.newPage();
+  await guest.goto(roomPath);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  return { roomPath, room: roomPath.split('/').pop()!, host, guest, hostCtx, guestCtx };
+}
 
 /** The host sets a variable and writes a file, then waits until the server holds a state made after both. */
 async function leaveMarks(host: Page, room: string, tag: string) {
@@ -26,16 +39,7 @@ async function leaveMarks(host: Page, room: string, tag: string) {
 }
 
 test('a guest takes over when the host leaves, and finds the file and the variable', async ({ browser, request }) => {
-  const roomPath = await newRoom(request, 'handover by hand');
-  const room = roomPath.split('/').pop()!;
-  const hostCtx = await browser.newContext();
-  const host = await hostCtx.newPage();
-  await host.goto(roomPath);
-  await waitForPrompt(host);
-  const guestCtx = await browser.newContext();
-  const guest = await guestCtx.newPage();
-  await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  const { roomPath, room, host, guest, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'handover by hand');
   const watcherCtx = await browser.newContext();
   const watcher = await watcherCtx.newPage();
   await watcher.goto(`${roomPath}?watch`);
@@ -58,16 +62,7 @@ test('a guest takes over when the host leaves, and finds the file and the variab
 });
 
 test('with nobody taking over, the headless host resumes the VM and a queued command runs in the old state', async ({ browser, request }) => {
-  const roomPath = await newRoom(request, 'handover to the server');
-  const room = roomPath.split('/').pop()!;
-  const hostCtx = await browser.newContext();
-  const host = await hostCtx.newPage();
-  await host.goto(roomPath);
-  await waitForPrompt(host);
-  const guestCtx = await browser.newContext();
-  const guest = await guestCtx.newPage();
-  await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  const { room, host, guest, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'handover to the server');
 
   await leaveMarks(host, room, 'auto');
   await host.close();
