@@ -210,7 +210,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
-      busy: (room) => commands.busy(room),
+      // Not idle while a command waits or runs, while people are in the room with it (it is their
+      // VM now: a handover), or while it warms the boot snapshot.
+      busy: (room) => commands.busy(room) || (hub.relay(room)?.size ?? 0) > 1 || roomStates.warming(room),
     });
     return pool;
   };

@@ -192,6 +192,8 @@ export default function Room({ roomId }: { roomId: string }) {
             cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${roomId}:${v.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols: v.term.cols, rows: v.term.rows },
             notice: (text, o) => {
               setEngineNotice(text);
+              // Nobody reads the headless host's page: its notices go to the server's log.
+              if (hostToken) console.error(`[tandem] ${text}`);
               if (o?.reset) setOfferReset(true);
             },
             diskKey: `${roomId}:${v.id}`,

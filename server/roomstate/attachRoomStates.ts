@@ -53,6 +53,7 @@ export function attachRoomStates(d: RoomStateDeps) {
   });
 
   const waits = new Map<string, ReturnType<typeof setTimeout>>();
+  let warmingRoom: string | null = null;
   const onHost = (room: string, connected: boolean) => {
     clearTimeout(waits.get(room));
     waits.delete(room);
@@ -85,16 +86,20 @@ export function attachRoomStates(d: RoomStateDeps) {
       const pool = d.headless();
       if (!pool || fs.existsSync(o.snapshotFile)) return;
       const room = o.createRoom();
+      warmingRoom = room;
       const t0 = Date.now();
       try {
         await pool.ensureHost(room);
         while (!fs.existsSync(o.snapshotFile) && Date.now() - t0 < WARM_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 500));
         d.log.info({ ms: Date.now() - t0, ok: fs.existsSync(o.snapshotFile) }, 'boot snapshot warmed');
       } finally {
+        warmingRoom = null;
         await pool.release(room).catch(() => {});
         o.deleteRoom(room);
       }
     },
+    /** The scratch room whose headless host is warming the boot snapshot (never closed as idle). */
+    warming: (room: string) => room === warmingRoom,
     close() {
       d.hub.events.off('host', onHost);
       for (const t of waits.values()) clearTimeout(t);

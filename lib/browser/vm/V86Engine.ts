@@ -465,6 +465,7 @@ export class V86Engine implements Engine {
     }
     if (!info || info.manifest.guestVersion !== this.manifest.version) return null;
     if (disk && disk.loadedMeta?.id === info.manifest.overlayId) return null; // this browser's own lineage, at least as new
+    console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
     try {
       onProgress({ phase: 'loading', progress: 0.03, message: 'Downloading the room’s saved VM' });
       const { vmGz, pages } = await rs.download(info);
