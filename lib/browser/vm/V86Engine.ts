@@ -284,7 +284,8 @@ export class V86Engine implements Engine {
       }
     }
     const fromRoom = await this.roomRestore(disk, onProgress);
-    if (fromRoom) disk = this.disk;
+    // The room's state may have replaced the overlay (and closed the old disk), whether or not it restores.
+    disk = this.disk;
     const found = fromRoom ?? (await this.findState(disk));
     if (!found) return this.bootOnce(onProgress, null, disk);
     const wasEmpty = disk?.isEmpty ?? false;
@@ -484,7 +485,9 @@ export class V86Engine implements Engine {
       return { state, source: 'room' };
     } catch (e) {
       this.opts.notice?.(`The room's saved VM could not be loaded (${e instanceof Error ? e.message : String(e)}); starting from this browser's copy instead.`);
-      if (disk && this.disk !== disk) {
+      // The old disk may be closed already (the failure came while replacing the overlay): a fresh one reads what storage holds.
+      if (disk) {
+        await this.disk?.close().catch(() => {});
         this.disk = this.newDisk();
         await this.disk?.open();
       }
