@@ -17,7 +17,13 @@ export const rooms = sqliteTable('rooms', {
   alwaysOn: integer('always_on', { mode: 'boolean' }).notNull().default(false),
   /** The guest v86 boots: `disk` (the server's root disk), `small` (the bundled BusyBox guest); null: the disk when there is one. */
   guest: text('guest'),
-});
+  /** The room's Internet switch (server/net); null follows the server's NET setting. */
+  internet: integer('internet', { mode: 'boolean' }),
+  /** Open rooms: a hash of the address that made it (per-client caps), never the address itself. */
+  creatorKey: text('creator_key'),
+  /** Last time anyone connected to or left the room: idle open rooms are reclaimed after a while. */
+  lastActiveAt: integer('last_active_at', { mode: 'timestamp_ms' }),
+}, (t) => [index('rooms_creator_key').on(t.creatorKey)]);
 
 export type RoomRow = typeof rooms.$inferSelect;
 
@@ -200,3 +206,35 @@ export const apiTokens = sqliteTable(
 );
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+/**
+ * Every connection a room's VM opened or tried to open through the server (server/net/NetAudit.ts):
+ * one row when it ends or is refused. Old rows are pruned (NET_AUDIT_DAYS).
+ */
+export const netAudit = sqliteTable(
+  'net_audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    room: text('room')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    /** The member hosting the VM (`u:…`, `g:…`, `a:…`, `h:headless`), or `api` for the HTTP gateway. */
+    host: text('host').notNull(),
+    kind: text('kind', { enum: ['wisp', 'gateway'] }).notNull(),
+    ip: text('ip'),
+    port: integer('port').notNull(),
+    /** The name the VM looked up (from our DNS answers) or the gateway's URL host. */
+    name: text('name'),
+    bytesUp: integer('bytes_up').notNull(),
+    bytesDown: integer('bytes_down').notNull(),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    /** Why it was refused (policy, switch, caps); null when it was allowed. */
+    refused: text('refused'),
+    /** The Wisp close reason (or HTTP status for the gateway). */
+    closeReason: integer('close_reason'),
+  },
+  (t) => [index('net_audit_room_started').on(t.room, t.startedAt), index('net_audit_started').on(t.startedAt)],
+);
+
+export type NetAuditRow = typeof netAudit.$inferSelect;

@@ -14,6 +14,9 @@ import { createVmAssetHandler } from './assets/vmAssets';
 import { createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { sendFile } from './assets/rangeFile';
+import { OpenRooms } from './rooms/OpenRooms';
+import { SocketQuota } from './access/SocketQuota';
+import { HttpError, sendHttpError } from './commands/HttpError';
 import { readBody, sendError, sendJson } from './http/json';
 import { PROTOCOL_VERSION, ROOM_GUESTS } from '../lib/shared/protocol';
 import { TandemError } from '../lib/shared/errors';
@@ -31,14 +34,17 @@ import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateL
 import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandler, clientIp } from './accounts/accountRoutes';
 import { can, ROLES } from './accounts/Roles';
-import { Authenticator } from './access/Authenticator';
-import { RoomAccess, type Identity } from './access/RoomAccess';
+import { Authenticator, signedInWith } from './access/Authenticator';
+import { RoomAccess, userMemberId, type Identity } from './access/RoomAccess';
 import { applyControl, mayType } from './access/RoomControl';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { controlSchemas, type Handshake } from '../lib/shared/protocol';
 import { EventEmitter } from 'node:events';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
 import { attachRoomStates } from './roomstate/attachRoomStates';
+import { attachNet } from './net/attachNet';
+import type { NetLimits } from './net/NetHub';
+import { presentedKey } from './commands/apiAuth';
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FORM_BYTES = 4 * 1024;
@@ -58,6 +64,8 @@ export interface TandemServer {
   hub: RelayHub;
   commands: CommandQueue;
   roomStates: ReturnType<typeof attachRoomStates>;
+  /** Caps and reclaiming of open (signed-out) rooms. */
+  openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
   headless(): HeadlessHostPool | null;
   /** Signs a token that lets the server's headless browser host `room`. */
@@ -66,6 +74,8 @@ export interface TandemServer {
   secret: string;
   secureCookies: boolean;
   guest: GuestManifest;
+  /** The VMs' network (server/net): Wisp hub, DNS, audit, policy. */
+  net: ReturnType<typeof attachNet>;
   /** Resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -75,7 +85,7 @@ export interface TandemServer {
  * Wires one HTTP server: our own routes (health, VM assets, room creation), Socket.IO for the
  * terminal relay, and everything else to Next (when given; integration tests run without it).
  */
-export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}): TandemServer {
+export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimits?: Partial<NetLimits> } = {}): TandemServer {
   const log = rootLog.child({ cap: 'server' });
   const dataDir = path.resolve(env.DATA_DIR);
   const db = openDb(dataDir);
@@ -134,6 +144,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     }
     if (p.startsWith('/vm/')) return vmAsset(req, res, decodeURIComponent(p.slice(4)));
     if (p === '/rooms/new' && req.method === 'POST') return void createRoom(req, res);
+    if (netRoutes(req, res, url)) return;
     if (accountRoutes(req, res, url)) return;
     if (roomStates.handler(req, res, url)) return;
     if (api(req, res, url)) return;
@@ -149,16 +160,22 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       const form = new URLSearchParams(body);
       // Signed in: a members-only room of theirs. Signed out: an open room, as before accounts.
       const user = await authn.user(req.headers);
-      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null });
+      // Anyone may make an open room: rate-limited and capped per client and for the server.
+      const creatorKey = user ? null : openRooms.admit(clientIp(req));
+      const room = rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
       if (user) members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();
     } catch (e) {
-      if (e instanceof TandemError) return sendError(res, 400, e.code, e.message);
+      if (e instanceof TandemError) {
+        const retryMs = (e as { retryAfterMs?: number }).retryAfterMs;
+        return sendHttpError(res, new HttpError(e.code, e.message, retryMs ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {}));
+      }
       sendError(res, 413, 'TOO_LARGE', 'form too large');
     }
   }
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
+  const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const yjsRef: { hub?: YjsHub } = {};
   const control = (room: string) => yjsRef.hub!.control(room);
   const memberCanType = (room: string, memberId: string) => access.memberCanType(room, memberId);
@@ -188,8 +205,24 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
+    maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
+    quota: socketQuota,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
+  const openRooms = new OpenRooms({
+    rooms,
+    secret,
+    log: rootLog.child({ cap: 'rooms' }),
+    maxOpenRooms: env.OPEN_ROOMS_MAX,
+    idleMs: env.OPEN_ROOM_IDLE_DAYS * 24 * 3600_000,
+    isLive: (id) => (hub.relay(id)?.size ?? 0) > 0,
+    onReclaimed: (id) => access.roomClosed(id),
+  });
+  // Rooms in use are not idle: every arrival and departure marks the room (at most once a minute).
+  hub.io.on('connection', (s) => {
+    rooms.touch(s.data.room);
+    s.once('disconnect', () => rooms.touch(s.data.room));
+  });
 
   /** The guest to boot plus this room's engine choice (room setting, else VM_ENGINE). */
   function manifestFor(roomId: string | null, bundled = false) {
@@ -266,16 +299,41 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
     alwaysOnChanged: () => keepAlwaysOn(),
+    internetChanged: (id) => net.changed(id),
+    internetState: (id) => net.state(id),
   });
+  const apiAuth = apiKeyAuthenticator(env.API_KEY, {
+    authenticate: (t) => tokens.authenticate(t),
+    // A token reaches only rooms where its user may push commands (instructor or owner). Never
+    // open rooms: anyone's anonymous room is protected by its secret link alone.
+    mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
+    roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
+  });
+  const net = attachNet({
+    env,
+    db,
+    secret,
+    server,
+    rooms,
+    relays: hub,
+    log: rootLog.child({ cap: 'net' }),
+    limits: opts.netLimits,
+    // Owners read their room's network audit; API credentials (the key, an instructor's token) too.
+    async requireAuditReader(req, url, room) {
+      if (!rooms.get(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+      if (presentedKey(req, url)) {
+        if (!apiAuth(req, url).mayUseRoom(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        return;
+      }
+      const user = await authn.user(req.headers);
+      if (!user) throw new HttpError('UNAUTHORIZED', 'sign in as an owner of the room, or use an API key');
+      access.requireRole(room, user.id, 'owner');
+    },
+  });
+  const netRoutes = net.handle;
   const api = createApiHandler({
     queue: commands,
-    authenticate: apiKeyAuthenticator(env.API_KEY, {
-      authenticate: (t) => tokens.authenticate(t),
-      // A token reaches only rooms where its user may push commands (instructor or owner). Never
-      // open rooms: anyone's anonymous room is protected by its secret link alone.
-      mayUseRoom: (userId, room) => can(members.role(room, userId), 'pushCommands'),
-      roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
-    }),
+    authenticate: apiAuth,
     roomExists,
     rooms: {
       get: (id) => rooms.get(id),
@@ -293,8 +351,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
       // The server's headless host shows up in presence too (its page passes its host token).
       const hostToken = new URL(req.url ?? '/', 'http://x').searchParams.get('host');
       if (hostToken && verifyHostToken(secret, hostToken, roomId)) return { memberId: HEADLESS_ACCESS.memberId, name: HEADLESS_ACCESS.name, canWrite: false };
-      const a = authn.resolve(roomId, await authn.principals(req.headers, roomId));
-      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType };
+      const principals = await authn.principals(req.headers, roomId);
+      const a = authn.resolve(roomId, principals);
+      const sid = principals.find((p) => p.kind === 'user' && a.memberId === userMemberId(p.userId));
+      return { memberId: a.memberId, name: a.memberId.startsWith('a:') ? null : a.name, canWrite: a.canType, sid: sid?.kind === 'user' ? sid.sid : undefined };
     },
   });
   yjsRef.hub = yjs;
@@ -308,6 +368,11 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     if (c.holder && !access.memberCanType(roomId, c.holder)) yjs.setControl(roomId, { ...c, holder: null });
   };
   access.events.on('changed', onAccessChange);
+  // Signing out (or revoking a session) ends that session's live connections, not only its next request.
+  sessions.events.on('ended', (sids) => {
+    hub.disconnectWhere((p) => signedInWith(p, sids), { code: 'UNAUTHORIZED', message: 'you signed out' });
+    yjs.closeWhere((peer) => peer.sid !== undefined && sids.includes(peer.sid));
+  });
   access.events.on('removed', (roomId, ids) => {
     if (ids.includes('*')) yjs.revalidate(roomId, () => null);
     else onAccessChange(roomId);
@@ -325,7 +390,16 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   // Engine.io answers /socket.io upgrades and Next its own (HMR); we take /yjs/* only.
-  server.on('upgrade', (req, socket, head) => void yjs.handleUpgrade(req, socket, head));
+  // The VMs' network (/net/<token>/) is routed first, by path, before anything else sees it.
+  server.on('upgrade', (req, socket, head) => {
+    if (net.handleUpgrade(req, socket, head)) return;
+    if (!(req.url ?? '').startsWith('/yjs/')) return void yjs.handleUpgrade(req, socket, head);
+    // Yjs connections count against the same per-address quota as the terminal's sockets.
+    const release = socketQuota.acquire(req.socket.remoteAddress);
+    if (!release) return void socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.once('close', release);
+    yjs.handleUpgrade(req, socket, head);
+  });
 
   return {
     http: server,
@@ -337,8 +411,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     hub,
     commands,
     roomStates,
+    openRooms,
     headless,
     guest,
+    net,
     hostToken: (room) => signHostToken(secret, room),
     secret,
     secureCookies,
@@ -350,7 +426,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler } = {}):
     close: async () => {
       clearInterval(alwaysOnTimer);
       roomStates.close();
+      openRooms.close();
       await pool?.close();
+      net.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server

@@ -3,11 +3,26 @@
  * handlers); libraries take what they need as options.
  */
 import { z } from 'zod';
+import { parseRules } from './net/NetPolicy';
+import { parseHosts } from './net/DohResolver';
 
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .default('')
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const rulesOk = (v: string) => {
+  try {
+    parseRules(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const hostsOk = (v: string) => {
+  try {
+    parseHosts(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -26,11 +41,32 @@ const schema = z.object({
   HEADLESS: z.enum(['auto', 'off']).default('auto'),
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
-  GATEWAY_ALLOW_PRIVATE: bool,
   /** Per-room cap on stored VM states (chunks of the newest two states plus uploads in progress). */
   ROOM_STATE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(256),
   /** A room whose newest VM state is older than this loses its states. */
   ROOM_STATE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * Who gets the VM network (server/net): members (rooms hosted by a signed-in member), on
+   * (everyone), off; auto = on while the server listens on loopback only, else members.
+   */
+  NET: z.enum(['auto', 'members', 'on', 'off']).default('auto'),
+  /** CIDRs / IPs, each optionally :port, opened or closed whatever their range (server/net/NetPolicy.ts). */
+  NET_ALLOW: z.string().refine(rulesOk, 'want CIDRs or IPs, optionally with :port, comma separated').optional(),
+  NET_DENY: z.string().refine(rulesOk, 'want CIDRs or IPs, optionally with :port, comma separated').optional(),
+  /** Static names for the VMs' DNS, `name=ip[|ip]` comma separated, answered before the resolver. */
+  NET_HOSTS: z.string().refine(hostsOk, 'want name=ip entries, comma separated').optional(),
+  /** system: the server's resolver after NET_HOSTS; hosts: NET_HOSTS only (tests, closed networks). */
+  NET_RESOLVER: z.enum(['system', 'hosts']).default('system'),
+  /** Days the network audit (every VM connection) is kept. */
+  NET_AUDIT_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Open rooms (made signed out) the whole server holds at most. */
+  OPEN_ROOMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** An open room nobody has entered for this many days is deleted. */
+  OPEN_ROOM_IDLE_DAYS: z.coerce.number().min(0.001).max(3650).default(14),
+  /** Terminal mirrors of all rooms together (MiB); past it, empty rooms give theirs up at once. */
+  MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
+  /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
+  SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -51,7 +51,9 @@ export default function SignUpForm({ next }: { next: string }) {
     try {
       const r = await signIn('credentials', { email, password, redirect: false });
       if (!r || r.error) {
-        setProblem(`Your account was created, but signing in failed: ${signInProblem(r?.error ?? 'CredentialsSignin', r?.code)}`);
+        // The server does not say whether an email was taken (so nobody can probe for accounts): a
+        // failed sign-in right after sign-up usually means this email already had an account.
+        setProblem(`Signing in failed: ${signInProblem(r?.error ?? 'CredentialsSignin', r?.code)} If you already have an account with this email, sign in with its password.`);
         setBusy(false);
         return;
       }

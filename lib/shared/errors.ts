@@ -32,7 +32,7 @@ export const ERROR_CODES = [
   'STATE_CORRUPT', // a room state (or one of its chunks) that is damaged, cut short, or not a v86 state
   'STATE_VERSION', // a room state for another guest or disk version than the server runs
   'STATE_INCOMPLETE', // a room state naming chunks the server was never sent
-  'QUOTA_EXCEEDED', // the room's stored states would pass ROOM_STATE_MAX_MB
+  'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -32,7 +32,7 @@ export class Authenticator {
   async principals(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, roomId: string): Promise<Identity[]> {
     const out: Identity[] = [];
     const user = await this.user(headers);
-    if (user) out.push({ kind: 'user', userId: user.id, name: user.name });
+    if (user) out.push({ kind: 'user', userId: user.id, name: user.name, sid: user.sid });
     const guestId = verifyGuestToken(this.o.secret, parseCookies(cookieHeader(headers)).get(guestCookieName(roomId)), roomId);
     if (guestId) out.push({ kind: 'guest', guestId, roomId, name: '' });
     if (!out.length) out.push({ kind: 'anonymous' });
@@ -55,6 +55,11 @@ export class Authenticator {
     }
     throw first ?? new TandemError('UNAUTHORIZED', 'sign in to join this room');
   }
+}
+
+/** Whether principals from `principals()` were signed in with one of `sids`. */
+export function signedInWith(principals: unknown, sids: readonly string[]): boolean {
+  return Array.isArray(principals) && principals.some((p: Identity) => p.kind === 'user' && p.sid !== undefined && sids.includes(p.sid));
 }
 
 function cookieHeader(headers: Record<string, string | string[] | undefined>): string | undefined {

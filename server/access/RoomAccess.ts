@@ -10,7 +10,7 @@ import type { RoomStore } from '../rooms/RoomStore';
 
 /** Who is asking, as the server authenticated them (cookie session, guest cookie, or nobody). */
 export type Identity =
-  | { kind: 'user'; userId: string; name: string }
+  | { kind: 'user'; userId: string; name: string; /** The session it signed in with (sign-out cuts its connections). */ sid?: string }
   | { kind: 'guest'; guestId: string; roomId: string; name: string }
   | { kind: 'anonymous' };
 

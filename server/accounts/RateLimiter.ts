@@ -12,7 +12,7 @@ export interface RateLimit {
  * up, signing in and opening an invite link, each a preview and a redemption, in a few minutes).
  */
 export const SIGN_IN_PER_IP: RateLimit = { points: 100, windowMs: 10 * 60_000 };
-/** Generous, since anyone can spend it for a victim; reset it after a successful sign-in. */
+/** Per email and address together (server/auth/signInAttempt.ts), so nobody elsewhere can spend a victim's; reset after a successful sign-in. */
 export const SIGN_IN_PER_EMAIL: RateLimit = { points: 10, windowMs: 15 * 60_000 };
 export const SIGN_UP_PER_IP: RateLimit = { points: 60, windowMs: 10 * 60_000 };
 /** Invite tokens carry 192 random bits, so guessing is hopeless anyway; this keeps it noisy and slow. */

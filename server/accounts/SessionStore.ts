@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { Db } from '../db';
 import { sessions } from '../../drizzle/schema';
@@ -9,7 +10,12 @@ import { SESSION_MAX_AGE_S } from '../auth/sessionJwt';
  * so signing out and "sign out everywhere" take effect at once, on every server path.
  */
 export class SessionStore {
-  constructor(private db: Db) {}
+  /** 'ended': sessions signed out or revoked; their live connections are cut (server/app.ts). */
+  readonly events = new EventEmitter<{ ended: [sids: string[]] }>();
+
+  constructor(private db: Db) {
+    this.events.setMaxListeners(0);
+  }
 
   create(userId: string, now = new Date()): string {
     const id = crypto.randomBytes(18).toString('base64url');
@@ -32,9 +38,11 @@ export class SessionStore {
 
   end(sid: string): void {
     this.db.delete(sessions).where(eq(sessions.id, sid)).run();
+    this.events.emit('ended', [sid]);
   }
 
   endAll(userId: string): void {
-    this.db.delete(sessions).where(eq(sessions.userId, userId)).run();
+    const ended = this.db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id }).all();
+    if (ended.length) this.events.emit('ended', ended.map((r) => r.id));
   }
 }

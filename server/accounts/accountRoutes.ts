@@ -11,7 +11,8 @@ import { guestMemberId, userMemberId, type RoomAccess } from '../access/RoomAcce
 import { HttpError, sendHttpError } from '../commands/HttpError';
 import { readJsonObject, sendJson } from '../http/json';
 import type { RoomStore } from '../rooms/RoomStore';
-import type { AccountStore } from './AccountStore';
+import crypto from 'node:crypto';
+import { normalizeEmail, type AccountStore } from './AccountStore';
 import type { ApiTokenStore } from './ApiTokenStore';
 import { displayNameSchema, type GuestStore } from './GuestStore';
 import type { InviteStore } from './InviteStore';
@@ -20,12 +21,14 @@ import { INVITE_REDEEM_PER_IP, RateLimiter, SIGN_UP_PER_IP } from './RateLimiter
 import { roleSchema, type Role } from './Roles';
 
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
+/** Always-on rooms one user may own (the server has MAX_HEADLESS_HOSTS headless browsers in all). */
+export const MAX_ALWAYS_ON_PER_USER = 2;
 
 const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const guestSchema = z.enum(ROOM_GUESTS);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
 const patchRoomSchema = z
-  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional() })
+  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional(), internet: z.boolean().nullable().optional() })
   .strict();
 const inviteSchema = z
   .object({
@@ -62,6 +65,10 @@ export interface AccountRouteDeps {
   maxAlwaysOn: number;
   /** A room became always on: start its VM now rather than at the next periodic check. */
   alwaysOnChanged?(roomId: string): void;
+  /** The room's Internet switch changed: cut or allow its VM's connections now. */
+  internetChanged?(roomId: string): void;
+  /** The room's Internet as its VM sees it now (switch, NET, who hosts). */
+  internetState?(roomId: string): unknown;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
@@ -108,9 +115,17 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       allow(method, 'POST');
       limit(signUpLimiter, clientIp(req));
       const body = await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES);
-      const user = await d.accounts.createUser({ email: body.email, name: body.name, password: body.password });
-      d.log.info({ userId: user.id }, 'account created');
-      return sendJson(res, 201, { user: userView(user) });
+      try {
+        const user = await d.accounts.createUser({ email: body.email, name: body.name, password: body.password });
+        d.log.info({ userId: user.id }, 'account created');
+        return sendJson(res, 201, { user: userView(user) });
+      } catch (e) {
+        if (!(e instanceof TandemError) || e.code !== 'EMAIL_TAKEN') throw e;
+        // The same answer as a new account (the hash was computed either way, so the time matches
+        // too): sign-up does not tell who has an account. Signing in with this password then fails.
+        d.log.info('sign-up for an email that has an account');
+        return sendJson(res, 201, { user: { id: crypto.randomUUID(), email: normalizeEmail(body.email), name: String(body.name).trim() } });
+      }
     }
     if ((m = /^\/api\/invites\/([^/]+)(\/redeem)?$/.exec(p))) {
       limit(inviteLimiter, clientIp(req));
@@ -168,11 +183,18 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
       allow(method, 'PATCH');
       const body = parse(patchRoomSchema, await readJsonObject(req, MAX_ACCOUNT_BODY_BYTES));
       const { role, room: before } = d.access.requireRole(roomId, user.id, 'owner');
-      if (body.alwaysOn && !before.alwaysOn && d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
-        throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
+      if (body.alwaysOn && !before.alwaysOn) {
+        // Per user first: one account must not take every headless browser the server has.
+        const mine = d.members.roomsOf(user.id).owned.filter((r) => r.room.alwaysOn).length;
+        if (mine >= MAX_ALWAYS_ON_PER_USER)
+          throw new HttpError('QUOTA_EXCEEDED', `you may keep at most ${MAX_ALWAYS_ON_PER_USER} always-on rooms; turn another off first`);
+        if (d.rooms.alwaysOn(d.maxAlwaysOn).length >= d.maxAlwaysOn)
+          throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
+      }
       const room = d.rooms.update(roomId, body);
       if (body.archived) d.access.roomClosed(roomId);
       if (body.alwaysOn) d.alwaysOnChanged?.(roomId);
+      if (body.internet !== undefined) d.internetChanged?.(roomId);
       return sendJson(res, 200, { room: roomView(room, role) });
     }
     if ((m = /^\/api\/rooms\/([^/]+)\/members(?:\/([^/]+))?$/.exec(p))) {
@@ -273,7 +295,7 @@ export function createAccountHandler(d: AccountRouteDeps): Handler {
   }
 
   function roomView(r: RoomRow, role: Role) {
-    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id) };
+    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), internet: r.internet, net: d.internetState?.(r.id) };
   }
   function roomOfUserView(r: RoomOfUser) {
     return roomView(r.room, r.role);

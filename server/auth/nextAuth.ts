@@ -9,6 +9,7 @@ import Credentials from 'next-auth/providers/credentials';
 import GitHub from 'next-auth/providers/github';
 import { authServices, CLIENT_IP_HEADER } from './services';
 import { SESSION_MAX_AGE_S } from './sessionJwt';
+import { attemptSignIn } from './signInAttempt';
 
 class RateLimitedSignIn extends CredentialsSignin {
   code = 'rate_limited';
@@ -20,12 +21,10 @@ export const { handlers, auth, signIn, signOut } = NextAuth((): NextAuthConfig =
     Credentials({
       credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
       async authorize(creds, request) {
-        const email = typeof creds?.email === 'string' ? creds.email.trim().toLowerCase().slice(0, 320) : '';
         const ip = request?.headers?.get(CLIENT_IP_HEADER) ?? 'unknown';
-        if (!s.signInPerIp.consume(`ip:${ip}`).ok || !s.signInPerEmail.consume(`email:${email}`).ok) throw new RateLimitedSignIn();
-        const user = await s.accounts.verifyCredentials(email, creds?.password);
+        const user = await attemptSignIn(s, { email: creds?.email, password: creds?.password, ip });
+        if (user === 'rate_limited') throw new RateLimitedSignIn();
         if (!user) return null;
-        s.signInPerEmail.reset(`email:${email}`);
         return { id: user.id, name: user.name, email: user.email };
       },
     }),

@@ -13,6 +13,7 @@ import { TandemError } from '../../lib/shared/errors';
 import { DEFAULT_CONTROL, parseControl } from '../access/RoomControl';
 import type { Db } from '../db';
 import { yjsUpdates } from '../../drizzle/schema';
+import { refuseUpgrade } from '../http/refuseUpgrade';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
@@ -47,6 +48,8 @@ export interface YjsPeer {
   name?: string | null;
   /** Drivers and above edit the shared notes; viewers' document updates are dropped. */
   canWrite: boolean;
+  /** The sign-in session it came with, if any: signing out closes the connection. */
+  sid?: string;
 }
 
 /** Decides a connection before the upgrade; throws TandemError (UNAUTHORIZED, FORBIDDEN, ROOM_NOT_FOUND). */
@@ -54,7 +57,6 @@ export type YjsAuthorizer = (req: IncomingMessage, roomId: string) => Promise<Yj
 
 /** Transactions the server makes itself (the control map); everything else came from a client. */
 const SERVER_ORIGIN = Symbol('server');
-const HTTP_STATUS: Partial<Record<string, string>> = { UNAUTHORIZED: '401 Unauthorized', FORBIDDEN: '403 Forbidden', ROOM_NOT_FOUND: '404 Not Found' };
 
 export interface YjsLogOptions {
   compactAfterRows?: number;
@@ -204,7 +206,7 @@ export class YjsHub {
     if (!url.pathname.startsWith('/yjs/')) return false;
     const roomId = decodeURIComponent(url.pathname.slice('/yjs/'.length));
     if (!ROOM_ID_RE.test(roomId) || !this.opts.roomExists(roomId)) {
-      refuse(socket, 'ROOM_NOT_FOUND', 'no such room');
+      refuseUpgrade(socket, 'ROOM_NOT_FOUND', 'no such room');
       return true;
     }
     void this.authorizeThenUpgrade(req, socket, head, roomId);
@@ -218,7 +220,7 @@ export class YjsHub {
     } catch (e) {
       const code = e instanceof TandemError ? e.code : 'INTERNAL';
       if (code === 'INTERNAL') this.opts.log.error({ err: e, roomId }, 'yjs authorization failed');
-      refuse(socket, code, e instanceof Error ? e.message : 'refused');
+      refuseUpgrade(socket, code, e instanceof Error ? e.message : 'refused');
       return;
     }
     if (this.closed || socket.destroyed) return;
@@ -241,6 +243,20 @@ export class YjsHub {
       if (next) this.peers.set(ws, next);
       else ws.close(4403, 'FORBIDDEN');
     }
+  }
+
+  /** Closes every connection whose peer `match` picks (a session signed out); returns how many. */
+  closeWhere(match: (peer: YjsPeer) => boolean): number {
+    let n = 0;
+    for (const room of this.docs.values())
+      for (const ws of room.conns.keys()) {
+        const peer = this.peers.get(ws);
+        if (peer && match(peer)) {
+          ws.close(4401, 'UNAUTHORIZED');
+          n++;
+        }
+      }
+    return n;
   }
 
   /** The room's keyboard control (loaded from its document the first time). */
@@ -472,11 +488,6 @@ function writeControl(doc: Y.Doc, state: ControlState): void {
 }
 
 /** Answers a refused upgrade with a JSON error and closes: the client never gets a byte of the document. */
-function refuse(socket: Duplex, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${HTTP_STATUS[code] ?? '500 Internal Server Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
 function send(ws: WebSocket, msg: Uint8Array): void {
   if (ws.readyState === ws.OPEN) ws.send(msg, (err) => err && ws.terminate());
 }

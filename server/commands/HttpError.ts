@@ -29,11 +29,11 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   REVOKED: 410,
   USED_UP: 410,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   UNAVAILABLE: 503,
   STATE_CORRUPT: 400,
   STATE_VERSION: 409,
   STATE_INCOMPLETE: 409,
-  QUOTA_EXCEEDED: 413,
 };
 
 /** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). */

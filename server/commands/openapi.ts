@@ -8,6 +8,7 @@ import {
   MAX_QUEUED_PER_ROOM,
   MIN_COMMAND_TIMEOUT_MS,
 } from './CommandQueue';
+import { netOpenApiPaths } from '../net/openapi';
 import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
 /** The long-poll parameters of every operation that reads one command. */
@@ -257,6 +258,7 @@ export const openApiDocument = {
         responses: { ...COMMAND_RESPONSES, '409': { $ref: '#/components/responses/Error' } },
       },
     },
+    ...netOpenApiPaths,
     '/api/openapi.json': {
       get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
     },

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomRelay, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import { RoomRelay, MAX_MIRROR_BYTES_PER_ROOM, MAX_PENDING_BYTES_PER_GUEST } from './RoomRelay';
+import { MAX_SCROLLBACK_BYTES } from './TerminalMirror';
 import { MAX_INPUT_CHUNK_BYTES } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
 import { errCode } from '../testing/errCode';
@@ -210,5 +211,24 @@ describe('RoomRelay tabs', () => {
     for (let i = 1; i < 8; i++) relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
     expect(errCode(() => relay.handleMessage('h', 'tab:open', { tab: 't9', title: 'one too many' }))).toBe('TOO_LARGE');
     expect(errCode(() => relay.handleMessage('g', 'term:sync', { tab: 'nope' }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('RoomRelay mirror memory (attacker)', () => {
+  it('8 of the widest tabs stay within the room’s mirror budget', () => {
+    const f = recordingTransport();
+    relay = new RoomRelay('wide', f.t);
+    relay.handleConnect(peer('h'));
+    relay.handleMessage('h', 'term:resize', { tab: 'main', cols: 500, rows: 300 });
+    for (let i = 1; i < 8; i++) {
+      relay.handleMessage('h', 'tab:open', { tab: `t${i}`, title: `T${i}` });
+      relay.handleMessage('h', 'term:resize', { tab: `t${i}`, cols: 500, rows: 300 });
+    }
+    expect(relay.mirrorBytes).toBeLessThanOrEqual(MAX_MIRROR_BYTES_PER_ROOM);
+    // A lone tab keeps its full history.
+    relay.close();
+    relay = new RoomRelay('one', f.t);
+    relay.handleConnect(peer('h'));
+    expect(relay.mirrorBytes).toBeGreaterThan(MAX_SCROLLBACK_BYTES * 0.99);
   });
 });

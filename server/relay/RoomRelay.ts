@@ -13,7 +13,7 @@ import {
   type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/shared/protocol';
-import { TerminalMirror } from './TerminalMirror';
+import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
 import { SyncScheduler } from './SyncScheduler';
 
@@ -23,6 +23,11 @@ export const MAX_PENDING_BYTES_PER_GUEST = 1024 * 1024;
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
 export const MAX_PENDING_BYTES_TO_HOST = 256 * 1024;
 export const MAX_TABS_PER_ROOM = 8;
+/**
+ * Mirror memory of one room, all its terminals together (screens and history): each tab gets an
+ * equal share of what the screens leave. The largest screens (500×300) of 8 tabs fit in it.
+ */
+export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
 const STALE_CHECK_MS = 200;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
@@ -117,6 +122,11 @@ export class RoomRelay {
 
   get hasHost(): boolean {
     return this.hostId !== null;
+  }
+
+  /** The connection holding the host seat (its transport id), if any. */
+  get hostPeerId(): string | null {
+    return this.hostId;
   }
 
   handleConnect(peer: Peer): 'host' | 'guest' {
@@ -294,6 +304,7 @@ export class RoomRelay {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
         const m = msg as { tab: string; cols: number; rows: number };
         this.tab(m.tab).mirror.resize(m.cols, m.rows);
+        this.shareMirrorBudget();
         this.transport.broadcastGuests([], 'term:resize', m);
         return;
       }
@@ -337,6 +348,7 @@ export class RoomRelay {
         if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
         if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
         this.tabs.set(m.tab, { title: m.title, mirror: new TerminalMirror(), seq: 0, hostSeq: 0 });
+        this.shareMirrorBudget();
         this.broadcastState();
         return;
       }
@@ -357,6 +369,7 @@ export class RoomRelay {
         this.tabs.delete(m.tab);
         for (const s of this.stale.values()) s.delete(m.tab);
         this.syncs.forgetTab(m.tab);
+        this.shareMirrorBudget();
         this.broadcastState();
         return;
       }
@@ -385,6 +398,21 @@ export class RoomRelay {
     }
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
+  }
+
+  /** Memory the room's mirrors may hold at most (the hub caps the sum over rooms). */
+  get mirrorBytes(): number {
+    let n = 0;
+    for (const t of this.tabs.values()) n += t.mirror.maxBytes;
+    return n;
+  }
+
+  /** Splits MAX_MIRROR_BYTES_PER_ROOM: every tab keeps its screen, the rest is history, shared evenly. */
+  private shareMirrorBudget(): void {
+    let screens = 0;
+    for (const t of this.tabs.values()) screens += t.mirror.cols * t.mirror.rows * MIRROR_BYTES_PER_CELL;
+    const historyEach = Math.max(0, MAX_MIRROR_BYTES_PER_ROOM - screens) / Math.max(1, this.tabs.size);
+    for (const t of this.tabs.values()) t.mirror.setBudget(t.mirror.cols * t.mirror.rows * MIRROR_BYTES_PER_CELL + historyEach);
   }
 
   private *guestIds(): Iterable<string> {

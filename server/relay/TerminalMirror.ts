@@ -8,7 +8,8 @@ const { SerializeAddon } = serialize as unknown as typeof import('@xterm/addon-s
 
 /** Memory the mirror's scrollback may use; xterm keeps ~12 bytes per cell. */
 export const MAX_SCROLLBACK_BYTES = 2 * 1024 * 1024;
-const BYTES_PER_CELL = 12;
+export const MIRROR_BYTES_PER_CELL = 12;
+const BYTES_PER_CELL = MIRROR_BYTES_PER_CELL;
 /** Lines of history a late joiner receives; bounds snapshot size and time whatever the history. */
 export const SNAPSHOT_SCROLLBACK_LINES = 500;
 
@@ -23,12 +24,14 @@ export class TerminalMirror {
   private parsedSeq = 0;
   private cached: { seq: number; data: string } | null = null;
   private disposed = false;
+  /** Bytes this mirror may use, screen and history together (its room shares one budget among its tabs). */
+  private budgetBytes = MAX_SCROLLBACK_BYTES;
 
   constructor(
     public cols = 80,
     public rows = 24,
   ) {
-    this.term = new Terminal({ cols, rows, scrollback: scrollbackLines(cols), allowProposedApi: true });
+    this.term = new Terminal({ cols, rows, scrollback: scrollbackLines(cols, rows, this.budgetBytes), allowProposedApi: true });
     this.serializer = new SerializeAddon();
     this.term.loadAddon(this.serializer);
   }
@@ -44,8 +47,20 @@ export class TerminalMirror {
     this.cols = cols;
     this.rows = rows;
     this.term.resize(cols, rows);
-    this.term.options.scrollback = scrollbackLines(cols);
+    this.term.options.scrollback = scrollbackLines(cols, rows, this.budgetBytes);
     this.cached = null;
+  }
+
+  /** Gives the mirror a new memory budget; history beyond it is dropped (oldest lines first). */
+  setBudget(bytes: number): void {
+    this.budgetBytes = bytes;
+    const lines = scrollbackLines(this.cols, this.rows, bytes);
+    if (lines !== this.term.options.scrollback) this.term.options.scrollback = lines;
+  }
+
+  /** What the mirror may hold at most, by xterm's cells: screen plus the history it keeps. */
+  get maxBytes(): number {
+    return (this.term.options.scrollback! + this.rows) * this.cols * BYTES_PER_CELL;
   }
 
   /** Serialized screen + recent history, once every write queued so far has been parsed. */
@@ -68,6 +83,9 @@ export class TerminalMirror {
   }
 }
 
-function scrollbackLines(cols: number): number {
-  return Math.max(100, Math.floor(MAX_SCROLLBACK_BYTES / (cols * BYTES_PER_CELL)));
+/** History lines that fit a budget: at most MAX_SCROLLBACK_BYTES of history, what the budget leaves after the screen. */
+function scrollbackLines(cols: number, rows: number, budgetBytes: number): number {
+  const bytesPerLine = cols * BYTES_PER_CELL;
+  const history = Math.min(MAX_SCROLLBACK_BYTES, budgetBytes - rows * bytesPerLine);
+  return Math.max(0, Math.floor(history / bytesPerLine));
 }

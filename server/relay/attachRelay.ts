@@ -18,6 +18,7 @@ import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
 import { RoomRelay, type RelayTransport } from './RoomRelay';
+import type { SocketQuota } from '../access/SocketQuota';
 
 interface SocketData {
   room: string;
@@ -70,6 +71,14 @@ const INPUT_EVENTS: ReadonlySet<string> = new Set(['term:in', 'screen:input']);
 
 /** Keep an empty room's mirror this long, so a host that reloads finds guests' screens intact. */
 export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
+/**
+ * Terminal mirrors of all rooms together. Past it, rooms nobody is in give theirs up at once
+ * (longest empty first) instead of after EMPTY_ROOM_TTL_MS: a burst of hosted-then-left rooms
+ * cannot hold the server's memory.
+ */
+export const DEFAULT_MAX_MIRROR_BYTES_TOTAL = 256 * 1024 * 1024;
+/** Events after which a room's mirrors may have grown. */
+const MIRROR_GROWING_EVENTS: ReadonlySet<string> = new Set(['tab:open', 'term:resize']);
 
 /** Hub-wide stream events: 'output' (roomId, tab, data) and 'host' (roomId, connected). */
 export interface RelayEvents {
@@ -82,6 +91,8 @@ export interface RelayHub {
   events: EventEmitter<RelayEvents>;
   relays: Map<string, RoomRelay>;
   relay(roomId: string): RoomRelay | undefined;
+  /** Cuts every connection whose authenticated principal `match` picks (e.g. a session that signed out). */
+  disconnectWhere(match: (principal: unknown) => boolean, error: { code: TandemError['code']; message: string }): number;
   close(): Promise<void>;
 }
 
@@ -94,7 +105,16 @@ function connectError(code: TandemError['code'], message: string): Error {
 /** Socket.IO adapter around RoomRelay: authenticates the handshake, then forwards each event. */
 export function attachRelay(
   http: HttpServer,
-  opts: { roomExists: (id: string) => boolean; verifyHostToken: (room: string, token: string) => boolean; log: Logger; gate?: RelayGate },
+  opts: {
+    roomExists: (id: string) => boolean;
+    verifyHostToken: (room: string, token: string) => boolean;
+    log: Logger;
+    gate?: RelayGate;
+    /** Cap on all rooms' mirrors (default DEFAULT_MAX_MIRROR_BYTES_TOTAL). */
+    maxMirrorBytes?: number;
+    /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
+    quota?: SocketQuota;
+  },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
     path: '/socket.io',
@@ -110,7 +130,29 @@ export function attachRelay(
     onOutput: (roomId: string, tab: string, data: string) => events.emit('output', roomId, tab, data),
     onHostChange: (roomId: string, connected: boolean) => events.emit('host', roomId, connected),
   };
+  /** Rooms nobody is in, in the order they emptied, each with the timer that will close it. */
   const reapers = new Map<string, ReturnType<typeof setTimeout>>();
+  const maxMirrorBytes = opts.maxMirrorBytes ?? DEFAULT_MAX_MIRROR_BYTES_TOTAL;
+  const closeEmpty = (room: string) => {
+    clearTimeout(reapers.get(room));
+    reapers.delete(room);
+    const r = relays.get(room);
+    if (r && r.size === 0) {
+      r.close();
+      relays.delete(room);
+    }
+  };
+  /** Over the total: empty rooms go now, longest empty first. Live rooms are bounded per room. */
+  const trimMirrors = () => {
+    let total = 0;
+    for (const r of relays.values()) total += r.mirrorBytes;
+    for (const room of reapers.keys()) {
+      if (total <= maxMirrorBytes) return;
+      total -= relays.get(room)?.mirrorBytes ?? 0;
+      closeEmpty(room);
+      opts.log.info({ room }, 'empty room closed early: terminal mirrors over their total');
+    }
+  };
   const guestGroup = (room: string) => `g:${room}`;
 
   const transportFor = (room: string): RelayTransport => ({
@@ -133,6 +175,14 @@ export function attachRelay(
   });
 
   const handshakes = new WeakMap<TandemSocket, Handshake>();
+  io.use((socket, next) => {
+    if (!opts.quota) return next();
+    const release = opts.quota.acquire(socket.handshake.address);
+    if (!release) return next(connectError('QUOTA_EXCEEDED', `at most ${opts.quota.maxPerIp} connections per address`));
+    // Given back when the transport closes: after a disconnect, or a handshake refused further on.
+    socket.conn.once('close', release);
+    next();
+  });
   io.use(async (socket, next) => {
     const parsed = handshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success) return next(connectError('BAD_MESSAGE', 'handshake needs {v, room, clientId}'));
@@ -199,9 +249,12 @@ export function attachRelay(
   io.on('connection', (socket: TandemSocket) => {
     const { room } = socket.data;
     let relay = relays.get(room);
-    if (!relay) relays.set(room, (relay = new RoomRelay(room, transportFor(room), hooks)));
     clearTimeout(reapers.get(room));
     reapers.delete(room);
+    if (!relay) {
+      relays.set(room, (relay = new RoomRelay(room, transportFor(room), hooks)));
+      trimMirrors();
+    }
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
     const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
@@ -214,6 +267,7 @@ export function attachRelay(
           if (INPUT_EVENTS.has(event) && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
             throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
           r.handleMessage(socket.id, event, payload);
+          if (MIRROR_GROWING_EVENTS.has(event)) trimMirrors();
         } catch (e) {
           const code = e instanceof TandemError ? e.code : 'INTERNAL';
           const message = e instanceof Error ? e.message : String(e);
@@ -240,17 +294,10 @@ export function attachRelay(
     });
     socket.on('disconnect', () => {
       r.handleClose(socket.id);
-      if (r.size === 0) {
-        reapers.set(
-          room,
-          setTimeout(() => {
-            if (r.size === 0) {
-              r.close();
-              relays.delete(room);
-            }
-            reapers.delete(room);
-          }, EMPTY_ROOM_TTL_MS).unref(),
-        );
+      if (r.size === 0 && relays.get(room) === r) {
+        clearTimeout(reapers.get(room));
+        reapers.set(room, setTimeout(() => closeEmpty(room), EMPTY_ROOM_TTL_MS).unref());
+        trimMirrors();
       }
     });
   });
@@ -260,6 +307,16 @@ export function attachRelay(
     events,
     relays,
     relay: (id) => relays.get(id),
+    disconnectWhere: (match, error) => {
+      let n = 0;
+      for (const s of [...io.sockets.sockets.values()]) {
+        if (s.data.headless || !match(s.data.principal)) continue;
+        s.emit('room:error', error);
+        s.disconnect(true);
+        n++;
+      }
+      return n;
+    },
     close: async () => {
       for (const t of reapers.values()) clearTimeout(t);
       for (const r of relays.values()) r.close();

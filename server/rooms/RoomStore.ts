@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { rooms, type RoomRow } from '../../drizzle/schema';
 import { ROOM_ID_RE, type RoomGuest } from '../../lib/shared/protocol';
@@ -9,6 +9,9 @@ export const DEFAULT_ROOM = 'default';
 /** The room behind /alpine: the VM's graphical screen, shared like a terminal. */
 export const ALPINE_ROOM = 'alpine';
 export const MAX_ROOM_NAME_CHARS = 80;
+const BUILT_IN_ROOMS = [DEFAULT_ROOM, ALPINE_ROOM];
+/** lastActiveAt is only as fine as this: a class joining at once costs one write per room, not one each. */
+const TOUCH_RESOLUTION_MS = 60_000;
 
 /** Rooms that exist; the relay refuses any other id. */
 export class RoomStore {
@@ -29,7 +32,7 @@ export class RoomStore {
     return (ids ? q.where(inArray(rooms.id, [...ids])) : q).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
-  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null } = {}): RoomRow {
+  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null; creatorKey?: string | null } = {}): RoomRow {
     const clean = cleanRoomName(name);
     // 80 random bits: unguessable enough that a room link is not found by scanning.
     const row: RoomRow = {
@@ -41,18 +44,22 @@ export class RoomStore {
       archivedAt: null,
       alwaysOn: false,
       guest: opts.guest ?? null,
+      internet: null,
+      creatorKey: opts.creatorKey ?? null,
+      lastActiveAt: null,
     };
     this.db.insert(rooms).values(row).run();
     return row;
   }
 
-  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null }, now = new Date()): RoomRow {
+  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null; internet?: boolean | null }, now = new Date()): RoomRow {
     const set: Partial<RoomRow> = {};
     if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
     if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
     if (patch.alwaysOn !== undefined) set.alwaysOn = patch.alwaysOn;
     if (patch.engine !== undefined) set.engine = patch.engine;
     if (patch.guest !== undefined) set.guest = patch.guest;
+    if (patch.internet !== undefined) set.internet = patch.internet;
     if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
     const row = this.get(id);
     if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');
@@ -74,6 +81,36 @@ export class RoomStore {
       .orderBy(desc(rooms.createdAt))
       .limit(limit)
       .all();
+  }
+
+  /** Open rooms (no owner) besides the built-in ones; of one creator when given. */
+  countOpen(creatorKey?: string): number {
+    return this.db
+      .select({ n: count() })
+      .from(rooms)
+      .where(and(isNull(rooms.ownerId), notInArray(rooms.id, BUILT_IN_ROOMS), creatorKey === undefined ? undefined : eq(rooms.creatorKey, creatorKey)))
+      .get()!.n;
+  }
+
+  /** Someone connected or left: the room is in use (written at most once a minute per room). */
+  touch(id: string, now = new Date()): void {
+    this.db
+      .update(rooms)
+      .set({ lastActiveAt: now })
+      .where(and(eq(rooms.id, id), or(isNull(rooms.lastActiveAt), lt(rooms.lastActiveAt, new Date(now.getTime() - TOUCH_RESOLUTION_MS)))))
+      .run();
+  }
+
+  /** Open rooms (not built in) nobody has used since `before`, oldest first, at most `limit`. */
+  idleOpen(before: Date, limit: number): string[] {
+    return this.db
+      .select({ id: rooms.id })
+      .from(rooms)
+      .where(and(isNull(rooms.ownerId), notInArray(rooms.id, BUILT_IN_ROOMS), lt(sql`coalesce(${rooms.lastActiveAt}, ${rooms.createdAt})`, before.getTime())))
+      .orderBy(asc(sql`coalesce(${rooms.lastActiveAt}, ${rooms.createdAt})`))
+      .limit(limit)
+      .all()
+      .map((r) => r.id);
   }
 
   ensure(id: string, name: string): RoomRow {

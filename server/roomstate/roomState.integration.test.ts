@@ -147,7 +147,7 @@ describe('room state on the server', () => {
     // ROOM_STATE_MAX_MB=3: a 2 MiB state fits, a second different one does not (the first is kept).
     expect(await upload(srv, room, key, vmState(2 * 1024 * 1024), [])).toMatchObject({ status: 201 });
     const over = await upload(srv, room, key, vmState(2 * 1024 * 1024), []);
-    expect(over).toMatchObject({ step: 'chunks', status: 413, body: { error: { code: 'QUOTA_EXCEEDED' } } });
+    expect(over).toMatchObject({ step: 'chunks', status: 429, body: { error: { code: 'QUOTA_EXCEEDED' } } });
     expect(await srv.server.roomStates.states.usedBytes(room)).toBeLessThanOrEqual(3 * 1024 * 1024);
     expect(((await (await latest(srv, room, key)).json()) as { bytes: number }).bytes).toBeGreaterThan(2 * 1024 * 1024);
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { loadEnv } from '../env';
 import { createTandemServer, type TandemServer } from '../app';
+import type { NetLimits } from '../net/NetHub';
 import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/shared/protocol';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -12,12 +13,12 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * A real Tandem server (no Next) on port 0 with its own SQLite file in a temp dir, or in `dataDir`
  * (kept on close, so a test can start another server on it: a restart).
  */
-export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string } = {}) {
+export async function startServer(extraEnv: Record<string, string> = {}, opts: { dataDir?: string; netLimits?: Partial<NetLimits> } = {}) {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   // DISK_SOURCE=none: tests see the same small guest whether or not this machine built the disk.
   // HEADLESS=off: no test starts a Chromium (nor warms a boot snapshot) unless it asks for one.
   const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', HEADLESS: 'off', ...extraEnv });
-  const server: TandemServer = createTandemServer(env);
+  const server: TandemServer = createTandemServer(env, { netLimits: opts.netLimits });
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const sockets: ClientSocket[] = [];
