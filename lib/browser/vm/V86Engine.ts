@@ -17,6 +17,8 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
+/** The room's saved VM (a handover) is worth waiting longer for on a busy machine: giving up loses its memory. */
+const ROOM_RESTORE_TIMEOUT_MS = 60_000;
 /**
  * With a disk, the VM is snapshotted once its disk and terminal have been quiet this long (and the
  * disk changed since the last snapshot): the kernel has written back what it will (≈2 s, see the
@@ -405,7 +407,8 @@ export class V86Engine implements Engine {
     };
     // v86 reports a state it cannot restore (or a disk that never loads) only by never emitting
     // emulator-loaded: give up after a while rather than spin.
-    const loadMs = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
+    const restoreMs = source === 'room' ? ROOM_RESTORE_TIMEOUT_MS : RESTORE_TIMEOUT_MS;
+    const loadMs = state ? restoreMs : LOAD_TIMEOUT_MS;
     await stage(loaded, loadMs, state ? `the saved state did not load in ${loadMs / 1000} s` : `the VM did not load in ${loadMs / 1000} s`);
     const bootStart = performance.now();
     const ticker = setInterval(() => {
@@ -414,7 +417,7 @@ export class V86Engine implements Engine {
     }, 200);
     // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
     if (state) setTimeout(() => this.write('\r'), 50);
-    const promptMs = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
+    const promptMs = state ? restoreMs : BOOT_TIMEOUT_MS;
     try {
       await stage(prompt, promptMs, `no shell prompt after ${promptMs / 1000} s`);
     } finally {
