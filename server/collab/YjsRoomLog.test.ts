@@ -24,7 +24,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A doc whose updates go to the log, as YjsHub wires it. */
+/** A doc whose updates go to the log, as YjsDocs wires it. */
 function open(roomId = room, opts: YjsLogOptions = {}) {
   const doc = new Y.Doc({ gc: true });
   const log = new YjsRoomLog(db, roomId, doc, silent, opts);

@@ -29,7 +29,7 @@ export interface YjsLogOptions {
  * 'update' handler, before the hub relays it. Past `compactAfterRows` rows, or over the byte cap,
  * the rows are replaced by one holding Y.encodeStateAsUpdate, in one transaction, so a crash keeps
  * either the old rows or the new one. Compaction is also how deleted text stops costing space
- * (the doc has gc on). Transport-free: YjsHub makes one per open room.
+ * (the doc has gc on). Transport-free: YjsDocs makes one per open room.
  */
 export class YjsRoomLog {
   private storedRows = 0;
