@@ -88,10 +88,24 @@ export async function startNetHost(): Promise<NetHost> {
     // A test CA and a server certificate for the test host's name.
     const tls = path.join(dir, 'tls');
     fs.mkdirSync(tls);
-    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Tandem e2e CA', '-keyout', 'ca.key', '-out', 'ca.pem'], { cwd: tls });
-    run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${NET_HOST_NAME}`, '-keyout', 'server.key', '-out', 'server.csr'], { cwd: tls });
-    fs.writeFileSync(path.join(tls, 'ext.cnf'), `subjectAltName=DNS:${NET_HOST_NAME}\n`);
-    run('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem'], { cwd: tls });
+    // Valid from a day ago: a VM restored from a boot snapshot runs its clock from when the snapshot
+    // was taken, so a certificate made this minute would be "not yet valid" in the guest.
+    const utc = (ms: number) => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+    const [from, to] = [utc(Date.now() - 86_400_000), utc(Date.now() + 2 * 86_400_000)];
+    fs.writeFileSync(path.join(tls, 'index.txt'), '');
+    fs.writeFileSync(path.join(tls, 'serial'), '01\n');
+    fs.writeFileSync(
+      path.join(tls, 'ca.cnf'),
+      ['[ca]', 'default_ca = d', '[d]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256',
+        'policy = p', 'unique_subject = no', '[p]', 'commonName = supplied',
+        '[v3_ca]', 'basicConstraints = critical,CA:true', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash',
+        '[srv]', `subjectAltName = DNS:${NET_HOST_NAME}`, 'basicConstraints = CA:false', ''].join('\n'),
+    );
+    const sign = (args: string[]) => run('openssl', ['ca', '-batch', '-notext', '-config', 'ca.cnf', '-startdate', from, '-enddate', to, ...args], { cwd: tls });
+    run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Tandem e2e CA', '-keyout', 'ca.key', '-out', 'ca.csr'], { cwd: tls });
+    sign(['-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr', '-extensions', 'v3_ca', '-out', 'ca.pem']);
+    run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${NET_HOST_NAME}`, '-keyout', 'server.key', '-out', 'server.csr'], { cwd: tls });
+    sign(['-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'server.csr', '-extensions', 'srv', '-out', 'server.pem']);
     fs.copyFileSync(path.join(tls, 'ca.pem'), path.join(dir, 'ca.pem'));
     // A git repository for git://.
     const repo = path.join(dir, 'git', 'demo.git');
