@@ -63,6 +63,10 @@ const schema = z.object({
   MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
   /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
   SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** Recordings: at most this many MiB per room (all its terminals); the oldest parts go first. */
+  RECORDING_MAX_MB: z.coerce.number().positive().max(1_000_000).default(512),
+  /** Recordings: parts untouched for longer than this many days are deleted. */
+  RECORDING_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
