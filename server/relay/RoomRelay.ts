@@ -102,6 +102,8 @@ interface TabStream {
   resizes: FrameCoalescer<{ cols: number; rows: number }>;
   /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
   strict?: boolean;
+  /** A frame was dropped while strict (the host is asked again when its resend window ends). */
+  gap?: boolean;
 }
 
 export interface RelayOptions {
@@ -126,7 +128,10 @@ export class RoomRelay {
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
-  private seat = new HostSeat(() => this.releaseSeat());
+  private seat = new HostSeat(
+    () => this.releaseSeat(),
+    () => this.endResend(),
+  );
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -235,12 +240,21 @@ export class RoomRelay {
   private takeSeat(peer: Peer, resumed: boolean): void {
     this.hostId = peer.id;
     this.hostStatus = null;
-    this.seat.taken(peer.clientId);
+    this.seat.taken(peer.clientId, resumed);
     for (const t of this.tabs.values()) {
       if (!resumed) t.hostSeq = 0;
       t.strict = resumed;
+      t.gap = false;
     }
     this.screen.hostChanged();
+  }
+
+  /** The resumed host's resend window is over: a gap it could not fill is accepted, and it resends what it has after it. */
+  private endResend(): void {
+    for (const [tab, t] of this.tabs) {
+      if (t.gap && this.hostId) this.transport.send(this.hostId, 'term:ack', { tab, hostSeq: t.hostSeq });
+      t.strict = t.gap = false;
+    }
   }
 
   /** The previous host did not come back in time: the first page waiting to host gets the seat. */
@@ -397,7 +411,7 @@ export class RoomRelay {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
     // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
-    if (t.strict && hostSeq !== t.hostSeq + 1) return;
+    if (t.strict && hostSeq !== t.hostSeq + 1) return void (t.gap = true);
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);
