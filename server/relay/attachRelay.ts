@@ -43,7 +43,7 @@ export interface RelayGate {
   recheck(room: string, principal: unknown, hs: Handshake): Access | null;
   mayType(room: string, access: Access): boolean;
   control(room: string, access: Access, event: ControlEvent, payload: unknown): void;
-  /** Role changes ('changed') and lost access ('removed', with '*' for everyone). */
+  /** Membership role changes ('changed') and lost access ('removed', with '*' for everyone). */
   events: EventEmitter<{ changed: [string, string]; removed: [string, string[]] }>;
 }
 
@@ -267,8 +267,8 @@ export function attachRelay(
     }
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
-    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
-    opts.log.debug({ room, sid: socket.id, role }, 'peer joined');
+    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
+    opts.log.debug({ room, sid: socket.id, seat }, 'peer joined');
 
     for (const event of Object.keys(inboundSchemas)) {
       socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {
