@@ -103,7 +103,7 @@ test('kill -9 of the server mid-session: host and guest pages recover without a 
     await waitForPrompt(host);
     const guest = await (await browser.newContext({ baseURL: base })).newPage();
     await guest.goto(roomPath);
-    await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+    await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
     await typeLine(guest, 'echo before-$((1+1))');
     await expect.poll(() => screen(guest)).toMatch(/^before-2\s*$/m);
     await Promise.all([host, guest].map((p) => p.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))));
@@ -117,7 +117,7 @@ test('kill -9 of the server mid-session: host and guest pages recover without a 
     await expect(guest.locator('main.room')).toHaveAttribute('data-conn', 'connected', { timeout: 10_000 });
     await expect(host.locator('main.room')).toHaveAttribute('data-conn', 'connected', { timeout: 10_000 });
     console.log(`pages reconnected ${Date.now() - back} ms after the server was back`);
-    await expect(host.locator('main.room')).toHaveAttribute('data-role', 'host');
+    await expect(host.locator('main.room')).toHaveAttribute('data-seat', 'host');
 
     await typeLine(guest, 'echo after-$((2+3))');
     await expect.poll(() => screen(guest)).toMatch(/^after-5\s*$/m);

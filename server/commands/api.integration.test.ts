@@ -18,7 +18,7 @@ const post = (srv: Srv, json: unknown, query = '', headers: Record<string, strin
  */
 async function fakeHost(srv: Srv, room: string): Promise<FakeShell> {
   const host = await srv.client(room);
-  expect((await nextWhere(host, 'room:state', (s) => s.role === 'host', 10_000)).role).toBe('host');
+  expect((await nextWhere(host, 'room:state', (s) => s.seat === 'host', 10_000)).seat).toBe('host');
   return hostFakeShell(host);
 }
 

@@ -90,8 +90,8 @@ describe('kill -9 and restart', () => {
     // A host page: numbers its frames, keeps them, resends after the server's ack (as Room.tsx does).
     const host = client(url, 'default', 'host-page-0001');
     const sent: { seq: number; data: string }[] = [];
-    let hostRole = '';
-    host.on('room:state', (s) => (hostRole = s.role));
+    let hostSeat = '';
+    host.on('room:state', (s) => (hostSeat = s.seat));
     host.on('term:ack', (a) => {
       for (const f of sent.filter((f) => f.seq > a.hostSeq)) host.emit('term:out', { tab: 'main', ...f });
     });
@@ -100,7 +100,7 @@ describe('kill -9 and restart', () => {
       sent.push(f);
       host.emit('term:out', { tab: 'main', ...f });
     };
-    await until(() => hostRole === 'host', 'the host seat');
+    await until(() => hostSeat === 'host', 'the host seat');
     host.emit('host:status', { tab: 'main', phase: 'ready', progress: 1, message: '' });
     out('\x1b]133;A\x07$ \x1b]133;B\x07');
 
@@ -147,7 +147,7 @@ describe('kill -9 and restart', () => {
     await until(() => stream.lastSeq !== null && written.join('').includes(`line ${last}\r\n`), 'the guest to catch up', 5000);
 
     // The guest resumed (one snapshot, at its first join) and saw every line exactly once, in order.
-    expect(hostRole).toBe('host');
+    expect(hostSeat).toBe('host');
     expect(snapshots).toBe(1);
     const lines = written.join('').match(/line \d+/g)!;
     expect(lines).toEqual(Array.from({ length: last }, (_, i) => `line ${i + 1}`));

@@ -83,8 +83,8 @@ describe('RoomRelay after a restart', () => {
     expect(relay.handleConnect({ id: 'p2', clientId: 'page-2', wantHost: true })).toBe('guest');
     vi.advanceTimersByTime(HOST_SEAT_KEPT_MS + 1);
     expect(relay.hasHost).toBe(true);
-    expect(f.of('p1', 'room:state').at(-1)).toMatchObject({ role: 'host' });
-    expect(f.of('p2', 'room:state').at(-1)).toMatchObject({ role: 'guest', hostConnected: true });
+    expect(f.of('p1', 'room:state').at(-1)).toMatchObject({ seat: 'host' });
+    expect(f.of('p2', 'room:state').at(-1)).toMatchObject({ seat: 'guest', hostConnected: true });
     // A new host numbers its frames from 1.
     relay.handleMessage('p1', 'term:out', { tab: 'main', seq: 1, data: 'x' });
     expect(f.of('p2', 'term:out')).toEqual([{ tab: 'main', seq: 11, data: 'x' }]);

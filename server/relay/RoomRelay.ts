@@ -7,6 +7,7 @@ import {
   type MemberInfo,
   type OutFrame,
   type RoomState,
+  type Seat,
   type ScreenFrame,
   type ScreenInput,
   type ServerToClientEvents,
@@ -128,7 +129,7 @@ export class RoomRelay {
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
-  private seat = new HostSeat(
+  private hostSeat = new HostSeat(
     () => this.releaseSeat(),
     () => this.endResend(),
   );
@@ -159,7 +160,7 @@ export class RoomRelay {
         this.tabs.set(r.id, t);
       }
       this.shareMirrorBudget();
-      this.seat.keepFor(restored.hostClientId);
+      this.hostSeat.keepFor(restored.hostClientId);
     }
   }
 
@@ -199,7 +200,8 @@ export class RoomRelay {
     return this.hostId;
   }
 
-  handleConnect(peer: Peer): 'host' | 'guest' {
+  /** Seats the peer (the host seat if it wants it and it is free) and returns its seat. */
+  handleConnect(peer: Peer): Seat {
     this.peers.set(peer.id, peer);
     // The same browser tab reconnecting before its old connection timed out takes its seat back.
     const current = this.hostId ? this.peers.get(this.hostId) : undefined;
@@ -216,13 +218,13 @@ export class RoomRelay {
       this.hooks.onHostChange?.(this.roomId, false);
     }
     // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
-    const seatKept = this.seat.keptFrom(peer.clientId, peer.wantHost);
-    const role = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
-    const resumed = role === 'host' && this.seat.isLast(peer.clientId);
-    if (role === 'host') this.takeSeat(peer, resumed);
-    this.transport.setGuest(peer.id, role === 'guest');
-    this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
-    if (role === 'host') {
+    const seatKept = this.hostSeat.keptFrom(peer.clientId, peer.wantHost);
+    const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
+    const resumed = seat === 'host' && this.hostSeat.isLast(peer.clientId);
+    if (seat === 'host') this.takeSeat(peer, resumed);
+    this.transport.setGuest(peer.id, seat === 'guest');
+    this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
+    if (seat === 'host') {
       // The same page again: it resends what came after the last frame the room has.
       if (resumed) for (const [tab, t] of this.tabs) this.transport.send(peer.id, 'term:ack', { tab, hostSeq: t.hostSeq });
       this.broadcastState();
@@ -234,13 +236,13 @@ export class RoomRelay {
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
     }
-    return role;
+    return seat;
   }
 
   private takeSeat(peer: Peer, resumed: boolean): void {
     this.hostId = peer.id;
     this.hostStatus = null;
-    this.seat.taken(peer.clientId, resumed);
+    this.hostSeat.taken(peer.clientId, resumed);
     for (const t of this.tabs.values()) {
       if (!resumed) t.hostSeq = 0;
       t.strict = resumed;
@@ -502,10 +504,10 @@ export class RoomRelay {
     return t.mirror.snapshot();
   }
 
-  private state(role: 'host' | 'guest'): RoomState {
+  private state(seat: Seat): RoomState {
     return {
       room: this.roomId,
-      role,
+      seat,
       hostConnected: this.hostId !== null,
       hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
       hostStatus: this.hostStatus,
@@ -531,7 +533,7 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
-    this.seat.close();
+    this.hostSeat.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();

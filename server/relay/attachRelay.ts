@@ -58,7 +58,7 @@ export interface RelayGate {
   recheck(room: string, principal: unknown, hs: Handshake): Access | null;
   mayType(room: string, access: Access): boolean;
   control(room: string, access: Access, event: ControlEvent, payload: unknown): void;
-  /** Role changes ('changed') and lost access ('removed', with '*' for everyone). */
+  /** Membership role changes ('changed') and lost access ('removed', with '*' for everyone). */
   events: EventEmitter<{ changed: [string, string]; removed: [string, string[]] }>;
 }
 
@@ -311,12 +311,12 @@ export function attachRelay(
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
     const resume = handshakes.get(socket)?.resume;
-    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access), resume });
-    opts.log.debug({ room, sid: socket.id, role }, 'peer joined');
+    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access), resume });
+    opts.log.debug({ room, sid: socket.id, seat }, 'peer joined');
     const who = { memberId: socket.data.access.memberId, name: name ?? socket.data.access.name };
     if (rec) {
       // Reconnects after a blip are not news; a first arrival is.
-      if (!resume) recording('join', () => rec.mark(room, 'join', `${who.name} joined${role === 'host' ? ' (hosting)' : ''}`));
+      if (!resume) recording('join', () => rec.mark(room, 'join', `${who.name} joined${seat === 'host' ? ' (hosting)' : ''}`));
     }
 
     for (const event of Object.keys(inboundSchemas)) {
@@ -357,7 +357,7 @@ export function attachRelay(
       // A page that leaves for good (not a server shutdown) ends its host seat and says goodbye.
       if (rec && reason !== 'server shutting down')
         recording('leave', () => {
-          if (role === 'host' && !r.hasHost) rec.hostChanged(room, null);
+          if (seat === 'host' && !r.hasHost) rec.hostChanged(room, null);
           rec.mark(room, 'leave', `${who.name} left`);
         });
       if (r.size === 0 && relays.get(room) === r) {
