@@ -7,31 +7,18 @@ import { parseRules } from './net/NetPolicy';
 import { parseHosts } from './net/DohResolver';
 import { parseTrustedProxies } from './http/clientAddress';
 
-const rulesOk = (v: string) => {
+/** A refine() check from a parser that throws on bad input (the parser's own message says why at use). */
+const parses = (parse: (v: string) => unknown) => (v: string) => {
   try {
-    parseRules(v);
+    parse(v);
     return true;
   } catch {
     return false;
   }
 };
-const proxiesOk = (v: string) => {
-  try {
-    parseTrustedProxies(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const hostsOk = (v: string) => {
-  try {
-    parseHosts(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+const rulesOk = parses(parseRules);
+const hostsOk = parses(parseHosts);
+const proxiesOk = parses(parseTrustedProxies);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

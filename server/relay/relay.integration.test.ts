@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer, type ClientSocket } from '../testing/startServer';
 import { MAX_SOCKET_FRAME_BYTES } from '../../lib/shared/protocol';
+import { connectOutcome } from '../testing/errorCode';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
@@ -10,14 +11,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const connectError = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code;
-  }
-  return 'connected';
-};
+const connectError = connectOutcome;
 
 describe('relay over real Socket.IO', () => {
   it('shares host output with guests live and gives a late guest the screen', async () => {
