@@ -64,6 +64,10 @@ const schema = z.object({
    * per-address limits; unset, the header is ignored (server/http/clientAddress.ts).
    */
   TRUST_PROXY: z.string().refine(proxiesOk, 'want IPs or CIDRs, comma separated').optional(),
+  /** Recordings: at most this many MiB per room (all its terminals); the oldest parts go first. */
+  RECORDING_MAX_MB: z.coerce.number().positive().max(1_000_000).default(512),
+  /** Recordings: parts untouched for longer than this many days are deleted. */
+  RECORDING_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
