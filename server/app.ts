@@ -43,6 +43,7 @@ import { KeyboardControl } from './access/KeyboardControl';
 import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachRoomStates } from './roomstate/attachRoomStates';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
 
@@ -62,6 +63,7 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  roomStates: ReturnType<typeof attachRoomStates>;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -182,7 +184,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
-      busy: (room) => commands.busy(room),
+      // Not idle while a command waits or runs, while people are in the room with it (it is their
+      // VM now: a handover), or while it warms the boot snapshot.
+      busy: (room) => commands.busy(room) || (hub.relay(room)?.size ?? 0) > 1 || roomStates.warming(room),
     });
     return pool;
   };
@@ -192,6 +196,34 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const roomStates = attachRoomStates({
+    dataDir,
+    guest,
+    hub,
+    roomExists,
+    maxMb: env.ROOM_STATE_MAX_MB,
+    retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
+    mayHost: async (room, req) => {
+      try {
+        return authn.resolve(room, await authn.principals(req.headers, room)).canHost;
+      } catch {
+        return false;
+      }
+    },
+    headless,
+    log: rootLog.child({ cap: 'roomstate' }),
+  });
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting.
+  server.once('listening', () =>
+    void roomStates
+      .warmBootSnapshot({
+        snapshotFile: path.join(dataDir, 'snapshots', `${guest.version}.state.gz`),
+        createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
+        deleteRoom: (id) => rooms.delete(id),
+      })
+      .catch((err) => log.warn({ err: String(err) }, 'could not warm the boot snapshot')),
+  );
   const accountHandlers = createAccountHandlers({
     authn,
     access,
@@ -371,6 +403,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     hub,
     commands,
+    roomStates,
     openRooms,
     net,
     headless,
@@ -385,6 +418,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      roomStates.close();
       await pool?.close();
       openRooms.close();
       net.close();
