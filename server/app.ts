@@ -12,7 +12,7 @@ import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
-import { createBootSnapshotHandler } from './assets/bootSnapshots';
+import { bootSnapshotFile, createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { OpenRooms } from './rooms/OpenRooms';
 import { SocketQuota } from './access/SocketQuota';
@@ -121,8 +121,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
   const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
+  const snapshotDir = path.join(dataDir, 'snapshots');
   const bootSnapshot = createBootSnapshotHandler({
-    dir: path.join(dataDir, 'snapshots'),
+    dir: snapshotDir,
     guestVersion: guest.version,
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
@@ -200,30 +201,25 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     dataDir,
     guest,
     hub,
+    headless,
     roomExists,
     maxMb: env.ROOM_STATE_MAX_MB,
     retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    handoverWaitMs: env.HANDOVER_WAIT_SECONDS * 1000,
     isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
-    mayHost: async (room, req) => {
-      try {
-        return authn.resolve(room, await authn.principals(req.headers, room)).canHost;
-      } catch {
-        return false;
-      }
-    },
-    headless,
+    canHost: async (room, req) => authn.resolve(room, await authn.principals(req.headers, room)).canHost,
     log: rootLog.child({ cap: 'roomstate' }),
   });
-  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting.
-  server.once('listening', () =>
-    void roomStates
-      .warmBootSnapshot({
-        snapshotFile: path.join(dataDir, 'snapshots', `${guest.version}.state.gz`),
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting; in
+  // production only (auto): a Chromium booting a VM at every start would slow tests and development.
+  if (env.BOOT_SNAPSHOT_WARM === 'on' || (env.BOOT_SNAPSHOT_WARM === 'auto' && env.NODE_ENV === 'production'))
+    server.once('listening', () =>
+      roomStates.warmBootSnapshot({
+        snapshotFile: bootSnapshotFile(snapshotDir, guest.version),
         createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
         deleteRoom: (id) => rooms.delete(id),
-      })
-      .catch((err) => log.warn({ err: String(err) }, 'could not warm the boot snapshot')),
-  );
+      }),
+    );
   const accountHandlers = createAccountHandlers({
     authn,
     access,
@@ -361,7 +357,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes })),
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, roomStates: roomStates.routes })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
       beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),

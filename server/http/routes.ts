@@ -2,6 +2,7 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
+import type { createRoomStateHandlers } from '../roomstate/roomStateRoutes';
 import type { Route } from './router';
 
 export interface RouteHandlers {
@@ -9,6 +10,7 @@ export interface RouteHandlers {
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
+  roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface RouteHandlers {
  * anything else goes to Next (pages, next-auth under /api/auth).
  */
 export function routeTable(h: RouteHandlers): Route[] {
-  const { site, api, accounts, net } = h;
+  const { site, api, accounts, net, roomStates } = h;
   return [
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health },
@@ -73,6 +75,13 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'GET', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
     { method: 'POST', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
     { method: 'POST', path: '/api/gateway', handler: net.gateway },
+
+    // The room's VM state (handover): the host uploads (its host key), whoever may host reads.
+    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest },
+    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit },
+    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing },
+    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks },
+    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi },
   ];

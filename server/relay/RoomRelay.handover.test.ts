@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RoomRelay, YIELD_TIMEOUT_MS } from './RoomRelay';
 import type { RoomState } from '../../lib/shared/protocol';
 import { recordingTransport } from '../testing/recordingTransport';
-import { errCode } from '../testing/errCode';
+import { errorCode as errCode } from '../testing/errorCode';
 
 const peer = (id: string, o: { wantHost?: boolean; headless?: boolean; name?: string } = {}) => ({ id, clientId: `client-${id}`, wantHost: o.wantHost ?? true, headless: o.headless, name: o.name ?? id.toUpperCase() });
 const lastState = (f: ReturnType<typeof recordingTransport>, to: string) => f.of(to, 'room:state').at(-1) as RoomState;

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { TandemError } from '../../lib/shared/errors';
 import {
   DEFAULT_TAB,
@@ -18,6 +17,8 @@ import { ScreenRelay } from './ScreenRelay';
 import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
+import { HostHandover } from './HostHandover';
+export { YIELD_TIMEOUT_MS } from './HostHandover';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -36,8 +37,6 @@ export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
 const STATE_COALESCE_MS = 50;
-/** A host asked to yield (host:yield) that has not given the VM away in this time loses the seat anyway. */
-export const YIELD_TIMEOUT_MS = 15_000;
 
 export interface Peer {
   id: string;
@@ -107,14 +106,8 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
-  /**
-   * The key the current host's uploads of the room's VM state carry. It stays valid while the seat
-   * is empty (the leaving host's last upload may arrive after its socket closed) and changes when
-   * the next host sits down: from then on only the new host may upload.
-   */
-  private hostKey: string | null = null;
-  /** A host asked to yield to `to`; it loses the seat at the deadline if it has not given it. */
-  private yielding: { to: string; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
+  private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -125,6 +118,16 @@ export class RoomRelay {
     private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.handover = new HostHandover(
+      {
+        peer: (id) => this.peers.get(id),
+        peers: () => this.peers.values(),
+        hostId: () => this.hostId,
+        moveHost: (id) => this.moveHost(id),
+        closed: () => this.closed,
+      },
+      transport,
+    );
     this.slow = new SlowGuests(
       (id) => transport.pendingBytes(id),
       (id, tab) => void this.sendSnapshot(id, tab),
@@ -219,17 +222,14 @@ export class RoomRelay {
   private seat(peerId: string): void {
     this.hostId = peerId;
     this.hostStatus = null;
-    this.hostKey = crypto.randomBytes(18).toString('base64url');
-    this.cancelYield();
+    this.handover.seated();
     for (const t of this.tabs.values()) t.hostSeq = 0;
     this.screen.hostChanged();
   }
 
-  /** Whether `key` may upload the room's VM state now (see hostKey). */
+  /** Whether `key` may upload the room's VM state now (HostHandover). */
   mayUpload(key: string): boolean {
-    const want = this.hostKey;
-    if (!want || key.length !== want.length) return false;
-    return crypto.timingSafeEqual(Buffer.from(key), Buffer.from(want));
+    return this.handover.mayUpload(key);
   }
 
   /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
@@ -237,8 +237,7 @@ export class RoomRelay {
     const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
     this.seat(peerId);
     this.transport.setGuest(peerId, false);
-    const peer = this.peers.get(peerId)!;
-    this.transport.send(peerId, 'room:state', { ...this.state('host'), me: peer.me });
+    this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
     if (prev) {
       this.transport.setGuest(prev.id, true);
       this.transport.send(prev.id, 'room:state', { ...this.state('guest'), me: prev.me });
@@ -249,42 +248,10 @@ export class RoomRelay {
     this.hooks.onHostChange?.(this.roomId, true);
   }
 
-  private cancelYield(): void {
-    if (this.yielding) clearTimeout(this.yielding.timer);
-    this.yielding = null;
-  }
-
-  /** `host:take`: a guest who may host asks for the VM. */
-  private take(peer: Peer): void {
-    if (peer.id === this.hostId) return;
-    if (!peer.wantHost) throw new TandemError('FORBIDDEN', 'you may not host this room (or you joined to watch)');
-    if (!this.hostId) return this.moveHost(peer.id);
-    const host = this.peers.get(this.hostId);
-    if (!host?.headless) throw new TandemError('CONFLICT', `${host?.name ?? 'someone'} is hosting: ask them to give you the VM`);
-    // The server's headless host saves the VM first, then gives it (host:give); or loses it at the deadline.
-    if (this.yielding) return;
-    this.transport.send(host.id, 'host:yield', { peer: peer.id, name: peer.name ?? 'Guest' });
-    this.yielding = {
-      to: peer.id,
-      timer: setTimeout(() => {
-        this.yielding = null;
-        if (!this.closed && this.peers.has(peer.id) && this.hostId === host.id) this.moveHost(peer.id);
-      }, YIELD_TIMEOUT_MS),
-    };
-  }
-
-  /** `host:give`: the host hands the VM to another peer who may host. */
-  private give(to: string): void {
-    const target = this.peers.get(to);
-    if (!target || to === this.hostId) throw new TandemError('NOT_FOUND', 'that person is not in the room any more');
-    if (!target.wantHost || target.headless) throw new TandemError('FORBIDDEN', `${target.name ?? 'that person'} may not host this room`);
-    this.moveHost(to);
-  }
-
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.slow.forgetPeer(peerId);
-    if (this.yielding?.to === peerId) this.cancelYield();
+    this.handover.forget(peerId);
     this.screen.forget(peerId);
     this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
@@ -380,12 +347,12 @@ export class RoomRelay {
         return;
       }
       case 'host:take': {
-        this.take(peer);
+        this.handover.take(peer);
         return;
       }
       case 'host:give': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
-        this.give((msg as { to: string }).to);
+        this.handover.give((msg as { to: string }).to);
         return;
       }
       case 'tab:close': {
@@ -487,20 +454,13 @@ export class RoomRelay {
 
   private state(role: 'host' | 'guest'): RoomState {
     const host = this.hostId ? this.peers.get(this.hostId) : undefined;
-    const forHost: Partial<RoomState> =
-      role === 'host'
-        ? {
-            hostKey: this.hostKey ?? undefined,
-            candidates: [...this.peers.values()].filter((p) => p.id !== this.hostId && p.wantHost && !p.headless).map((p) => ({ peer: p.id, name: p.name ?? 'Guest' })),
-          }
-        : {};
     return {
-      ...forHost,
+      ...(role === 'host' ? this.handover.forHost() : {}),
       hostName: host ? (host.name ?? 'Guest') : null,
       room: this.roomId,
       role,
       hostConnected: this.hostId !== null,
-      hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
+      hostHeadless: !!host?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
       tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
@@ -524,7 +484,7 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
-    this.cancelYield();
+    this.handover.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();

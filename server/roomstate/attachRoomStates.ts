@@ -7,10 +7,8 @@ import type { HeadlessHostPool } from '../host/HeadlessHostPool';
 import type { GuestManifest } from '../../lib/shared/GuestManifest';
 import { FsRoomStateStorage } from './RoomStateStorage';
 import { RoomStates } from './RoomStates';
-import { createRoomStateHandler } from './roomStateRoutes';
+import { createRoomStateHandlers } from './roomStateRoutes';
 
-/** When the host leaves and people remain, a guest has this long to press "Take over" before the server's headless host does. */
-export const HANDOVER_WAIT_MS = 3000;
 /** Retention runs this often. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 /** Warming the boot snapshot gives up after this long (a cold boot of the Debian disk takes ~15 s). */
@@ -23,10 +21,12 @@ export interface RoomStateDeps {
   roomExists: (room: string) => boolean;
   maxMb: number;
   retentionDays: number;
+  /** When the host leaves and people remain, a guest has this long to press "Take over" before the server's headless host does; 0: never. */
+  handoverWaitMs: number;
   /** Valid headless host token for the room (x-host-token). */
   isHeadlessHost: (room: string, token: string) => boolean;
-  /** A person (cookies of the request) may host the room. */
-  mayHost: (room: string, req: IncomingMessage) => Promise<boolean>;
+  /** A person (cookies of the request) may host the room; may throw (no access at all). */
+  canHost: (room: string, req: IncomingMessage) => Promise<boolean>;
   headless: () => HeadlessHostPool | null;
   log: Logger;
 }
@@ -43,21 +43,24 @@ export function attachRoomStates(d: RoomStateDeps) {
     retentionMs: d.retentionDays * 24 * 60 * 60 * 1000,
   });
   const header = (req: IncomingMessage, name: string) => String(req.headers[name] ?? '');
-  const handler = createRoomStateHandler({
+  const routes = createRoomStateHandlers({
     states,
     roomExists: d.roomExists,
     mayUpload: (room, req) => d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false,
     mayDownload: async (room, req) =>
-      (d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false) || d.isHeadlessHost(room, header(req, 'x-host-token')) || d.mayHost(room, req),
+      (d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false) ||
+      d.isHeadlessHost(room, header(req, 'x-host-token')) ||
+      d.canHost(room, req).catch(() => false),
     log: d.log,
   });
 
   const waits = new Map<string, ReturnType<typeof setTimeout>>();
   let warmingRoom: string | null = null;
+  let closed = false;
   const onHost = (room: string, connected: boolean) => {
     clearTimeout(waits.get(room));
     waits.delete(room);
-    if (connected || !(d.hub.relay(room)?.size ?? 0)) return;
+    if (connected || !(d.hub.relay(room)?.size ?? 0) || d.handoverWaitMs <= 0) return;
     // People remain: a guest may take over; if nobody does, the server's headless host restores the room's state.
     waits.set(
       room,
@@ -67,7 +70,7 @@ export function attachRoomStates(d: RoomStateDeps) {
         if (!relay || relay.hasHost || relay.size === 0) return;
         d.log.info({ room }, 'nobody took over: the headless host resumes the room');
         void d.headless()?.ensureHost(room).catch((err) => d.log.warn({ err: String(err), room }, 'headless handover failed'));
-      }, HANDOVER_WAIT_MS).unref(),
+      }, d.handoverWaitMs).unref(),
     );
   };
   d.hub.events.on('host', onHost);
@@ -76,31 +79,41 @@ export function attachRoomStates(d: RoomStateDeps) {
 
   return {
     states,
-    handler,
+    /** The HTTP handlers (server/http/routes.ts places them). */
+    routes,
     /**
      * Makes sure the current guest version has a trusted boot snapshot: if none was published, a
      * headless host cold-boots a scratch room once (its page publishes the snapshot), so the first
-     * room of a fresh server restores in seconds instead of cold-booting.
+     * room of a fresh server restores in seconds instead of cold-booting. Never rejects.
      */
     async warmBootSnapshot(o: { snapshotFile: string; createRoom: () => string; deleteRoom: (id: string) => void }): Promise<void> {
       const pool = d.headless();
-      if (!pool || fs.existsSync(o.snapshotFile)) return;
+      if (!pool || fs.existsSync(o.snapshotFile) || closed) return;
       const room = o.createRoom();
       warmingRoom = room;
       const t0 = Date.now();
       try {
         await pool.ensureHost(room);
-        while (!fs.existsSync(o.snapshotFile) && Date.now() - t0 < WARM_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 500));
-        d.log.info({ ms: Date.now() - t0, ok: fs.existsSync(o.snapshotFile) }, 'boot snapshot warmed');
+        while (!fs.existsSync(o.snapshotFile) && Date.now() - t0 < WARM_TIMEOUT_MS && !closed) await new Promise((r) => setTimeout(r, 500));
+        const ok = fs.existsSync(o.snapshotFile);
+        if (ok) d.log.info({ ms: Date.now() - t0 }, 'boot snapshot warmed');
+        else if (!closed) d.log.warn({ ms: Date.now() - t0 }, 'the boot snapshot was not published in time: new rooms boot cold until a headless host publishes one');
+      } catch (err) {
+        d.log.warn({ err: String(err) }, 'could not warm the boot snapshot');
       } finally {
         warmingRoom = null;
         await pool.release(room).catch(() => {});
-        o.deleteRoom(room);
+        try {
+          o.deleteRoom(room);
+        } catch (err) {
+          d.log.debug({ err: String(err), room }, 'scratch room not deleted (server closing)');
+        }
       }
     },
     /** The scratch room whose headless host is warming the boot snapshot (never closed as idle). */
     warming: (room: string) => room === warmingRoom,
     close() {
+      closed = true;
       d.hub.events.off('host', onHost);
       for (const t of waits.values()) clearTimeout(t);
       waits.clear();
