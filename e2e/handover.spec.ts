@@ -18,7 +18,7 @@ async function hostAndGuest(browser: Browser, request: APIRequestContext, name: 
   await waitForPrompt(host);
   const guest = await guestCtx.newPage();
   await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   return { roomPath, room: roomPath.split('/').pop()!, host, guest, hostCtx, guestCtx };
 }
 
@@ -43,12 +43,12 @@ test('a guest takes over when the host leaves, and finds the file and the variab
   const watcherCtx = await browser.newContext();
   const watcher = await watcherCtx.newPage();
   await watcher.goto(`${roomPath}?watch`);
-  await expect(watcher.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(watcher.locator('main.room')).toHaveAttribute('data-seat', 'guest');
 
   await leaveMarks(host, room, 'hand');
   await host.close();
   await guest.getByRole('button', { name: 'Take over' }).click();
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'host');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'host');
   await expect(guest.getByText('You are now hosting')).toBeVisible();
   await expect(watcher.getByText(/is now hosting/)).toBeVisible();
   // The watcher joined to watch: it is never offered the VM.

@@ -29,7 +29,8 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers } from './accounts/accountRoutes';
+import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
@@ -141,6 +142,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
+  const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
@@ -153,6 +155,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     isAllowedOrigin: (origin) => isAllowedOrigin(origin),
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
     quota: socketQuota,
+    clientAddress,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({
@@ -221,6 +224,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     );
   const accountHandlers = createAccountHandlers({
+    clientAddress,
     authn,
     access,
     accounts,
@@ -247,6 +251,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
   });
   const net = attachNet({
+    clientAddress,
     env,
     db,
     secret,
@@ -340,6 +345,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   const site = createSiteHandlers({
+    clientAddress,
     env,
     guest,
     bundledGuest,
@@ -360,7 +366,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, roomStates: roomStates.routes })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
       isAllowedOrigin,
       log: rootLog.child({ cap: 'http' }),
     }),
@@ -375,7 +381,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
         (req, socket, head, url) => {
           if (!url.pathname.startsWith('/yjs/')) return false;
           // Yjs connections count against the same per-address quota as the terminal's sockets.
-          const release = socketQuota.acquire(req.socket.remoteAddress);
+          const release = socketQuota.acquire(clientAddress(req));
           if (!release) {
             refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
             return true;

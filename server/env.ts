@@ -5,10 +5,19 @@
 import { z } from 'zod';
 import { parseRules } from './net/NetPolicy';
 import { parseHosts } from './net/DohResolver';
+import { parseTrustedProxies } from './http/clientAddress';
 
 const rulesOk = (v: string) => {
   try {
     parseRules(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const proxiesOk = (v: string) => {
+  try {
+    parseTrustedProxies(v);
     return true;
   } catch {
     return false;
@@ -77,6 +86,11 @@ const schema = z.object({
   MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
   /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
   SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * Reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For names the client for the
+   * per-address limits; unset, the header is ignored (server/http/clientAddress.ts).
+   */
+  TRUST_PROXY: z.string().refine(proxiesOk, 'want IPs or CIDRs, comma separated').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -88,7 +88,7 @@ async function handover(browser: Browser, base: string, takeOver: boolean): Prom
     await until('host prompt', 180_000, async () => PROMPT_RE.test(await screenText(host)));
     const guest = await guestCtx.newPage();
     await guest.goto(`${base}/r/${room}`);
-    await until('guest joined', 30_000, async () => (await guest.locator('main.room').getAttribute('data-role')) === 'guest');
+    await until('guest joined', 30_000, async () => (await guest.locator('main.room').getAttribute('data-seat')) === 'guest');
     await typeLine(host, 'export MARK=1; echo mark > ~/mark.txt; sync');
     const after = Date.now();
     await until('state uploaded', 120_000, async () => (await latestStateAt(base, room)) > after);

@@ -54,7 +54,7 @@ async function joinAsGuest(token: string, name = 'Gus Guest') {
 async function hostRoom() {
   const host = await srv.client(roomId, { cookie: owner.cookie });
   const st = await next(host, 'room:state');
-  expect(st.role).toBe('host');
+  expect(st.seat).toBe('host');
   expect(st.me).toMatchObject({ role: 'owner', canType: true, canHost: true, canManage: true });
   return host;
 }
@@ -92,7 +92,7 @@ describe('socket handshake', () => {
     const cookie = await joinAsGuest(token);
     const viewer = await srv.client(roomId, { cookie, wantHost: true });
     const st = await next(viewer, 'room:state');
-    expect(st.role).toBe('guest');
+    expect(st.seat).toBe('guest');
     expect(st.me).toMatchObject({ role: 'viewer', canType: false, canHost: false, name: 'Gus Guest' });
     expect(await typeResult(host, viewer, 'rm -rf ~\r')).toBe('refused:FORBIDDEN');
 

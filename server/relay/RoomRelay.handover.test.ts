@@ -34,7 +34,7 @@ describe('RoomRelay handover', () => {
     expect(lastState(f, 'g').hostName).toBeNull();
     relay.handleMessage('g', 'host:take', {});
     const gs = lastState(f, 'g');
-    expect(gs.role).toBe('host');
+    expect(gs.seat).toBe('host');
     expect(relay.mayUpload(hs.hostKey!)).toBe(false);
     expect(relay.mayUpload(gs.hostKey!)).toBe(true);
     expect(lastState(f, 'w').hostName).toBe('G');
@@ -62,8 +62,8 @@ describe('RoomRelay handover', () => {
     expect(errCode(() => relay.handleMessage('h', 'host:give', { to: 'w' }))).toBe('FORBIDDEN');
     expect(errCode(() => relay.handleMessage('h', 'host:give', { to: 'nobody' }))).toBe('NOT_FOUND');
     relay.handleMessage('h', 'host:give', { to: 'g' });
-    expect(lastState(f, 'g').role).toBe('host');
-    expect(lastState(f, 'h').role).toBe('guest');
+    expect(lastState(f, 'g').seat).toBe('host');
+    expect(lastState(f, 'h').seat).toBe('guest');
     expect(f.guests.has('h')).toBe(true);
     expect(f.guests.has('g')).toBe(false);
     // Input now goes to the new host.
@@ -86,7 +86,7 @@ describe('RoomRelay handover', () => {
     expect(f.of('bot', 'host:yield')).toHaveLength(1);
     // The headless host saves the VM and gives it.
     relay.handleMessage('bot', 'host:give', { to: 'p' });
-    expect(lastState(f, 'p').role).toBe('host');
+    expect(lastState(f, 'p').seat).toBe('host');
     // Once more, the bot back in the seat, and this time it never answers.
     relay.handleClose('p');
     relay.handleClose('bot');
@@ -96,9 +96,9 @@ describe('RoomRelay handover', () => {
     relay.handleConnect(peer('r', { wantHost: false }));
     relay.updatePeer('r', { me: { memberId: 'a:r', name: 'R', role: null, canType: true, canHost: true, canManage: false }, wantHost: true });
     relay.handleMessage('r', 'host:take', {});
-    expect(lastState(f, 'r').role).toBe('guest');
+    expect(lastState(f, 'r').seat).toBe('guest');
     vi.advanceTimersByTime(YIELD_TIMEOUT_MS + 10);
-    expect(lastState(f, 'r').role).toBe('host');
-    expect(lastState(f, 'bot2').role).toBe('guest');
+    expect(lastState(f, 'r').seat).toBe('host');
+    expect(lastState(f, 'bot2').seat).toBe('guest');
   });
 });

@@ -7,6 +7,7 @@ import {
   type MemberInfo,
   type OutFrame,
   type RoomState,
+  type Seat,
   type ScreenFrame,
   type ScreenInput,
   type ServerToClientEvents,
@@ -161,7 +162,8 @@ export class RoomRelay {
     return this.hostId;
   }
 
-  handleConnect(peer: Peer): 'host' | 'guest' {
+  /** Seats the peer (the host seat if it wants it and it is free) and returns its seat. */
+  handleConnect(peer: Peer): Seat {
     this.peers.set(peer.id, peer);
     // The same browser tab reconnecting before its old connection timed out takes its seat back.
     const current = this.hostId ? this.peers.get(this.hostId) : undefined;
@@ -177,11 +179,11 @@ export class RoomRelay {
       this.transport.send(current.id, 'room:state', this.state('guest'));
       this.hooks.onHostChange?.(this.roomId, false);
     }
-    const role = peer.wantHost && this.hostId === null ? 'host' : 'guest';
-    if (role === 'host') this.seat(peer.id);
-    this.transport.setGuest(peer.id, role === 'guest');
-    this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
-    if (role === 'host') {
+    const seat: Seat = peer.wantHost && this.hostId === null ? 'host' : 'guest';
+    if (seat === 'host') this.seatHost(peer.id);
+    this.transport.setGuest(peer.id, seat === 'guest');
+    this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
+    if (seat === 'host') {
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
@@ -191,7 +193,7 @@ export class RoomRelay {
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
     }
-    return role;
+    return seat;
   }
 
   /**
@@ -219,7 +221,7 @@ export class RoomRelay {
   }
 
   /** Makes `peerId` the host: a new upload key, sequence numbers from 1, the screen from its VM. */
-  private seat(peerId: string): void {
+  private seatHost(peerId: string): void {
     this.hostId = peerId;
     this.hostStatus = null;
     this.handover.seated();
@@ -235,7 +237,7 @@ export class RoomRelay {
   /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
   private moveHost(peerId: string): void {
     const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
-    this.seat(peerId);
+    this.seatHost(peerId);
     this.transport.setGuest(peerId, false);
     this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
     if (prev) {
@@ -452,13 +454,13 @@ export class RoomRelay {
     return t.mirror.snapshot();
   }
 
-  private state(role: 'host' | 'guest'): RoomState {
+  private state(seat: Seat): RoomState {
     const host = this.hostId ? this.peers.get(this.hostId) : undefined;
     return {
-      ...(role === 'host' ? this.handover.forHost() : {}),
+      ...(seat === 'host' ? this.handover.forHost() : {}),
       hostName: host ? (host.name ?? 'Guest') : null,
       room: this.roomId,
-      role,
+      seat,
       hostConnected: this.hostId !== null,
       hostHeadless: !!host?.headless,
       hostStatus: this.hostStatus,

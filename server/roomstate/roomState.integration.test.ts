@@ -57,9 +57,9 @@ async function openRoom(srv: Srv) {
   const r = await fetch(`${srv.url}/rooms/new`, { method: 'POST', body: 'name=state', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
   const room = r.headers.get('location')!.split('/').pop()!;
   const host = await srv.client(room);
-  const st = await nextWhere(host, 'room:state', (s) => s.role === 'host');
+  const st = await nextWhere(host, 'room:state', (s) => s.seat === 'host');
   const guest = await srv.client(room);
-  await nextWhere(guest, 'room:state', (s) => s.role === 'guest');
+  await nextWhere(guest, 'room:state', (s) => s.seat === 'guest');
   return { room, host, guest, key: st.hostKey! };
 }
 
@@ -103,7 +103,7 @@ describe('room state on the server', () => {
     expect(await upload(srv, room, key, vmState(1000), [])).toMatchObject({ status: 201 });
     // … then the guest takes over: the old key no longer uploads, the new one does.
     guest.emit('host:take', {});
-    const st = await nextWhere(guest, 'room:state', (s) => s.role === 'host');
+    const st = await nextWhere(guest, 'room:state', (s) => s.seat === 'host');
     expect(st.hostKey).toBeTruthy();
     expect(await upload(srv, room, key, vmState(1000), [])).toMatchObject({ status: 403 });
     expect(await upload(srv, room, st.hostKey!, vmState(1000), [])).toMatchObject({ status: 201 });

@@ -13,14 +13,14 @@ export default function HostSeat(p: { state: RoomState | null; watching: boolean
   const st = p.state;
   if (!st) return null;
   const mayHost = st.me ? st.me.canHost : true;
-  if (st.role === 'guest' && mayHost && !p.watching && (!st.hostConnected || st.hostHeadless)) {
+  if (st.seat === 'guest' && mayHost && !p.watching && (!st.hostConnected || st.hostHeadless)) {
     return (
       <button title={st.hostConnected ? 'Run the VM in this browser instead of the server’s headless host' : 'The host left: run the room’s VM in this browser, from where it was'} onClick={p.onTake}>
         Take over
       </button>
     );
   }
-  if (st.role === 'host' && st.candidates?.length) {
+  if (st.seat === 'host' && st.candidates?.length) {
     return (
       <select
         className="secondary"

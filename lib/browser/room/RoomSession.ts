@@ -70,15 +70,15 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   constructor(private readonly deps: RoomSessionDeps) {
     super(INITIAL_ROOM, deps.connect, deps.timers);
     const s = this.socket;
-    s.on('term:snapshot', (snap) => this.role === 'guest' && this.views.get(snap.tab)?.snapshot(snap));
-    s.on('term:out', (f) => this.role === 'guest' && this.views.get(f.tab)?.out(f));
-    s.on('term:resize', (r) => this.role === 'guest' && this.views.get(r.tab)?.resize(r.cols, r.rows));
-    s.on('term:in', (m) => this.role === 'host' && this.views.get(m.tab)?.engine?.write(m.data));
+    s.on('term:snapshot', (snap) => this.seat === 'guest' && this.views.get(snap.tab)?.snapshot(snap));
+    s.on('term:out', (f) => this.seat === 'guest' && this.views.get(f.tab)?.out(f));
+    s.on('term:resize', (r) => this.seat === 'guest' && this.views.get(r.tab)?.resize(r.cols, r.rows));
+    s.on('term:in', (m) => this.seat === 'host' && this.views.get(m.tab)?.engine?.write(m.data));
     // Someone asked for the VM (the server's headless host yields to a person): save it, then give it.
     s.on('host:yield', (y) => void this.give(y.peer));
     deps.resizeTarget?.addEventListener('resize', this.onWindowResize);
     // Leaving (or hiding) the page while hosting: the room's VM goes to the server as it is now.
-    this.offPageHidden = deps.onPageHidden?.(() => this.role === 'host' && void this.syncRoomState()) ?? (() => {});
+    this.offPageHidden = deps.onPageHidden?.(() => this.seat === 'host' && void this.syncRoomState()) ?? (() => {});
     this.view(DEFAULT_TAB);
   }
 
@@ -106,7 +106,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   private input(tab: string, data: string): void {
     // Read-only (viewer, or another holds the keyboard): nothing leaves this page.
     if (!this.canType) return;
-    if (this.role === 'host') this.views.get(tab)?.engine?.write(data);
+    if (this.seat === 'host') this.views.get(tab)?.engine?.write(data);
     else if (!isTerminalReply(data)) this.socket.emit('term:in', { tab, data });
   }
 
@@ -125,7 +125,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
    */
   fitActive(): void {
     const v = this.views.get(this.active);
-    if (this.role !== 'host' || !v) return;
+    if (this.seat !== 'host' || !v) return;
     const [cols, rows] = [v.cols(), v.rows()];
     v.fitToBox();
     if (v.cols() === cols && v.rows() === rows) return;
@@ -139,12 +139,12 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   /** Host: another terminal, i.e. another VM (the server adds it to every page's tab list). */
   openTab(): void {
-    if (this.role !== 'host' || this.views.size >= MAX_HOST_TABS) return;
+    if (this.seat !== 'host' || this.views.size >= MAX_HOST_TABS) return;
     this.socket.emit('tab:open', { tab: `t${Date.now().toString(36)}`, title: `Terminal ${this.views.size + 1}` });
   }
 
   closeTab(tab: string): void {
-    if (this.role === 'host' && tab !== DEFAULT_TAB) this.socket.emit('tab:close', { tab });
+    if (this.seat === 'host' && tab !== DEFAULT_TAB) this.socket.emit('tab:close', { tab });
   }
 
   /** Whether my keystrokes may leave this page (the server decides; this only stops sending). */
@@ -168,7 +168,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   /** "Save VM": the active terminal's VM as it is now, restored by this room's next load here (and, the main one, by the room's next host). */
   async save(): Promise<void> {
     const v = this.views.get(this.active);
-    if (this.role !== 'host' || !v?.engine?.save) return;
+    if (this.seat !== 'host' || !v?.engine?.save) return;
     try {
       const { bytes, ms } = await v.engine.save();
       const up = v.id === DEFAULT_TAB ? await this.syncRoomState() : null;
@@ -180,14 +180,14 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   /** "Take over": run the room's VM here, from its newest state on the server (the host left, or the server's headless host runs it). */
   take(): void {
-    if (this.role === 'guest') this.socket.emit('host:take', {});
+    if (this.seat === 'guest') this.socket.emit('host:take', {});
   }
 
   /** "Give host to …": the VM is saved on the server first, so the new host resumes it as it is. */
   async give(peer: string): Promise<void> {
-    if (this.role !== 'host') return;
+    if (this.seat !== 'host') return;
     await this.syncRoomState();
-    if (this.role === 'host') this.socket.emit('host:give', { to: peer });
+    if (this.seat === 'host') this.socket.emit('host:give', { to: peer });
   }
 
   /** Uploads the main VM's state to the room on the server; a failure is said, not fatal. */
@@ -202,7 +202,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   /** "Reset VM": forget this browser's disk overlays and saved VMs of the room, boot every tab cold. */
   async reset(): Promise<void> {
-    if (this.role !== 'host') return;
+    if (this.seat !== 'host') return;
     const vs = [...this.views.values()];
     await Promise.all(vs.map((v) => v.stopEngine()));
     try {
@@ -223,20 +223,20 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   // ---- the room's state and the host's VMs ----
 
   protected roomState(st: RoomState, was: Seat | null, fresh: boolean): void {
-    const role = st.role;
-    if (role === 'host') this.hostKey = st.hostKey;
+    const seat = st.seat;
+    if (seat === 'host') this.hostKey = st.hostKey;
     // Handover: say who runs the VM now (not on my first state: nothing changed for me then).
     if (st.hostName !== undefined && st.hostName !== this.hostName) {
-      if (st.hostName && this.hostName !== undefined) this.flash(role === 'host' ? 'You are now hosting: the VM runs in this browser.' : `${st.hostName} is now hosting.`);
+      if (st.hostName && this.hostName !== undefined) this.flash(seat === 'host' ? 'You are now hosting: the VM runs in this browser.' : `${st.hostName} is now hosting.`);
       this.hostName = st.hostName;
     }
-    if (was === role) {
+    if (was === seat) {
       this.syncTabs(st.tabs);
       // Same seat after a reconnect: tell the server where the VMs stand again.
-      if (fresh && role === 'host' && this.status.resend()) for (const v of this.views.values()) this.sendSize(v);
+      if (fresh && seat === 'host' && this.status.resend()) for (const v of this.views.values()) this.sendSize(v);
       return;
     }
-    if (role === 'host') {
+    if (seat === 'host') {
       // Taking a running room over (handover): the screen goes on from where the mirror had it.
       if (was !== 'guest') for (const v of this.views.values()) v.reset();
       this.syncTabs(st.tabs);
@@ -264,8 +264,8 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     for (const t of tabs) {
       const isNew = !this.views.has(t.id);
       const v = this.view(t.id);
-      if (this.role === 'host' && isNew) void this.startEngine(v);
-      else if (this.role === 'guest' && isNew && t.id !== DEFAULT_TAB) this.socket.emit('term:sync', { tab: t.id });
+      if (this.seat === 'host' && isNew) void this.startEngine(v);
+      else if (this.seat === 'guest' && isNew && t.id !== DEFAULT_TAB) this.socket.emit('term:sync', { tab: t.id });
     }
     if (!this.views.has(this.active)) this.show(DEFAULT_TAB);
   }
@@ -301,7 +301,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
       return report({ phase: 'failed', progress: 1, message: message(err) }, true);
     }
     v.starting = false;
-    if (this.disposed || this.role !== 'host' || this.views.get(v.id) !== v) return void e.destroy();
+    if (this.disposed || this.seat !== 'host' || this.views.get(v.id) !== v) return void e.destroy();
     v.engine = e;
     if (isMain) this.set({ mainVm: { name: e.name, tailscale: (e as { tailscale?: TailscaleControl }).tailscale ?? null } });
     e.onOutput((data) => this.relay(v, data));
