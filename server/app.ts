@@ -12,7 +12,7 @@ import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
-import { createBootSnapshotHandler } from './assets/bootSnapshots';
+import { bootSnapshotFile, createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { OpenRooms } from './rooms/OpenRooms';
 import { SocketQuota } from './access/SocketQuota';
@@ -29,7 +29,8 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers } from './accounts/accountRoutes';
+import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
 import { Recorder } from './recordings/Recorder';
 import { createRecordingHandler } from './recordings/recordingRoutes';
@@ -45,6 +46,7 @@ import { KeyboardControl } from './access/KeyboardControl';
 import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachRoomStates } from './roomstate/attachRoomStates';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
 
@@ -65,6 +67,7 @@ export interface TandemServer {
   hub: RelayHub;
   commands: CommandQueue;
   recorder: Recorder;
+  roomStates: ReturnType<typeof attachRoomStates>;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -122,8 +125,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
   const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
+  const snapshotDir = path.join(dataDir, 'snapshots');
   const bootSnapshot = createBootSnapshotHandler({
-    dir: path.join(dataDir, 'snapshots'),
+    dir: snapshotDir,
     guestVersion: guest.version,
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
@@ -141,6 +145,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
+  const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
   const recorder = new Recorder({
     dir: path.join(dataDir, 'recordings'),
     maxRoomBytes: env.RECORDING_MAX_MB * 2 ** 20,
@@ -158,7 +163,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     createReplayRoom: async (req, name) => {
       const user = await authn.user(req.headers);
       // Signed out, an import is an open room: the same caps as any open room's creation.
-      const creatorKey = user ? null : openRooms.admit(clientIp(req));
+      const creatorKey = user ? null : openRooms.admit(clientAddress(req));
       const room = rooms.create(name, { replayOnly: true, creatorKey });
       if (user) members.addOwner(room.id, user.id);
       return { id: room.id, name: room.name };
@@ -181,6 +186,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     isAllowedOrigin: (origin) => isAllowedOrigin(origin),
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
     quota: socketQuota,
+    clientAddress,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({
@@ -213,7 +219,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
-      busy: (room) => commands.busy(room),
+      // Not idle while a command waits or runs, while people are in the room with it (it is their
+      // VM now: a handover), or while it warms the boot snapshot.
+      busy: (room) => commands.busy(room) || (hub.relay(room)?.size ?? 0) > 1 || roomStates.warming(room),
     });
     return pool;
   };
@@ -223,7 +231,31 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const roomStates = attachRoomStates({
+    dataDir,
+    guest,
+    hub,
+    headless,
+    roomExists,
+    maxMb: env.ROOM_STATE_MAX_MB,
+    retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    handoverWaitMs: env.HANDOVER_WAIT_SECONDS * 1000,
+    isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
+    canHost: async (room, req) => authn.resolve(room, await authn.principals(req.headers, room)).canHost,
+    log: rootLog.child({ cap: 'roomstate' }),
+  });
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting; in
+  // production only (auto): a Chromium booting a VM at every start would slow tests and development.
+  if (env.BOOT_SNAPSHOT_WARM === 'on' || (env.BOOT_SNAPSHOT_WARM === 'auto' && env.NODE_ENV === 'production'))
+    server.once('listening', () =>
+      roomStates.warmBootSnapshot({
+        snapshotFile: bootSnapshotFile(snapshotDir, guest.version),
+        createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
+        deleteRoom: (id) => rooms.delete(id),
+      }),
+    );
   const accountHandlers = createAccountHandlers({
+    clientAddress,
     authn,
     access,
     accounts,
@@ -250,6 +282,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
   });
   const net = attachNet({
+    clientAddress,
     env,
     db,
     secret,
@@ -343,6 +376,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   const site = createSiteHandlers({
+    clientAddress,
     env,
     guest,
     bundledGuest,
@@ -360,10 +394,12 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run })),
+      router: new Router(
+        routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
+      ),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
       isAllowedOrigin,
       log: rootLog.child({ cap: 'http' }),
     }),
@@ -378,7 +414,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
         (req, socket, head, url) => {
           if (!url.pathname.startsWith('/yjs/')) return false;
           // Yjs connections count against the same per-address quota as the terminal's sockets.
-          const release = socketQuota.acquire(req.socket.remoteAddress);
+          const release = socketQuota.acquire(clientAddress(req));
           if (!release) {
             refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
             return true;
@@ -403,6 +439,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     hub,
     commands,
     recorder,
+    roomStates,
     openRooms,
     net,
     headless,
@@ -417,6 +454,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      roomStates.close();
       await pool?.close();
       openRooms.close();
       net.close();

@@ -5,24 +5,20 @@
 import { z } from 'zod';
 import { parseRules } from './net/NetPolicy';
 import { parseHosts } from './net/DohResolver';
+import { parseTrustedProxies } from './http/clientAddress';
 
-const rulesOk = (v: string) => {
+/** A refine() check from a parser that throws on bad input (the parser's own message says why at use). */
+const parses = (parse: (v: string) => unknown) => (v: string) => {
   try {
-    parseRules(v);
+    parse(v);
     return true;
   } catch {
     return false;
   }
 };
-const hostsOk = (v: string) => {
-  try {
-    parseHosts(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+const rulesOk = parses(parseRules);
+const hostsOk = parses(parseHosts);
+const proxiesOk = parses(parseTrustedProxies);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,6 +37,20 @@ const schema = z.object({
   HEADLESS: z.enum(['auto', 'off']).default('auto'),
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** Per-room cap on stored VM states (chunks of the newest two states plus uploads in progress). */
+  ROOM_STATE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(256),
+  /** A room whose newest VM state is older than this loses its states. */
+  ROOM_STATE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * When a host leaves and people remain, a guest has this long to press "Take over" before the
+   * server's headless host resumes the VM; 0: it never steps in for a leaving host.
+   */
+  HANDOVER_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(3),
+  /**
+   * Warm the boot snapshot at start: a headless host cold-boots the guest once when it has none, so
+   * the first room restores instead of cold-booting. auto = on in production (NODE_ENV=production).
+   */
+  BOOT_SNAPSHOT_WARM: z.enum(['auto', 'on', 'off']).default('auto'),
   /**
    * Who gets the VM network (server/net): members (rooms hosted by a signed-in member), on
    * (everyone), off; auto = on while the server listens on loopback only, else members.
@@ -63,6 +73,11 @@ const schema = z.object({
   MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
   /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
   SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * Reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For names the client for the
+   * per-address limits; unset, the header is ignored (server/http/clientAddress.ts).
+   */
+  TRUST_PROXY: z.string().refine(proxiesOk, 'want IPs or CIDRs, comma separated').optional(),
   /** Recordings: at most this many MiB per room (all its terminals); the oldest parts go first. */
   RECORDING_MAX_MB: z.coerce.number().positive().max(1_000_000).default(512),
   /** Recordings: parts untouched for longer than this many days are deleted. */

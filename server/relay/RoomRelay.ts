@@ -10,6 +10,7 @@ import {
   type Seat,
   type ScreenFrame,
   type ScreenInput,
+  type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/shared/protocol';
 import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
@@ -18,11 +19,10 @@ import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './Fra
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
 import { HostSeat } from './HostSeat';
-import type { Peer, RelayHooks, RelayTransport } from './relayTypes';
-
-export type { Peer, RelayHooks, RelayRestore, RelayTransport } from './relayTypes';
+import { HostHandover } from './HostHandover';
 
 export { HOST_SEAT_KEPT_MS } from './HostSeat';
+export { YIELD_TIMEOUT_MS } from './HostHandover';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -41,6 +41,56 @@ export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
 /** Guests leaving together (a network blip, a class closing laptops) get one head count, not one per
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
 const STATE_COALESCE_MS = 50;
+
+export interface Peer {
+  id: string;
+  clientId: string;
+  name?: string;
+  wantHost: boolean;
+  /** The server's own headless host browser; a human who wants to host takes its seat. */
+  headless?: boolean;
+  /** What this peer may do, as the access layer decided; sent to the peer with its state. */
+  me?: MemberInfo;
+  /** A guest reconnecting: the last sequence number it has of each tab (it gets what follows). */
+  resume?: Record<string, number>;
+}
+
+/** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
+export interface RelayTransport {
+  send<E extends keyof ServerToClientEvents>(peerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** Send to every guest but `except`, encoding the frame once. */
+  broadcastGuests<E extends keyof ServerToClientEvents>(
+    except: readonly string[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
+  /** Bytes accepted for this peer but not yet written to its connection. */
+  pendingBytes(peerId: string): number;
+  /** Guests join the broadcast group, hosts leave it. */
+  setGuest(peerId: string, isGuest: boolean): void;
+  /** Drops a peer's connection (a host replaced by its own newer connection). */
+  disconnect(peerId: string): void;
+}
+
+/** Observers of a room's stream: the command queue and recordings hang off these. */
+export interface RelayHooks {
+  onOutput?(roomId: string, tab: string, data: string): void;
+  onHostChange?(roomId: string, connected: boolean): void;
+  /** The recorder (server/recordings): every frame as relayed, before any guest gets it. */
+  record?(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  /** A terminal's size as applied (after the output drawn at the old size went out). */
+  resized?(roomId: string, tab: string, cols: number, rows: number): void;
+  /** What the recordings know of a room whose relay starts (after a restart): tabs, sequence numbers, screens. */
+  restore?(roomId: string): RelayRestore | null;
+  /** Frames after `seq` for a resuming guest, or null (it then gets a snapshot). */
+  since?(roomId: string, tab: string, seq: number): { seq: number; data: string }[] | null;
+}
+
+export interface RelayRestore {
+  /** The page that hosted when the server stopped: its seat is kept for it a few seconds. */
+  hostClientId: string | null;
+  tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
+}
 
 interface TabStream {
   title: string;
@@ -81,10 +131,12 @@ export class RoomRelay {
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
-  private hostSeat = new HostSeat(
+  private keptSeat = new HostSeat(
     () => this.releaseSeat(),
     () => this.endResend(),
   );
+  /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
+  private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -95,6 +147,16 @@ export class RoomRelay {
     private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.handover = new HostHandover(
+      {
+        peer: (id) => this.peers.get(id),
+        peers: () => this.peers.values(),
+        hostId: () => this.hostId,
+        moveHost: (id) => this.moveHost(id),
+        closed: () => this.closed,
+      },
+      transport,
+    );
     this.slow = new SlowGuests(
       (id) => transport.pendingBytes(id),
       (id, tab) => void this.sendSnapshot(id, tab),
@@ -112,7 +174,7 @@ export class RoomRelay {
         this.tabs.set(r.id, t);
       }
       this.shareMirrorBudget();
-      this.hostSeat.keepFor(restored.hostClientId);
+      this.keptSeat.keepFor(restored.hostClientId);
     }
   }
 
@@ -170,10 +232,10 @@ export class RoomRelay {
       this.hooks.onHostChange?.(this.roomId, false);
     }
     // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
-    const seatKept = this.hostSeat.keptFrom(peer.clientId, peer.wantHost);
+    const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
     const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
-    const resumed = seat === 'host' && this.hostSeat.isLast(peer.clientId);
-    if (seat === 'host') this.takeSeat(peer, resumed);
+    const resumed = seat === 'host' && this.keptSeat.isLast(peer.clientId);
+    if (seat === 'host') this.seatHost(peer, resumed);
     this.transport.setGuest(peer.id, seat === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
     if (seat === 'host') {
@@ -191,32 +253,12 @@ export class RoomRelay {
     return seat;
   }
 
-  private takeSeat(peer: Peer, resumed: boolean): void {
-    this.hostId = peer.id;
-    this.hostStatus = null;
-    this.hostSeat.taken(peer.clientId, resumed);
-    for (const t of this.tabs.values()) {
-      if (!resumed) t.hostSeq = 0;
-      t.strict = resumed;
-      t.gap = false;
-    }
-    this.screen.hostChanged();
-  }
-
-  /** The resumed host's resend window is over: a gap it could not fill is accepted, and it resends what it has after it. */
-  private endResend(): void {
-    for (const [tab, t] of this.tabs) {
-      if (t.gap && this.hostId) this.transport.send(this.hostId, 'term:ack', { tab, hostSeq: t.hostSeq });
-      t.strict = t.gap = false;
-    }
-  }
-
   /** The previous host did not come back in time: the first page waiting to host gets the seat. */
   private releaseSeat(): void {
     if (this.closed || this.hostId) return;
     const next = [...this.peers.values()].find((p) => p.wantHost);
     if (!next) return;
-    this.takeSeat(next, false);
+    this.seatHost(next);
     this.transport.setGuest(next.id, false);
     this.slow.forgetPeer(next.id);
     this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
@@ -248,9 +290,59 @@ export class RoomRelay {
     this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
+  /**
+   * `peer` takes the host seat: a new upload key, the screen from its VM, sequence numbers from 1.
+   * `resumed`: the same page after a server restart, which resends from the room's last frame, so
+   * the tabs keep their sequence numbers and take no gap.
+   */
+  private seatHost(peer: Peer, resumed = false): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.keptSeat.taken(peer.clientId, resumed);
+    this.handover.seated();
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+      t.gap = false;
+    }
+    this.screen.hostChanged();
+  }
+
+  /** The resumed host's resend window is over: a gap it could not fill is accepted, and it resends what it has after it. */
+  private endResend(): void {
+    for (const [tab, t] of this.tabs) {
+      if (t.gap && this.hostId) this.transport.send(this.hostId, 'term:ack', { tab, hostSeq: t.hostSeq });
+      t.strict = t.gap = false;
+    }
+  }
+
+  /** Whether `key` may upload the room's VM state now (HostHandover). */
+  mayUpload(key: string): boolean {
+    return this.handover.mayUpload(key);
+  }
+
+  /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
+  private moveHost(peerId: string): void {
+    const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
+    const next = this.peers.get(peerId);
+    if (!next) return;
+    this.seatHost(next);
+    this.transport.setGuest(peerId, false);
+    this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
+    if (prev) {
+      this.transport.setGuest(prev.id, true);
+      this.transport.send(prev.id, 'room:state', { ...this.state('guest'), me: prev.me });
+      this.sendSnapshots(prev.id);
+      this.screen.sendLatest(prev.id);
+    }
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
+  }
+
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.slow.forgetPeer(peerId);
+    this.handover.forget(peerId);
     this.screen.forget(peerId);
     this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
@@ -343,6 +435,15 @@ export class RoomRelay {
         this.tabs.set(m.tab, this.newTab(m.tab, m.title));
         this.shareMirrorBudget();
         this.broadcastState();
+        return;
+      }
+      case 'host:take': {
+        this.handover.take(peer);
+        return;
+      }
+      case 'host:give': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
+        this.handover.give((msg as { to: string }).to);
         return;
       }
       case 'tab:close': {
@@ -457,11 +558,14 @@ export class RoomRelay {
   }
 
   private state(seat: Seat): RoomState {
+    const host = this.hostId ? this.peers.get(this.hostId) : undefined;
     return {
+      ...(seat === 'host' ? this.handover.forHost() : {}),
+      hostName: host ? (host.name ?? 'Guest') : null,
       room: this.roomId,
       seat,
       hostConnected: this.hostId !== null,
-      hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
+      hostHeadless: !!host?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
       tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
@@ -485,7 +589,8 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
-    this.hostSeat.close();
+    this.keptSeat.close();
+    this.handover.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();

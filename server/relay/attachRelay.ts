@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { TandemError } from '../../lib/shared/errors';
 import {
@@ -133,6 +133,8 @@ export function attachRelay(
     maxMirrorBytes?: number;
     /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
     quota?: SocketQuota;
+    /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
+    clientAddress?: (req: IncomingMessage) => string;
     recorder?: RelayRecorder;
   },
 ): RelayHub {
@@ -225,7 +227,7 @@ export function attachRelay(
   const handshakes = new WeakMap<TandemSocket, Handshake>();
   io.use((socket, next) => {
     if (!opts.quota) return next();
-    const release = opts.quota.acquire(socket.handshake.address);
+    const release = opts.quota.acquire(opts.clientAddress ? opts.clientAddress(socket.request) : socket.handshake.address);
     if (!release) return next(connectError('QUOTA_EXCEEDED', `at most ${opts.quota.maxPerIp} connections per address`));
     // Given back when the transport closes: after a disconnect, or a handshake refused further on.
     socket.conn.once('close', release);
