@@ -32,6 +32,8 @@ import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandlers } from './accounts/accountRoutes';
 import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
+import { Recorder } from './recordings/Recorder';
+import { createRecordingHandler } from './recordings/recordingRoutes';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
@@ -65,6 +67,7 @@ export interface TandemServer {
   hub: RelayHub;
   commands: CommandQueue;
   roomStates: ReturnType<typeof attachRoomStates>;
+  recorder: Recorder;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -143,12 +146,40 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
+  const recorder = new Recorder({
+    dir: path.join(dataDir, 'recordings'),
+    maxRoomBytes: env.RECORDING_MAX_MB * 2 ** 20,
+    retentionMs: env.RECORDING_RETENTION_DAYS * 86_400_000,
+    recordInput: (id) => rooms.get(id)?.recordInput ?? false,
+    roomExists,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
+  const recordings = createRecordingHandler({
+    recorder,
+    authorize: async (req, roomId) => {
+      authn.resolve(roomId, await authn.principals(req.headers, roomId));
+    },
+    room: (id) => rooms.get(id),
+    createReplayRoom: async (req, name) => {
+      const user = await authn.user(req.headers);
+      // Signed out, an import is an open room: the same caps as any open room's creation.
+      const creatorKey = user ? null : openRooms.admit(clientAddress(req));
+      const room = rooms.create(name, { replayOnly: true, creatorKey });
+      if (user) members.addOwner(room.id, user.id);
+      return { id: room.id, name: room.name };
+    },
+    deleteRoom: (id) => rooms.delete(id),
+    publicOrigin: new URL(env.PUBLIC_URL).origin,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
   const gate = createRelayGate({ authn, access, keyboard });
   const hub = attachRelay(server, {
-    roomExists,
+    // An imported recording's room is a replay: nothing to host or type into.
+    roomExists: (id) => !!rooms.get(id) && !rooms.get(id)!.replayOnly,
+    recorder,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
@@ -363,7 +394,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, roomStates: roomStates.routes })),
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
       beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
@@ -406,6 +437,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     hub,
     commands,
     roomStates,
+    recorder,
     openRooms,
     net,
     headless,
@@ -427,6 +459,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server
+      recorder.sync();
+      recorder.close();
       db.$client.close();
       log.debug('closed');
     },

@@ -42,6 +42,11 @@ export const handshakeSchema = z.object({
   name: z.string().max(64).optional(),
   /** Signed by the server for its own headless host browser (lib/auth/hostToken.ts). */
   hostToken: z.string().max(300).optional(),
+  /** Reconnecting: the last relay sequence number this page has of each tab; it gets the frames after it. */
+  resume: z
+    .record(z.string().regex(TAB_ID_RE), z.number().int().nonnegative())
+    .refine((r) => Object.keys(r).length <= 16, 'resume names at most 16 tabs')
+    .optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 
@@ -218,6 +223,8 @@ export interface ServerToClientEvents {
   'term:out': (f: OutFrame) => void;
   /** To the host only: keystrokes from anyone in the room. */
   'term:in': (i: TermIn) => void;
+  /** To a host page that reconnected: the last of its frames the room has; it resends the ones after. */
+  'term:ack': (a: { tab: string; hostSeq: number }) => void;
   'term:resize': (r: TermResize) => void;
   'room:error': (e: ProtocolErrorPayload) => void;
   /** The host VM's screen (latest frame at join, then live at a capped rate). */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startServer, type ClientSocket } from '../testing/startServer';
+import { startServer } from '../testing/startServer';
+import { connectOutcome } from '../testing/errorCode';
 
 /**
  * Behind a reverse proxy every client arrives from the proxy's address: the per-address limits
@@ -19,14 +20,7 @@ afterAll(async () => {
   await direct?.close();
 });
 
-const outcome = async (p: Promise<ClientSocket>) => {
-  try {
-    await p;
-    return 'connected';
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code ?? String(e);
-  }
-};
+const outcome = connectOutcome;
 const yjsStatus = (srv: Srv, room: string, forwardedFor: string) =>
   new Promise<number>((resolve) => {
     const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/yjs/${room}`, { headers: { 'x-forwarded-for': forwardedFor } });
