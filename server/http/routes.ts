@@ -10,9 +10,9 @@ export interface RouteHandlers {
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
-  roomStates: ReturnType<typeof createRoomStateHandlers>;
   /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
   recordings: RouteHandler;
+  roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
 /**

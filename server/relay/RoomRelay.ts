@@ -18,11 +18,11 @@ import { ScreenRelay } from './ScreenRelay';
 import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
-import { HostHandover } from './HostHandover';
 import { HostSeat } from './HostSeat';
+import { HostHandover } from './HostHandover';
 
-export { YIELD_TIMEOUT_MS } from './HostHandover';
 export { HOST_SEAT_KEPT_MS } from './HostSeat';
+export { YIELD_TIMEOUT_MS } from './HostHandover';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -230,7 +230,7 @@ export class RoomRelay {
     const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
     const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
     const resumed = seat === 'host' && this.keptSeat.isLast(peer.clientId);
-    if (seat === 'host') this.takeSeat(peer, resumed);
+    if (seat === 'host') this.seatHost(peer, resumed);
     this.transport.setGuest(peer.id, seat === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
     if (seat === 'host') {
@@ -248,24 +248,12 @@ export class RoomRelay {
     return seat;
   }
 
-  private takeSeat(peer: Peer, resumed: boolean): void {
-    this.hostId = peer.id;
-    this.hostStatus = null;
-    this.keptSeat.taken(peer.clientId);
-    this.handover.seated();
-    for (const t of this.tabs.values()) {
-      if (!resumed) t.hostSeq = 0;
-      t.strict = resumed;
-    }
-    this.screen.hostChanged();
-  }
-
   /** The previous host did not come back in time: the first page waiting to host gets the seat. */
   private releaseSeat(): void {
     if (this.closed || this.hostId) return;
     const next = [...this.peers.values()].find((p) => p.wantHost);
     if (!next) return;
-    this.takeSeat(next, false);
+    this.seatHost(next);
     this.transport.setGuest(next.id, false);
     this.slow.forgetPeer(next.id);
     this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
@@ -297,6 +285,22 @@ export class RoomRelay {
     this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
+  /**
+   * `peer` takes the host seat (a new upload key for the room's VM state). `resumed`: the same page after a server restart, which resends
+   * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
+   */
+  private seatHost(peer: Peer, resumed = false): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.keptSeat.taken(peer.clientId);
+    this.handover.seated();
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+    }
+    this.screen.hostChanged();
+  }
+
   /** Whether `key` may upload the room's VM state now (HostHandover). */
   mayUpload(key: string): boolean {
     return this.handover.mayUpload(key);
@@ -305,7 +309,9 @@ export class RoomRelay {
   /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
   private moveHost(peerId: string): void {
     const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
-    this.takeSeat(this.peers.get(peerId)!, false);
+    const next = this.peers.get(peerId);
+    if (!next) return;
+    this.seatHost(next);
     this.transport.setGuest(peerId, false);
     this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
     if (prev) {
@@ -568,8 +574,8 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
-    this.handover.close();
     this.keptSeat.close();
+    this.handover.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();
