@@ -30,7 +30,7 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
       net,
       choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
       manifest: m,
-      cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols, rows },
+      cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', gatewayScriptUrl: '/vm/tandem-gw', room: o.roomId, cols, rows },
       notice: req.notice,
       diskKey: `${o.roomId}:${req.view.id}`,
       coldBoot: req.coldBoot,

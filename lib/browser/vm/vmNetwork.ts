@@ -12,6 +12,8 @@ export interface VmNet {
   /** v86's doh_server: this page's host (the app answers RFC 8484 at /dns-query). */
   dohServer: string;
   internet: { on: boolean; reason: string | null };
+  /** The seat's network token (in relayUrl's path): also the CheerpX gateway wrappers' credential. */
+  token: string;
 }
 
 /** Asks the server for this host's network token; null when it is refused (not the host). */
@@ -26,7 +28,8 @@ export async function fetchVmNet(roomId: string, sid: string | undefined): Promi
     if (!r.ok) return null;
     const j = (await r.json()) as { path: string; mtu: number; internet: VmNet['internet'] };
     routeDnsToThisOrigin(j.path);
-    return { relayUrl: `${location.protocol === 'https:' ? 'wisps' : 'wisp'}://${location.host}${j.path}`, mtu: j.mtu, dohServer: location.host, internet: j.internet };
+    const token = /^\/net\/([^/]+)\/$/.exec(j.path)?.[1] ?? '';
+    return { relayUrl: `${location.protocol === 'https:' ? 'wisps' : 'wisp'}://${location.host}${j.path}`, mtu: j.mtu, dohServer: location.host, internet: j.internet, token };
   } catch {
     return null;
   }
