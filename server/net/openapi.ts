@@ -74,6 +74,16 @@ export const netOpenApiPaths = {
       responses: { '200': { description: 'The token.', content: json(netTokenResponseSchema) }, '400': err, '403': err },
     },
   },
+  '/api/rooms/{roomId}/internet': {
+    parameters: [{ $ref: '#/components/parameters/RoomIdPath' }],
+    get: {
+      summary: "Whether the room's VM has Internet now, and why not",
+      description: "As public as the room's link (the room page's badge reads it). Owners switch it with PATCH /api/rooms/{roomId} {\"internet\": false|true|null}; open connections are cut at once.",
+      operationId: 'getRoomInternet',
+      security: [],
+      responses: { '200': { description: 'The state.', content: json(internetStateSchema) }, '404': err },
+    },
+  },
   '/api/gateway': {
     post: {
       summary: "The seed's HTTP gateway: fetch one URL through the server, under the VM network's policy",
