@@ -27,7 +27,7 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await owner.getByRole('button', { name: 'Create room' }).click();
   await owner.waitForURL(/\/r\/[a-z0-9-]+$/);
   const roomPath = new URL(owner.url()).pathname;
-  await expect(owner.locator('main.room')).toHaveAttribute('data-role', 'host');
+  await expect(owner.locator('main.room')).toHaveAttribute('data-seat', 'host');
   await expect(owner.locator('main.room')).toHaveAttribute('data-member-role', 'owner');
   await waitForPrompt(owner);
 
@@ -53,7 +53,7 @@ test('owner signs up, hosts a room and invites a viewer; promoted, the guest typ
   await guest.getByLabel('Your name').fill(evilName);
   await guest.getByRole('button', { name: 'Join as guest' }).click();
   await guest.waitForURL((u) => u.pathname === roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   await expect(guest.locator('main.room')).toHaveAttribute('data-member-role', 'viewer');
   await expect(guest.getByTestId('role-badge')).toHaveText('viewer — read only');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);

@@ -18,7 +18,7 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   const host = await hostCtx.newPage();
   await host.goto('/alpine');
   const main = host.locator('main.screen-room');
-  await expect(main).toHaveAttribute('data-role', 'host');
+  await expect(main).toHaveAttribute('data-seat', 'host');
   await expect(main).toHaveAttribute('data-engine', 'v86');
   await expect(main).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
   // With v86 the Tailscale control explains why it cannot connect.
@@ -43,7 +43,7 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   const frameTimes: number[] = [];
   guest.on('websocket', (ws) => ws.on('framereceived', (f) => void (String(f.payload).includes('"screen:frame"') && frameTimes.push(Date.now()))));
   await guest.goto('/alpine');
-  await expect(guest.locator('main.screen-room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.screen-room')).toHaveAttribute('data-seat', 'guest');
   const guestCanvas = guest.locator('canvas.screen-guest');
   await expect(guestCanvas).toHaveAttribute('data-frames', /^[1-9]/);
   await expect.poll(() => litPixels(guest, 'canvas.screen-guest')).toBeGreaterThan(500);
@@ -62,7 +62,7 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
 
   // The host reloads: the VM comes back from its saved state, screen and shell included.
   await host.reload();
-  await expect(main).toHaveAttribute('data-role', 'host');
+  await expect(main).toHaveAttribute('data-seat', 'host');
   await expect(main).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
   await expect(host.locator('.status')).toContainText('Restored');
   await expect.poll(() => vgaText(host)).toMatch(/user@tandem:~\$/);

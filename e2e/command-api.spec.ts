@@ -36,7 +36,7 @@ test('the command API runs commands in a real VM hosted by the server’s headle
   const ctx = await browser.newContext();
   const guest = await ctx.newPage();
   await guest.goto(`/r/${room}?watch=1`);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   const third = run(request, room, 'echo from-the-api-$((20+22))');
   await expect.poll(() => screen(guest), { timeout: 60_000 }).toMatch(/^from-the-api-42\s*$/m);
   await expect.poll(() => screen(guest)).toContain('echo from-the-api-$((20+22))');

@@ -24,7 +24,7 @@ test.describe('the Debian disk', () => {
     });
     const roomPath = await newRoom(page.request, 'e2e debian disk');
     await page.goto(roomPath);
-    await expect(page.locator('main.room')).toHaveAttribute('data-role', 'host');
+    await expect(page.locator('main.room')).toHaveAttribute('data-seat', 'host');
     await waitForPrompt(page);
 
     // python3's first start reads its interpreter and stdlib through Range (megabytes) and runs them
@@ -47,7 +47,7 @@ test.describe('the Debian disk', () => {
 
     // Same browser context, so the same IndexedDB: the file is still there after a reload.
     await page.reload();
-    await expect(page.locator('main.room')).toHaveAttribute('data-role', 'host');
+    await expect(page.locator('main.room')).toHaveAttribute('data-seat', 'host');
     await waitForPrompt(page);
     await typeLine(page, 'cat ~/note.txt');
     await expect.poll(() => screen(page)).toMatch(/^hello\s*$/m);

@@ -63,7 +63,7 @@ test('the room at phone, laptop and desktop sizes: the newest line in view, the 
   await waitForPrompt(host);
   const guest = await guestCtx.newPage();
   await guest.goto(room);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
 
   for (const vp of VIEWPORTS) {

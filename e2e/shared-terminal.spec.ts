@@ -12,7 +12,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
     ws.on('framereceived', () => void hostFrames++);
   });
   await host.goto(roomPath);
-  await expect(host.locator('main.room')).toHaveAttribute('data-role', 'host');
+  await expect(host.locator('main.room')).toHaveAttribute('data-seat', 'host');
   // The boot progress bar is shown while the VM starts.
   await expect(host.getByRole('progressbar')).toBeVisible();
   await waitForPrompt(host);
@@ -20,7 +20,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   const guestCtx = await browser.newContext();
   const guest = await guestCtx.newPage();
   await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   await expect.poll(() => screen(guest)).toMatch(/user@tandem:~\$/);
   // The host is told a guest arrived (and, in /alpine, starts streaming its screen on that news).
   await expect(host.locator('.topbar .badge', { hasText: /^1 guest$/ })).toBeVisible();
@@ -46,7 +46,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   const lateCtx = await browser.newContext();
   const late = await lateCtx.newPage();
   await late.goto(roomPath);
-  await expect(late.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(late.locator('main.room')).toHaveAttribute('data-seat', 'guest');
   await expect.poll(() => screen(late)).toMatch(/^42\s*$/m);
   expect(hostOutFrames).toBe(framesBefore);
 
@@ -60,7 +60,7 @@ test('a host shares its real v86 VM live; a guest types, both see the result; a 
   await expect(guest.getByText('Host disconnected')).toBeVisible();
   const host2 = await hostCtx.newPage();
   await host2.goto(roomPath);
-  await expect(host2.locator('main.room')).toHaveAttribute('data-role', 'host');
+  await expect(host2.locator('main.room')).toHaveAttribute('data-seat', 'host');
   await waitForPrompt(host2);
   // The second boot in the same browser restores the saved VM instead of booting cold.
   await expect(host2.locator('.status')).toContainText('Restored');
@@ -86,7 +86,7 @@ test('the host opens a second terminal (its own VM); guests follow the tab list 
   const guestCtx = await browser.newContext();
   const guest = await guestCtx.newPage();
   await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-role', 'guest');
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
 
   await host.getByRole('button', { name: 'New terminal' }).click();
   await expect(host.getByRole('tab', { name: 'Terminal 2' })).toBeVisible();

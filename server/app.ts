@@ -29,7 +29,8 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers } from './accounts/accountRoutes';
+import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
@@ -138,6 +139,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
+  const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
@@ -150,6 +152,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     isAllowedOrigin: (origin) => isAllowedOrigin(origin),
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
     quota: socketQuota,
+    clientAddress,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({
@@ -193,6 +196,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
   const accountHandlers = createAccountHandlers({
+    clientAddress,
     authn,
     access,
     accounts,
@@ -219,6 +223,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
   });
   const net = attachNet({
+    clientAddress,
     env,
     db,
     secret,
@@ -312,6 +317,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   const site = createSiteHandlers({
+    clientAddress,
     env,
     guest,
     bundledGuest,
@@ -332,7 +338,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
       isAllowedOrigin,
       log: rootLog.child({ cap: 'http' }),
     }),
@@ -347,7 +353,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
         (req, socket, head, url) => {
           if (!url.pathname.startsWith('/yjs/')) return false;
           // Yjs connections count against the same per-address quota as the terminal's sockets.
-          const release = socketQuota.acquire(req.socket.remoteAddress);
+          const release = socketQuota.acquire(clientAddress(req));
           if (!release) {
             refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
             return true;

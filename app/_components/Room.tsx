@@ -42,22 +42,22 @@ export default function Room({ roomId }: { roomId: string }) {
   const [session, snap] = useSession(roomId, () => startRoom(roomId, termEl.current), INITIAL_ROOM);
   const { state, conn, fatal, lostAccess, boot, notice, engineNotice, offerReset, activeTab } = snap;
 
-  const role = state?.role;
+  const seat = state?.seat;
   const me = state?.me;
   const denied = fatal?.code === 'UNAUTHORIZED' || fatal?.code === 'FORBIDDEN';
-  const collab = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!role && !denied);
+  const collab = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!seat && !denied);
   // Rooms without accounts (and servers before them) send no `me`: everyone types, as before.
   // In `single` mode only the keyboard's holder types (the server refuses the others' keystrokes).
   const canType = me ? me.canType && (collab.control.mode === 'all' || collab.control.holder === me.memberId) : true;
   useEffect(() => session?.setCanType(canType), [session, canType, state]);
   useEffect(() => collab.watching(activeTab), [collab.watching, activeTab]);
   const [prefs, setPrefs] = useViewPrefs();
-  const shownPx = useTermFit(session, termWrap, termEl, role, prefs);
+  const shownPx = useTermFit(session, termWrap, termEl, seat, prefs);
   // Under ~1000 px the side panel is a drawer over the terminal, closed until asked for.
   const narrow = useMediaQuery('(max-width: 999px)');
   const [drawerOpen, setDrawerOpen] = useState(false);
   const drawer = narrow ? drawerOpen : undefined;
-  const progress = role === 'host' ? boot : state?.hostStatus;
+  const progress = seat === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const reset = () => void session?.reset();
 
@@ -74,20 +74,20 @@ export default function Room({ roomId }: { roomId: string }) {
   }
 
   return (
-    <main className="room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-member-role={me?.role ?? ''} data-can-type={canType ? 'true' : 'false'}>
+    <main className="room" data-seat={seat ?? ''} data-conn={conn} data-phase={phase} data-member-role={me?.role ?? ''} data-can-type={canType ? 'true' : 'false'}>
       <RoomTopBar roomId={roomId} snap={snap} session={session} canType={canType} prefs={prefs} setPrefs={setPrefs} drawer={drawer} setDrawer={setDrawerOpen} />
       <RoomNotices
         fatal={fatal}
-        hostAway={!!state && !state.hostConnected && role === 'guest'}
+        hostAway={!!state && !state.hostConnected && seat === 'guest'}
         notice={notice}
-        engineNotice={role === 'host' ? engineNotice : null}
+        engineNotice={seat === 'host' ? engineNotice : null}
         engineAction={offerReset && <ResetVmButton onReset={reset} />}
       />
-      <BootStatus progress={progress} onFailed={role === 'host' && <ResetVmButton onReset={reset} />} />
-      <TabBar tabs={state?.tabs} active={activeTab} host={role === 'host'} session={session} />
+      <BootStatus progress={progress} onFailed={seat === 'host' && <ResetVmButton onReset={reset} />} />
+      <TabBar tabs={state?.tabs} active={activeTab} host={seat === 'host'} session={session} />
       <div className="room-body">
         <div className="term-col">
-          {role && <TermTools guest={role === 'guest'} canType={canType} prefs={prefs} setPrefs={setPrefs} shownPx={shownPx} />}
+          {seat && <TermTools guest={seat === 'guest'} canType={canType} prefs={prefs} setPrefs={setPrefs} shownPx={shownPx} />}
           <div
             ref={termWrap}
             className={`term-wrap ${canType ? '' : 'readonly'}`}
@@ -95,10 +95,10 @@ export default function Room({ roomId }: { roomId: string }) {
             onKeyDown={canType ? collab.typed : undefined}
             onPaste={canType ? collab.typed : undefined}
           >
-            <div ref={termEl} className={`terms ${role ?? ''}`} />
+            <div ref={termEl} className={`terms ${seat ?? ''}`} />
           </div>
         </div>
-        {role && (
+        {seat && (
           <RoomSidebar
             roomId={roomId}
             me={me}

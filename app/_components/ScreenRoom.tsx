@@ -77,10 +77,10 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
   const [, snap] = useSession(roomId, () => startScreenRoom(roomId, () => hostScreen.current, () => guestCanvas.current), INITIAL_SCREEN);
   const { state, conn, fatal, boot, notice, engineNotice, vm, readOnly } = snap;
 
-  const role = state?.role;
+  const seat = state?.seat;
   const me = state?.me;
-  const { people } = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!role);
-  const progress = role === 'host' ? boot : state?.hostStatus;
+  const { people } = useRoomCollab(roomId, me ? { memberId: me.memberId, name: me.name } : null, !!seat);
+  const progress = seat === 'host' ? boot : state?.hostStatus;
   const phase = progress?.phase ?? (state && !state.hostConnected ? 'waiting' : 'loading');
   const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}${window.location.pathname}${window.location.search}`;
 
@@ -94,18 +94,18 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
   }
 
   return (
-    <main className="room screen-room" data-role={role ?? ''} data-conn={conn} data-phase={phase} data-engine={vm?.name ?? ''}>
+    <main className="room screen-room" data-seat={seat ?? ''} data-conn={conn} data-phase={phase} data-engine={vm?.name ?? ''}>
       <TopBar
         label={`screen room ${roomId}`}
         end={
           <>
-            {role === 'host' && <TailscaleControl control={vm?.tailscale ?? null} engine={vm?.name ?? null} />}
+            {seat === 'host' && <TailscaleControl control={vm?.tailscale ?? null} engine={vm?.name ?? null} />}
             <ShareLink url={shareUrl} size={30} />
           </>
         }
       >
-        {role && <span className={`badge ${role}`}>{role === 'host' ? 'hosting the VM' : 'guest'}</span>}
-        {role === 'guest' && readOnly && <span className="badge">view only</span>}
+        {seat && <span className={`badge ${seat}`}>{seat === 'host' ? 'hosting the VM' : 'guest'}</span>}
+        {seat === 'guest' && readOnly && <span className="badge">view only</span>}
         <span className={`badge ${conn === 'connected' ? '' : 'bad'}`}>{conn}</span>
         {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
         <span className="people" aria-label="People in this room">
@@ -116,14 +116,14 @@ export default function ScreenRoom({ roomId }: { roomId: string }) {
           ))}
         </span>
       </TopBar>
-      <RoomNotices fatal={fatal} hostAway={!!state && !state.hostConnected && role === 'guest'} notice={notice} engineNotice={role === 'host' ? engineNotice : null} />
+      <RoomNotices fatal={fatal} hostAway={!!state && !state.hostConnected && seat === 'guest'} notice={notice} engineNotice={seat === 'host' ? engineNotice : null} />
       <BootStatus
         progress={progress}
-        ready={role === 'host' ? ' — click the screen to type into the VM' : readOnly ? '' : ' — click the screen to type into the host’s VM'}
+        ready={seat === 'host' ? ' — click the screen to type into the VM' : readOnly ? '' : ' — click the screen to type into the host’s VM'}
       />
       <div className="screen-wrap">
-        <div ref={hostScreen} className="screen-host" hidden={role !== 'host'} aria-label="VM screen" />
-        <canvas ref={guestCanvas} className="screen-guest" hidden={role !== 'guest'} width={720} height={400} aria-label="Host’s VM screen" />
+        <div ref={hostScreen} className="screen-host" hidden={seat !== 'host'} aria-label="VM screen" />
+        <canvas ref={guestCanvas} className="screen-guest" hidden={seat !== 'guest'} width={720} height={400} aria-label="Host’s VM screen" />
       </div>
     </main>
   );

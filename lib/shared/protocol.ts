@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: RoomState's `role` (a seat) renamed `seat`. */
+export const PROTOCOL_VERSION = 2;
 
 /** Caps on inbound payloads, in bytes of UTF-16 string length (an upper bound for UTF-8 ≤ 3×). */
 export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
@@ -115,7 +116,7 @@ export type Seat = 'host' | 'guest';
 export type { Role as MemberRole } from './roles';
 import type { Role as MemberRole } from './roles';
 
-/** What I may do in this room; sent to me alone, again whenever my role changes. */
+/** What I may do in this room; sent to me alone, again whenever my membership role changes. */
 export interface MemberInfo {
   /** `u:<userId>`, `g:<guestId>`, `a:<clientId>` (open rooms), `h:headless` (the server's host). */
   memberId: string;
@@ -161,7 +162,7 @@ export interface TabInfo {
 export interface RoomState {
   room: string;
   /** This connection's seat (host or guest). */
-  role: Seat;
+  seat: Seat;
   hostConnected: boolean;
   /** The host is the server's headless browser (a human opening the room takes over). */
   hostHeadless: boolean;

@@ -64,9 +64,9 @@ export class Host {
 
 export async function openHost(url: string, room: string, tandem: boolean): Promise<Host> {
   const s = open(url, room, true);
-  const role = tandem ? once(s, 'room:state') : null;
+  const joined = tandem ? once(s, 'room:state') : null;
   await connected(s);
-  if (role && (await role).role !== 'host') throw new Error(`expected to host ${room}`);
+  if (joined && (await joined).seat !== 'host') throw new Error(`expected to host ${room}`);
   return new Host(s);
 }
 

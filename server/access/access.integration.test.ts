@@ -10,6 +10,7 @@ import { guestCookieName, signGuestToken } from '../auth/guestToken';
 import { InviteStore } from '../accounts/InviteStore';
 import { MembershipStore } from '../accounts/MembershipStore';
 import { INVITE_REDEEM_PER_IP } from '../accounts/RateLimiter';
+import { connectOutcome } from '../testing/errorCode';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 let owner: Awaited<ReturnType<typeof signUp>>;
@@ -29,14 +30,7 @@ afterAll(async () => {
 });
 afterEach(() => srv.disconnectAll());
 
-const connectCode = async (p: Promise<ClientSocket>) => {
-  try {
-    (await p).disconnect();
-    return 'connected';
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code ?? String(e);
-  }
-};
+const connectCode = (p: Promise<ClientSocket>) => connectOutcome(p.then((s) => s.disconnect()));
 
 async function invite(role = 'viewer', extra: Record<string, unknown> = {}) {
   const r = await as(srv, owner.cookie, `/api/rooms/${roomId}/invites`, { method: 'POST', json: { role, ...extra } });
@@ -54,7 +48,7 @@ async function joinAsGuest(token: string, name = 'Gus Guest') {
 async function hostRoom() {
   const host = await srv.client(roomId, { cookie: owner.cookie });
   const st = await next(host, 'room:state');
-  expect(st.role).toBe('host');
+  expect(st.seat).toBe('host');
   expect(st.me).toMatchObject({ role: 'owner', canType: true, canHost: true, canManage: true });
   return host;
 }
@@ -92,7 +86,7 @@ describe('socket handshake', () => {
     const cookie = await joinAsGuest(token);
     const viewer = await srv.client(roomId, { cookie, wantHost: true });
     const st = await next(viewer, 'room:state');
-    expect(st.role).toBe('guest');
+    expect(st.seat).toBe('guest');
     expect(st.me).toMatchObject({ role: 'viewer', canType: false, canHost: false, name: 'Gus Guest' });
     expect(await typeResult(host, viewer, 'rm -rf ~\r')).toBe('refused:FORBIDDEN');
 

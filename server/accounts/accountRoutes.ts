@@ -21,6 +21,7 @@ import type { InviteStore } from './InviteStore';
 import type { MembershipStore, RoomOfUser } from './MembershipStore';
 import { INVITE_REDEEM_PER_IP, RateLimiter, SIGN_UP_PER_IP } from './RateLimiter';
 import { roleSchema, type Role } from './Roles';
+import type { ClientAddressOf } from '../http/clientAddress';
 
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
 /** Always-on rooms one user may own (the server has MAX_HEADLESS_HOSTS headless browsers in all). */
@@ -49,6 +50,8 @@ const INVITE_CODES: Partial<Record<ErrorCode, ErrorCode>> = {
 };
 
 export interface AccountRouteDeps {
+  /** The caller's address for the per-address limits (TRUST_PROXY decides whether a proxy's word counts). */
+  clientAddress: ClientAddressOf;
   authn: Authenticator;
   access: RoomAccess;
   accounts: AccountStore;
@@ -107,7 +110,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
       sendJson(res, 200, { user: user ? userView(user) : null });
     },
     signUp: write(async ({ req, res }) => {
-      limit(signUpLimiter, clientIp(req));
+      limit(signUpLimiter, d.clientAddress(req));
       const b = await body(req);
       try {
         const user = await d.accounts.createUser({ email: b.email, name: b.name, password: b.password });
@@ -122,13 +125,13 @@ export function createAccountHandlers(d: AccountRouteDeps) {
       }
     }),
     peekInvite: ({ req, res, params }: RequestContext) => {
-      limit(inviteLimiter, clientIp(req));
+      limit(inviteLimiter, d.clientAddress(req));
       const inv = inviteCall(() => d.invites.peek(params.token));
       const room = d.rooms.get(inv.roomId)!;
       sendJson(res, 200, { roomId: room.id, roomName: room.name, role: inv.role, expiresAt: inv.expiresAt });
     },
     redeemInvite: write(({ req, res, params }) => {
-      limit(inviteLimiter, clientIp(req));
+      limit(inviteLimiter, d.clientAddress(req));
       return redeem(req, res, params.token);
     }),
     leave: write(({ req, res, params }) => leave(req, res, params.id)),
@@ -300,10 +303,6 @@ function inviteCall<T>(fn: () => T): T {
 
 function noContent(res: ServerResponse): void {
   res.writeHead(204, { 'cache-control': 'no-store' }).end();
-}
-
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 function limit(limiter: RateLimiter, key: string): void {

@@ -15,7 +15,7 @@ const post = (srv: Srv, json: unknown, query = '', headers: Record<string, strin
 /** Connects a host peer whose VM is a fake ash at its prompt. */
 async function fakeHost(srv: Srv, room: string): Promise<FakeShell> {
   const host = await srv.client(room);
-  expect((await next(host, 'room:state')).role).toBe('host');
+  expect((await next(host, 'room:state')).seat).toBe('host');
   return hostFakeShell(host);
 }
 

@@ -17,7 +17,7 @@ const post = (srv: Srv, p: string, json: unknown, headers: Record<string, string
 
 async function fakeHost(srv: Srv, room: string): Promise<FakeShell> {
   const host = await srv.client(room);
-  expect((await next(host, 'room:state')).role).toBe('host');
+  expect((await next(host, 'room:state')).seat).toBe('host');
   return hostFakeShell(host);
 }
 

@@ -28,7 +28,7 @@ import { hostFakeShell } from '../testing/FakeShell';
 const room = location.pathname.split('/').pop();
 const hostToken = new URLSearchParams(location.hash.slice(1)).get('host') ?? undefined;
 const s = io({ path: '/socket.io', transports: ['websocket'], auth: { v: PROTOCOL_VERSION, room, clientId: 'headless-' + Math.random().toString(36).slice(2, 12), wantHost: true, hostToken } });
-s.once('room:state', (st) => { if (st.role === 'host') hostFakeShell(s); });
+s.once('room:state', (st) => { if (st.seat === 'host') hostFakeShell(s); });
 `;
 
 /** Chromium processes started by this process (the pool's browser), the main one first. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../testing/startServer';
+import { PROTOCOL_VERSION } from '../../lib/shared/protocol';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ describe('HTTP routes', () => {
   it('GET /healthz', async () => {
     const r = await fetch(`${srv.url}/healthz`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ ok: true, protocol: 1 });
+    expect(await r.json()).toMatchObject({ ok: true, protocol: PROTOCOL_VERSION });
   });
 
   it('serves the guest manifest and images with Range support', async () => {

@@ -168,7 +168,7 @@ describe('RoomRelay with a headless host', () => {
     expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('host');
     expect((f.of('bot', 'room:state').at(-1) as { hostHeadless: boolean }).hostHeadless).toBe(true);
     expect(relay.handleConnect(peer('human'))).toBe('host');
-    expect((f.of('bot', 'room:state').at(-1) as { role: string }).role).toBe('guest');
+    expect((f.of('bot', 'room:state').at(-1) as { seat: string }).seat).toBe('guest');
     expect(changes).toEqual([true, false, true]);
     expect(errorCode(() => relay.handleMessage('bot', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
   });

@@ -7,6 +7,7 @@ import {
   type MemberInfo,
   type OutFrame,
   type RoomState,
+  type Seat,
   type ScreenFrame,
   type ScreenInput,
   type ServerToClientEvents,
@@ -147,7 +148,8 @@ export class RoomRelay {
     return this.hostId;
   }
 
-  handleConnect(peer: Peer): 'host' | 'guest' {
+  /** Seats the peer (the host seat if it wants it and it is free) and returns its seat. */
+  handleConnect(peer: Peer): Seat {
     this.peers.set(peer.id, peer);
     // The same browser tab reconnecting before its old connection timed out takes its seat back.
     const current = this.hostId ? this.peers.get(this.hostId) : undefined;
@@ -163,16 +165,16 @@ export class RoomRelay {
       this.transport.send(current.id, 'room:state', this.state('guest'));
       this.hooks.onHostChange?.(this.roomId, false);
     }
-    const role = peer.wantHost && this.hostId === null ? 'host' : 'guest';
-    if (role === 'host') {
+    const seat: Seat = peer.wantHost && this.hostId === null ? 'host' : 'guest';
+    if (seat === 'host') {
       this.hostId = peer.id;
       this.hostStatus = null;
       for (const t of this.tabs.values()) t.hostSeq = 0;
       this.screen.hostChanged();
     }
-    this.transport.setGuest(peer.id, role === 'guest');
-    this.transport.send(peer.id, 'room:state', { ...this.state(role), me: peer.me });
-    if (role === 'host') {
+    this.transport.setGuest(peer.id, seat === 'guest');
+    this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
+    if (seat === 'host') {
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
@@ -182,7 +184,7 @@ export class RoomRelay {
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
     }
-    return role;
+    return seat;
   }
 
   /**
@@ -403,10 +405,10 @@ export class RoomRelay {
     return t.mirror.snapshot();
   }
 
-  private state(role: 'host' | 'guest'): RoomState {
+  private state(seat: Seat): RoomState {
     return {
       room: this.roomId,
-      role,
+      seat,
       hostConnected: this.hostId !== null,
       hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
       hostStatus: this.hostStatus,

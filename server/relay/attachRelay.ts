@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { TandemError } from '../../lib/shared/errors';
 import {
@@ -43,7 +43,7 @@ export interface RelayGate {
   recheck(room: string, principal: unknown, hs: Handshake): Access | null;
   mayType(room: string, access: Access): boolean;
   control(room: string, access: Access, event: ControlEvent, payload: unknown): void;
-  /** Role changes ('changed') and lost access ('removed', with '*' for everyone). */
+  /** Membership role changes ('changed') and lost access ('removed', with '*' for everyone). */
   events: EventEmitter<{ changed: [string, string]; removed: [string, string[]] }>;
 }
 
@@ -118,6 +118,8 @@ export function attachRelay(
     maxMirrorBytes?: number;
     /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
     quota?: SocketQuota;
+    /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
+    clientAddress?: (req: IncomingMessage) => string;
   },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
@@ -182,7 +184,7 @@ export function attachRelay(
   const handshakes = new WeakMap<TandemSocket, Handshake>();
   io.use((socket, next) => {
     if (!opts.quota) return next();
-    const release = opts.quota.acquire(socket.handshake.address);
+    const release = opts.quota.acquire(opts.clientAddress ? opts.clientAddress(socket.request) : socket.handshake.address);
     if (!release) return next(connectError('QUOTA_EXCEEDED', `at most ${opts.quota.maxPerIp} connections per address`));
     // Given back when the transport closes: after a disconnect, or a handshake refused further on.
     socket.conn.once('close', release);
@@ -267,8 +269,8 @@ export function attachRelay(
     }
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
-    const role = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
-    opts.log.debug({ room, sid: socket.id, role }, 'peer joined');
+    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
+    opts.log.debug({ room, sid: socket.id, seat }, 'peer joined');
 
     for (const event of Object.keys(inboundSchemas)) {
       socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {

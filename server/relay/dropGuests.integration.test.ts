@@ -89,7 +89,7 @@ describe('guests dropping and coming back during output (chaos)', () => {
     const rnd = random(seed);
     const room = srv.server.rooms.create('chaos').id;
     const host = await srv.client(room);
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     const guests = [new Guest(room), new Guest(room), new Guest(room)];
     for (const g of guests) await g.connect();
 

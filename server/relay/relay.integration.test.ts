@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { next, startServer, type ClientSocket } from '../testing/startServer';
 import { MAX_SOCKET_FRAME_BYTES } from '../../lib/shared/protocol';
+import { connectOutcome } from '../testing/errorCode';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
@@ -10,22 +11,15 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const connectError = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code;
-  }
-  return 'connected';
-};
+const connectError = connectOutcome;
 
 describe('relay over real Socket.IO', () => {
   it('shares host output with guests live and gives a late guest the screen', async () => {
     const host = await srv.client('default');
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     const guest = await srv.client('default');
     const st = await next(guest, 'room:state');
-    expect(st).toMatchObject({ role: 'guest', hostConnected: true });
+    expect(st).toMatchObject({ seat: 'guest', hostConnected: true });
 
     const got = next(guest, 'term:out');
     host.emit('term:out', { tab: 'main', seq: 1, data: 'user@tandem:~$ echo $((6*7))\r\n42\r\n' });
@@ -60,7 +54,7 @@ describe('relay over real Socket.IO', () => {
 
     const back = next(guest, 'room:state');
     const host2 = await srv.client('default', { clientId: 'host-tab-1' });
-    expect((await next(host2, 'room:state')).role).toBe('host');
+    expect((await next(host2, 'room:state')).seat).toBe('host');
     expect((await back).hostConnected).toBe(true);
     const out = next(guest, 'term:out');
     host2.emit('term:out', { tab: 'main', seq: 1, data: 'resumed' });
@@ -108,8 +102,8 @@ describe('relay over real Socket.IO', () => {
   it('makes exactly one host when two race for an empty room', async () => {
     const room = srv.server.rooms.create('race').id;
     const [a, b] = await Promise.all([srv.client(room), srv.client(room)]);
-    const roles = await Promise.all([next(a, 'room:state'), next(b, 'room:state')]);
-    expect(roles.map((r) => r.role).sort()).toEqual(['guest', 'host']);
+    const seats = await Promise.all([next(a, 'room:state'), next(b, 'room:state')]);
+    expect(seats.map((r) => r.seat).sort()).toEqual(['guest', 'host']);
     a.disconnect();
     b.disconnect();
   });
@@ -121,12 +115,12 @@ describe('relay over real Socket.IO', () => {
     expect(await connectError(srv.client(room, { hostToken: srv.server.hostToken('default') }))).toBe('UNAUTHORIZED');
 
     const bot = await srv.client(room, { hostToken: srv.server.hostToken(room) });
-    expect(await next(bot, 'room:state')).toMatchObject({ role: 'host', hostHeadless: true });
+    expect(await next(bot, 'room:state')).toMatchObject({ seat: 'host', hostHeadless: true });
     const human = await srv.client(room);
-    expect(await next(human, 'room:state')).toMatchObject({ role: 'host', hostHeadless: false });
+    expect(await next(human, 'room:state')).toMatchObject({ seat: 'host', hostHeadless: false });
     let st = await next(bot, 'room:state');
-    while (st.role !== 'guest') st = await next(bot, 'room:state');
-    expect(st.role).toBe('guest');
+    while (st.seat !== 'guest') st = await next(bot, 'room:state');
+    expect(st.seat).toBe('guest');
     bot.disconnect();
     human.disconnect();
   });

@@ -18,12 +18,12 @@ const PNG_1x1 = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfF
 describe('screen relay over real Socket.IO', () => {
   it('gives a late-joining guest the host’s latest frame, then live ones; guest input reaches the host', async () => {
     const host = await srv.client('alpine');
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     host.emit('screen:frame', { seq: 1, width: 1, height: 1, data: PNG_1x1 });
     // No guest yet: the frame waits on the server for whoever joins.
     await new Promise((r) => setTimeout(r, 100));
     const guest = await srv.client('alpine');
-    expect((await next(guest, 'room:state')).role).toBe('guest');
+    expect((await next(guest, 'room:state')).seat).toBe('guest');
     const first = await next(guest, 'screen:frame');
     expect(first).toMatchObject({ width: 1, height: 1, data: PNG_1x1 });
 
@@ -40,7 +40,7 @@ describe('screen relay over real Socket.IO', () => {
 
   it('refuses oversized, malformed and guest-sent frames with named errors, and relays none of them', async () => {
     const host = await srv.client('alpine', { clientId: 'screen-host-2' });
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     const guest = await srv.client('alpine');
     await next(guest, 'room:state');
 
@@ -77,7 +77,7 @@ describe('screen input permission', () => {
     expect(redeemed.status, redeemed.text).toBe(200);
 
     const host = await srv.client(roomId, { cookie: owner.cookie });
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     host.emit('screen:frame', { seq: 1, width: 1, height: 1, data: PNG_1x1 });
     const viewer = await srv.client(roomId, { cookie: cookieFrom(redeemed.headers.get('set-cookie')) });
     expect((await next(viewer, 'room:state')).me).toMatchObject({ role: 'viewer', canType: false });

@@ -15,7 +15,7 @@ describe('term:sync (attacker)', () => {
   it('a viewer looping resync requests gets a bounded number of snapshots; the last request is still answered', async () => {
     const room = srv.server.rooms.create('sync loop').id;
     const host = await srv.client(room);
-    expect((await next(host, 'room:state')).role).toBe('host');
+    expect((await next(host, 'room:state')).seat).toBe('host');
     host.emit('term:resize', { tab: 'main', cols: 200, rows: 60 });
     for (let i = 1; i <= 20; i++) host.emit('term:out', { tab: 'main', seq: i, data: `${'line '.repeat(38)}${i}\r\n`.repeat(25) });
     const guest = await srv.client(room, { wantHost: false });

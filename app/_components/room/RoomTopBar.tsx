@@ -37,9 +37,9 @@ export default function RoomTopBar({
   setDrawer(open: boolean): void;
 }) {
   const { state, conn, commands, activeTab, mainVm } = snap;
-  const role = state?.role;
+  const seat = state?.seat;
   const me = state?.me;
-  const host = role === 'host';
+  const host = seat === 'host';
   const shareUrl = typeof window === 'undefined' ? '' : `${window.location.origin}/r/${roomId}`;
   const mayLeave = !!me && (me.memberId.startsWith('g:') || (me.memberId.startsWith('u:') && me.role !== 'owner'));
   return (
@@ -48,7 +48,7 @@ export default function RoomTopBar({
       end={
         <>
           <ShareLink url={shareUrl} />
-          {role && drawer !== undefined && (
+          {seat && drawer !== undefined && (
             <button id="panel-toggle" className="secondary" aria-expanded={drawer} aria-controls={PANEL_ID} onClick={() => setDrawer(!drawer)}>
               People &amp; notes
             </button>
@@ -84,14 +84,14 @@ export default function RoomTopBar({
         </>
       }
     >
-      {role && <span className={`badge ${role}`}>{host ? 'hosting the VM' : 'guest'}</span>}
+      {seat && <span className={`badge ${seat}`}>{host ? 'hosting the VM' : 'guest'}</span>}
       <RoleBadge me={me} canType={canType} />
-      {state?.hostHeadless && role === 'guest' && <span className="badge wide-only">VM runs on the server’s headless host</span>}
+      {state?.hostHeadless && seat === 'guest' && <span className="badge wide-only">VM runs on the server’s headless host</span>}
       <span className={`badge ${conn === 'connected' ? '' : 'bad'}`} aria-label={`Connection: ${conn}`}>
         {conn}
       </span>
       {state && <span className="badge">{state.guests} {state.guests === 1 ? 'guest' : 'guests'}</span>}
-      {role && <InternetBadge roomId={roomId} isOwner={me?.role === 'owner'} />}
+      {seat && <InternetBadge roomId={roomId} isOwner={me?.role === 'owner'} />}
     </TopBar>
   );
 }

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { RoomSession } from '../../../lib/browser/room/RoomSession';
 import { fitFontPx } from '../../../lib/browser/room/fitText';
 import type { ViewPrefs } from '../../../lib/browser/room/viewPrefs';
+import type { Seat } from '../../../lib/shared/protocol';
 
 /**
  * Sizes the terminal for this viewer so the newest line is always in view. The host's terminal
@@ -12,9 +13,9 @@ import type { ViewPrefs } from '../../../lib/browser/room/viewPrefs';
  * never below a readable size: then the box scrolls and, when following, keeps the cursor in view.
  * Returns the guest's text size now shown.
  */
-export function useTermFit(session: RoomSession | null, wrap: React.RefObject<HTMLElement | null>, inner: React.RefObject<HTMLElement | null>, role: string | undefined, prefs: ViewPrefs): number {
+export function useTermFit(session: RoomSession | null, wrap: React.RefObject<HTMLElement | null>, inner: React.RefObject<HTMLElement | null>, seat: Seat | undefined, prefs: ViewPrefs): number {
   const [shownPx, setShownPx] = useState(prefs.fontPx);
-  const guest = role === 'guest';
+  const guest = seat === 'guest';
 
   useEffect(() => {
     if (!session) return;

@@ -85,7 +85,7 @@ describe('RoomSession as a guest', () => {
 describe('RoomSession as the host', () => {
   it('boots a VM per tab, reports the main one’s status, relays its output in capped frames and writes keys from guests into it', async () => {
     const { c, session, views, engines } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     expect(engines).toHaveLength(1);
     expect(c.of('term:resize')).toEqual([{ tab: 'main', cols: 80, rows: 24 }]);
@@ -106,7 +106,7 @@ describe('RoomSession as the host', () => {
     views.get('main')!.h.onInput('main', 'pwd\r');
     expect(engines[0].typed).toBe('ls\rpwd\r');
 
-    c.receive('room:state', roomState({ role: 'host', tabs: [{ id: 'main', title: 'Terminal' }, { id: 't2', title: 'Terminal 2' }] }));
+    c.receive('room:state', roomState({ seat: 'host', tabs: [{ id: 'main', title: 'Terminal' }, { id: 't2', title: 'Terminal 2' }] }));
     await tick();
     expect(engines).toHaveLength(2);
     // Only the main terminal's boot is the room's status.
@@ -115,21 +115,21 @@ describe('RoomSession as the host', () => {
 
   it('after a reconnect in the same seat, tells the server the status and sizes again, once', async () => {
     const { c, engines } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     engines[0].finishBoot();
     await tick();
     const before = c.of('host:status').length;
     c.reconnected();
-    c.receive('room:state', roomState({ role: 'host' }));
-    c.receive('room:state', roomState({ role: 'host', guests: 1 }));
+    c.receive('room:state', roomState({ seat: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host', guests: 1 }));
     expect(c.of('host:status')).toHaveLength(before + 1);
     expect(c.of('term:resize')).toHaveLength(2);
   });
 
   it('drops output past a cap while disconnected rather than buffering without bound', async () => {
     const { c, engines } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     c.socket.connected = false;
     c.socket.sendBuffer = new Array(1000);
@@ -139,9 +139,9 @@ describe('RoomSession as the host', () => {
 
   it('hands over: stops its VMs, says so for a while, and asks the server for the current screens', async () => {
     const { c, session, engines, t } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
-    c.receive('room:state', roomState({ role: 'guest' }));
+    c.receive('room:state', roomState({ seat: 'guest' }));
     await tick();
     expect(engines[0].destroyed).toBe(true);
     expect(session.getSnapshot()).toMatchObject({ boot: null, mainVm: null, notice: 'Another browser is hosting this room now; you are watching.' });
@@ -153,7 +153,7 @@ describe('RoomSession as the host', () => {
 
   it('Save VM says what it saved; Reset VM clears storage, restarts every screen (RIS to guests) and boots cold', async () => {
     const { c, session, engines, requests, views, resets } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     await session.save();
     expect(session.getSnapshot().notice).toMatch(/^Saved the VM \(1\.0 MB in 0\.5 s\)/);
@@ -175,7 +175,7 @@ describe('RoomSession as the host', () => {
     const { c, session } = setup();
     session.openTab();
     expect(c.of('tab:open')).toEqual([]); // a guest cannot
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     session.openTab();
     expect(c.of('tab:open')).toHaveLength(1);
     session.closeTab('main');
@@ -193,7 +193,7 @@ describe('RoomSession as the host', () => {
       },
       resetDisks: async () => {},
     });
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     expect(session.getSnapshot().boot).toEqual({ phase: 'failed', progress: 1, message: 'no WebAssembly' });
   });
@@ -202,7 +202,7 @@ describe('RoomSession as the host', () => {
 describe('RoomSession lifecycle', () => {
   it('refits the host on window resize, and removes that listener, its timers and views when disposed', async () => {
     const { c, session, views, win, t } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     const fits = views.get('main')!.fits;
     win.fire();
     expect(views.get('main')!.fits).toBe(fits + 1);
@@ -222,12 +222,12 @@ describe('RoomSession lifecycle', () => {
 
   it('gives every terminal, new ones too, this viewer’s options; the host refits to them', () => {
     const { c, session, views } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     const fits = views.get('main')!.fits;
     session.configureViews({ fontPx: 18, screenReader: true });
     expect(views.get('main')!.options).toEqual({ fontPx: 18, follow: false, screenReader: true });
     expect(views.get('main')!.fits).toBe(fits + 1);
-    c.receive('room:state', roomState({ role: 'host', tabs: [{ id: 'main', title: 'Terminal' }, { id: 't2', title: 'Terminal 2' }] }));
+    c.receive('room:state', roomState({ seat: 'host', tabs: [{ id: 'main', title: 'Terminal' }, { id: 't2', title: 'Terminal 2' }] }));
     expect(views.get('t2')!.options).toEqual({ fontPx: 18, follow: false, screenReader: true });
   });
 

@@ -62,10 +62,10 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   constructor(private readonly deps: RoomSessionDeps) {
     super(INITIAL_ROOM, deps.connect, deps.timers);
     const s = this.socket;
-    s.on('term:snapshot', (snap) => this.role === 'guest' && this.views.get(snap.tab)?.snapshot(snap));
-    s.on('term:out', (f) => this.role === 'guest' && this.views.get(f.tab)?.out(f));
-    s.on('term:resize', (r) => this.role === 'guest' && this.views.get(r.tab)?.resize(r.cols, r.rows));
-    s.on('term:in', (m) => this.role === 'host' && this.views.get(m.tab)?.engine?.write(m.data));
+    s.on('term:snapshot', (snap) => this.seat === 'guest' && this.views.get(snap.tab)?.snapshot(snap));
+    s.on('term:out', (f) => this.seat === 'guest' && this.views.get(f.tab)?.out(f));
+    s.on('term:resize', (r) => this.seat === 'guest' && this.views.get(r.tab)?.resize(r.cols, r.rows));
+    s.on('term:in', (m) => this.seat === 'host' && this.views.get(m.tab)?.engine?.write(m.data));
     deps.resizeTarget?.addEventListener('resize', this.onWindowResize);
     this.view(DEFAULT_TAB);
   }
@@ -94,7 +94,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   private input(tab: string, data: string): void {
     // Read-only (viewer, or another holds the keyboard): nothing leaves this page.
     if (!this.canType) return;
-    if (this.role === 'host') this.views.get(tab)?.engine?.write(data);
+    if (this.seat === 'host') this.views.get(tab)?.engine?.write(data);
     else if (!isTerminalReply(data)) this.socket.emit('term:in', { tab, data });
   }
 
@@ -113,7 +113,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
    */
   fitActive(): void {
     const v = this.views.get(this.active);
-    if (this.role !== 'host' || !v) return;
+    if (this.seat !== 'host' || !v) return;
     const [cols, rows] = [v.cols(), v.rows()];
     v.fitToBox();
     if (v.cols() === cols && v.rows() === rows) return;
@@ -127,12 +127,12 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   /** Host: another terminal, i.e. another VM (the server adds it to every page's tab list). */
   openTab(): void {
-    if (this.role !== 'host' || this.views.size >= MAX_HOST_TABS) return;
+    if (this.seat !== 'host' || this.views.size >= MAX_HOST_TABS) return;
     this.socket.emit('tab:open', { tab: `t${Date.now().toString(36)}`, title: `Terminal ${this.views.size + 1}` });
   }
 
   closeTab(tab: string): void {
-    if (this.role === 'host' && tab !== DEFAULT_TAB) this.socket.emit('tab:close', { tab });
+    if (this.seat === 'host' && tab !== DEFAULT_TAB) this.socket.emit('tab:close', { tab });
   }
 
   /** Whether my keystrokes may leave this page (the server decides; this only stops sending). */
@@ -156,7 +156,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   /** "Save VM": the active terminal's VM as it is now, restored by this room's next load here. */
   async save(): Promise<void> {
     const v = this.views.get(this.active);
-    if (this.role !== 'host' || !v?.engine?.save) return;
+    if (this.seat !== 'host' || !v?.engine?.save) return;
     try {
       const { bytes, ms } = await v.engine.save();
       this.flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s): reloading this room in this browser restores it.`);
@@ -167,7 +167,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   /** "Reset VM": forget this browser's disk overlays and saved VMs of the room, boot every tab cold. */
   async reset(): Promise<void> {
-    if (this.role !== 'host') return;
+    if (this.seat !== 'host') return;
     const vs = [...this.views.values()];
     await Promise.all(vs.map((v) => v.stopEngine()));
     try {
@@ -188,14 +188,14 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   // ---- the room's state and the host's VMs ----
 
   protected roomState(st: RoomState, was: Seat | null, fresh: boolean): void {
-    const role = st.role;
-    if (was === role) {
+    const seat = st.seat;
+    if (was === seat) {
       this.syncTabs(st.tabs);
       // Same seat after a reconnect: tell the server where the VMs stand again.
-      if (fresh && role === 'host' && this.status.resend()) for (const v of this.views.values()) this.sendSize(v);
+      if (fresh && seat === 'host' && this.status.resend()) for (const v of this.views.values()) this.sendSize(v);
       return;
     }
-    if (role === 'host') {
+    if (seat === 'host') {
       for (const v of this.views.values()) v.reset();
       this.syncTabs(st.tabs);
       for (const v of this.views.values()) void this.startEngine(v);
@@ -222,8 +222,8 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     for (const t of tabs) {
       const isNew = !this.views.has(t.id);
       const v = this.view(t.id);
-      if (this.role === 'host' && isNew) void this.startEngine(v);
-      else if (this.role === 'guest' && isNew && t.id !== DEFAULT_TAB) this.socket.emit('term:sync', { tab: t.id });
+      if (this.seat === 'host' && isNew) void this.startEngine(v);
+      else if (this.seat === 'guest' && isNew && t.id !== DEFAULT_TAB) this.socket.emit('term:sync', { tab: t.id });
     }
     if (!this.views.has(this.active)) this.show(DEFAULT_TAB);
   }
@@ -258,7 +258,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
       return report({ phase: 'failed', progress: 1, message: message(err) }, true);
     }
     v.starting = false;
-    if (this.disposed || this.role !== 'host' || this.views.get(v.id) !== v) return void e.destroy();
+    if (this.disposed || this.seat !== 'host' || this.views.get(v.id) !== v) return void e.destroy();
     v.engine = e;
     if (isMain) this.set({ mainVm: { name: e.name, tailscale: (e as { tailscale?: TailscaleControl }).tailscale ?? null } });
     e.onOutput((data) => this.relay(v, data));

@@ -54,15 +54,15 @@ describe('ScreenSession', () => {
 
   it('the host boots the VM, streams frames only while someone watches, and hands over cleanly', async () => {
     const { c, session, pump, vm } = setup();
-    c.receive('room:state', roomState({ role: 'host' }));
+    c.receive('room:state', roomState({ seat: 'host' }));
     await tick();
     expect(session.getSnapshot()).toMatchObject({ vm: { name: 'v86' }, boot: { phase: 'ready' } });
     expect(pump.active).toBe(false);
-    c.receive('room:state', roomState({ role: 'host', guests: 1 }));
+    c.receive('room:state', roomState({ seat: 'host', guests: 1 }));
     expect(pump.active).toBe(true);
     c.receive('screen:input', { events: [key] });
     expect(vm.got).toEqual([key]);
-    c.receive('room:state', roomState({ role: 'guest' }));
+    c.receive('room:state', roomState({ seat: 'guest' }));
     await tick();
     expect(vm.destroyed && pump.stopped).toBe(true);
     expect(session.getSnapshot()).toMatchObject({ vm: null, boot: null, notice: 'Another browser is hosting this room now; you are watching.' });

@@ -44,9 +44,9 @@ export class ScreenSession extends SessionCore<ScreenSnapshot> {
 
   constructor(private readonly deps: ScreenSessionDeps & { engine?: EngineChoice }) {
     super(INITIAL_SCREEN, deps.connect, deps.timers);
-    this.socket.on('screen:frame', (f) => this.role === 'guest' && deps.drawFrame(f));
+    this.socket.on('screen:frame', (f) => this.seat === 'guest' && deps.drawFrame(f));
     this.socket.on('screen:input', (m) => {
-      if (this.role === 'host' && this.vm) for (const e of m.events) this.vm.input(e);
+      if (this.seat === 'host' && this.vm) for (const e of m.events) this.vm.input(e);
     });
   }
 
@@ -55,8 +55,8 @@ export class ScreenSession extends SessionCore<ScreenSnapshot> {
     if (st.me) this.canType = st.me.canType;
     this.refused = false;
     this.set({ readOnly: !this.canType });
-    if (was === st.role) {
-      if (st.role !== 'host') return;
+    if (was === st.seat) {
+      if (st.seat !== 'host') return;
       this.pump?.setActive(this.watchers > 0);
       // Same seat after a reconnect: the server needs the screen and status again.
       if (fresh) {
@@ -65,7 +65,7 @@ export class ScreenSession extends SessionCore<ScreenSnapshot> {
       }
       return;
     }
-    if (st.role === 'host') {
+    if (st.seat === 'host') {
       this.detachInput?.();
       this.detachInput = null;
       void this.startVm();
@@ -93,7 +93,7 @@ export class ScreenSession extends SessionCore<ScreenSnapshot> {
     this.starting = true;
     try {
       const v = await this.deps.createVm((m) => this.deps.engine ?? m.engineChoice, (engineNotice) => this.set({ engineNotice }));
-      if (this.disposed || this.role !== 'host') return void v.destroy();
+      if (this.disposed || this.seat !== 'host') return void v.destroy();
       this.vm = v;
       this.set({ vm: { name: v.name, tailscale: v.tailscale } });
       // CheerpX reads its own canvas's events; v86's keyboard and mouse we feed ourselves.

@@ -42,7 +42,7 @@ export abstract class SessionCore<S extends CoreState> {
   protected readonly socket: RoomSocket;
   protected readonly status: StatusReporter;
   /** My seat as last told by the server. */
-  protected role: Seat | null = null;
+  protected seat: Seat | null = null;
   protected disposed = false;
   private readonly conn: RoomConnection;
   private noticeTimer: unknown;
@@ -86,8 +86,8 @@ export abstract class SessionCore<S extends CoreState> {
   private onRoomState(st: RoomState): void {
     // `me` comes only in the states sent to me alone: keep the last one.
     this.set((s) => ({ state: { ...st, me: st.me ?? s.state?.me } }) as Partial<S>);
-    const was = this.role;
-    this.role = st.role;
+    const was = this.seat;
+    this.seat = st.seat;
     this.roomState(st, was, this.conn.takeFresh());
   }
 

@@ -50,7 +50,7 @@ export function fakeConnection() {
 }
 
 export function roomState(over: Partial<RoomState> = {}): RoomState {
-  return { room: 'r1', role: 'guest', hostConnected: true, hostHeadless: false, hostStatus: null, guests: 0, tabs: [{ id: 'main', title: 'Terminal' }], ...over };
+  return { room: 'r1', seat: 'guest', hostConnected: true, hostHeadless: false, hostStatus: null, guests: 0, tabs: [{ id: 'main', title: 'Terminal' }], ...over };
 }
 
 /** A terminal view that records what it was told to do. */
