@@ -68,7 +68,7 @@ function run(tool: 'curl' | 'wget', args: string[], opts: { token?: string } = {
     writeFile: async (name, text) => fs.writeFileSync(path.join(data, name), text),
     output: (t) => (terminal += t),
   });
-  const child = spawn('/bin/sh', [WRAPPER, tool, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TANDEM_GW_DIR: data, TANDEM_GW_TTY: 'stderr' } as NodeJS.ProcessEnv });
+  const child = spawn('/bin/sh', [WRAPPER, tool, ...args], { cwd, env: { NODE_ENV: 'test', PATH: process.env.PATH ?? '/usr/bin:/bin', TANDEM_GW_DIR: data, TANDEM_GW_TTY: 'stderr' } });
   const stdout: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => stdout.push(c));
   // Small chunks, as a console delivers them: frames arrive split at arbitrary points.
