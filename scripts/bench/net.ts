@@ -93,6 +93,7 @@ async function netInPage(a: { relay: string; originPort: number; bytes: number; 
     autostart: true,
     disable_keyboard: true,
     disable_mouse: true,
+    disable_speaker: true,
     hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: 128 * 1024 },
     bzimage: { url: m.bzimage },
     cmdline: m.cmdline,
@@ -122,6 +123,6 @@ async function netInPage(a: { relay: string; originPort: number; bytes: number; 
   await emu.destroy();
   const firsts = [...out.matchAll(/FIRST ([\d.]+)/g)].map((x) => Number(x[1]) * 1000).sort((x, y) => x - y);
   const down = /DOWN (\d+) ([\d.]+)/.exec(out);
-  if (!down || Number(down[1]) !== a.bytes) throw new Error(`download incomplete: ${down?.[1] ?? 0} of ${a.bytes} bytes`);
+  if (!down || Number(down[1]) !== a.bytes) throw new Error(`download incomplete: ${down?.[1] ?? 0} of ${a.bytes} bytes; the guest said: ${JSON.stringify(out.slice(-1500))}`);
   return { downloadMbps: Number(down[1]) / 1048576 / Number(down[2]), connectMs: firsts[Math.floor(firsts.length / 2)] ?? NaN };
 }
