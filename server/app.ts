@@ -12,7 +12,7 @@ import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
-import { createBootSnapshotHandler } from './assets/bootSnapshots';
+import { bootSnapshotFile, createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { OpenRooms } from './rooms/OpenRooms';
 import { SocketQuota } from './access/SocketQuota';
@@ -32,6 +32,8 @@ import { SessionStore } from './accounts/SessionStore';
 import { createAccountHandlers } from './accounts/accountRoutes';
 import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
+import { Recorder } from './recordings/Recorder';
+import { createRecordingHandler } from './recordings/recordingRoutes';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
@@ -44,6 +46,7 @@ import { KeyboardControl } from './access/KeyboardControl';
 import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachRoomStates } from './roomstate/attachRoomStates';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
 
@@ -63,6 +66,8 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  recorder: Recorder;
+  roomStates: ReturnType<typeof attachRoomStates>;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -120,8 +125,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
   const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
+  const snapshotDir = path.join(dataDir, 'snapshots');
   const bootSnapshot = createBootSnapshotHandler({
-    dir: path.join(dataDir, 'snapshots'),
+    dir: snapshotDir,
     guestVersion: guest.version,
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
@@ -140,12 +146,40 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
   const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
+  const recorder = new Recorder({
+    dir: path.join(dataDir, 'recordings'),
+    maxRoomBytes: env.RECORDING_MAX_MB * 2 ** 20,
+    retentionMs: env.RECORDING_RETENTION_DAYS * 86_400_000,
+    recordInput: (id) => rooms.get(id)?.recordInput ?? false,
+    roomExists,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
+  const recordings = createRecordingHandler({
+    recorder,
+    authorize: async (req, roomId) => {
+      authn.resolve(roomId, await authn.principals(req.headers, roomId));
+    },
+    room: (id) => rooms.get(id),
+    createReplayRoom: async (req, name) => {
+      const user = await authn.user(req.headers);
+      // Signed out, an import is an open room: the same caps as any open room's creation.
+      const creatorKey = user ? null : openRooms.admit(clientAddress(req));
+      const room = rooms.create(name, { replayOnly: true, creatorKey });
+      if (user) members.addOwner(room.id, user.id);
+      return { id: room.id, name: room.name };
+    },
+    deleteRoom: (id) => rooms.delete(id),
+    publicOrigin: new URL(env.PUBLIC_URL).origin,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
   const gate = createRelayGate({ authn, access, keyboard });
   const hub = attachRelay(server, {
-    roomExists,
+    // An imported recording's room is a replay: nothing to host or type into.
+    roomExists: (id) => !!rooms.get(id) && !rooms.get(id)!.replayOnly,
+    recorder,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
@@ -185,7 +219,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
-      busy: (room) => commands.busy(room),
+      // Not idle while a command waits or runs, while people are in the room with it (it is their
+      // VM now: a handover), or while it warms the boot snapshot.
+      busy: (room) => commands.busy(room) || (hub.relay(room)?.size ?? 0) > 1 || roomStates.warming(room),
     });
     return pool;
   };
@@ -195,6 +231,29 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const roomStates = attachRoomStates({
+    dataDir,
+    guest,
+    hub,
+    headless,
+    roomExists,
+    maxMb: env.ROOM_STATE_MAX_MB,
+    retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    handoverWaitMs: env.HANDOVER_WAIT_SECONDS * 1000,
+    isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
+    canHost: async (room, req) => authn.resolve(room, await authn.principals(req.headers, room)).canHost,
+    log: rootLog.child({ cap: 'roomstate' }),
+  });
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting; in
+  // production only (auto): a Chromium booting a VM at every start would slow tests and development.
+  if (env.BOOT_SNAPSHOT_WARM === 'on' || (env.BOOT_SNAPSHOT_WARM === 'auto' && env.NODE_ENV === 'production'))
+    server.once('listening', () =>
+      roomStates.warmBootSnapshot({
+        snapshotFile: bootSnapshotFile(snapshotDir, guest.version),
+        createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
+        deleteRoom: (id) => rooms.delete(id),
+      }),
+    );
   const accountHandlers = createAccountHandlers({
     clientAddress,
     authn,
@@ -335,7 +394,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes })),
+      router: new Router(
+        routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
+      ),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
       beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
@@ -377,6 +438,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     hub,
     commands,
+    recorder,
+    roomStates,
     openRooms,
     net,
     headless,
@@ -391,12 +454,15 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      roomStates.close();
       await pool?.close();
       openRooms.close();
       net.close();
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server
+      recorder.sync();
+      recorder.close();
       db.$client.close();
       log.debug('closed');
     },

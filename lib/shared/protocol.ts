@@ -42,6 +42,11 @@ export const handshakeSchema = z.object({
   name: z.string().max(64).optional(),
   /** Signed by the server for its own headless host browser (lib/auth/hostToken.ts). */
   hostToken: z.string().max(300).optional(),
+  /** Reconnecting: the last relay sequence number this page has of each tab; it gets the frames after it. */
+  resume: z
+    .record(z.string().regex(TAB_ID_RE), z.number().int().nonnegative())
+    .refine((r) => Object.keys(r).length <= 16, 'resume names at most 16 tabs')
+    .optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 
@@ -62,6 +67,10 @@ export const termSyncSchema = z.object({ tab: tabSchema });
 export const MAX_TAB_TITLE_CHARS = 40;
 export const tabOpenSchema = z.object({ tab: tabSchema, title: z.string().trim().min(1).max(MAX_TAB_TITLE_CHARS) });
 export const tabCloseSchema = z.object({ tab: tabSchema });
+/** A guest who may host asks for the VM: granted at once when nobody hosts, or from the server's headless host. */
+export const hostTakeSchema = z.object({}).strict();
+/** The host gives the VM to another peer (one of RoomState.candidates), after uploading its state. */
+export const hostGiveSchema = z.object({ to: z.string().min(1).max(64) }).strict();
 export const hostStatusSchema = z.object({
   tab: tabSchema,
   phase: z.enum(['loading', 'booting', 'ready', 'failed']),
@@ -173,6 +182,17 @@ export interface RoomState {
   tabs: TabInfo[];
   /** Present in the state sent to me alone (on join and when my access changes); keep the last one. */
   me?: MemberInfo;
+  /** Who hosts now (shown as "<name> is now hosting" when it changes); null while nobody does. */
+  hostName?: string | null;
+  /** To the host alone: the key its uploads of the room's VM state carry (x-host-key). */
+  hostKey?: string;
+  /** To the host alone: who it may give the VM to. */
+  candidates?: HostCandidate[];
+}
+
+export interface HostCandidate {
+  peer: string;
+  name: string;
 }
 
 export interface Snapshot {
@@ -203,12 +223,16 @@ export interface ServerToClientEvents {
   'term:out': (f: OutFrame) => void;
   /** To the host only: keystrokes from anyone in the room. */
   'term:in': (i: TermIn) => void;
+  /** To a host page that reconnected: the last of its frames the room has; it resends the ones after. */
+  'term:ack': (a: { tab: string; hostSeq: number }) => void;
   'term:resize': (r: TermResize) => void;
   'room:error': (e: ProtocolErrorPayload) => void;
   /** The host VM's screen (latest frame at join, then live at a capped rate). */
   'screen:frame': (f: ScreenFrame) => void;
   /** To the host only: keyboard and mouse from guests who may type. */
   'screen:input': (i: ScreenInput) => void;
+  /** To the host only: `to` asked for the VM; upload the state, then `host:give` it. */
+  'host:yield': (y: HostCandidate) => void;
 }
 
 export interface ClientToServerEvents {
@@ -221,6 +245,8 @@ export interface ClientToServerEvents {
   'tab:close': (t: { tab: string }) => void;
   'screen:frame': (f: ScreenFrame) => void;
   'screen:input': (i: ScreenInput) => void;
+  'host:take': (e: Record<string, never>) => void;
+  'host:give': (g: { to: string }) => void;
   'control:mode': (m: { mode: ControlMode }) => void;
   'control:grant': (g: { memberId: string }) => void;
   'control:take': (e: Record<string, never>) => void;
@@ -251,5 +277,7 @@ export const inboundSchemas = {
   'tab:close': tabCloseSchema,
   'screen:frame': screenFrameSchema,
   'screen:input': screenInputSchema,
+  'host:take': hostTakeSchema,
+  'host:give': hostGiveSchema,
 } as const;
 export type InboundEvent = keyof typeof inboundSchemas;

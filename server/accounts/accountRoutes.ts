@@ -31,7 +31,16 @@ const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const guestSchema = z.enum(ROOM_GUESTS);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
 const patchRoomSchema = z
-  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional(), internet: z.boolean().nullable().optional() })
+  .object({
+    name: z.string().optional(),
+    archived: z.boolean().optional(),
+    alwaysOn: z.boolean().optional(),
+    engine: engineSchema.nullable().optional(),
+    guest: guestSchema.nullable().optional(),
+    /** Recordings keep who typed what (off by default: the owner decides). */
+    recordInput: z.boolean().optional(),
+    internet: z.boolean().nullable().optional(),
+  })
   .strict();
 const inviteSchema = z
   .object({
@@ -281,7 +290,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
   }
 
   function roomView(r: RoomRow, role: Role) {
-    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), internet: r.internet, net: d.internetState?.(r.id) };
+    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), recordInput: r.recordInput, replayOnly: r.replayOnly, internet: r.internet, net: d.internetState?.(r.id) };
   }
   function roomOfUserView(r: RoomOfUser) {
     return roomView(r.room, r.role);

@@ -13,6 +13,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   LENGTH_REQUIRED: 411,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
+  BAD_RECORDING: 400,
   BAD_EMAIL: 400,
   BAD_NAME: 400,
   PASSWORD_TOO_SHORT: 400,
@@ -33,6 +34,9 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   UNAVAILABLE: 503,
   UPSTREAM_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
+  STATE_CORRUPT: 400,
+  STATE_VERSION: 409,
+  STATE_INCOMPLETE: 409,
 };
 
 /** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). Handlers throw it; the router answers it. */

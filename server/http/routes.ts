@@ -2,13 +2,17 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
-import type { Route } from './router';
+import type { createRoomStateHandlers } from '../roomstate/roomStateRoutes';
+import type { Route, RouteHandler } from './router';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
+  /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
+  recordings: RouteHandler;
+  roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
 /**
@@ -18,8 +22,18 @@ export interface RouteHandlers {
  * anything else goes to Next (pages, next-auth under /api/auth).
  */
 export function routeTable(h: RouteHandlers): Route[] {
-  const { site, api, accounts, net } = h;
+  const { site, api, accounts, net, recordings, roomStates } = h;
   return [
+    // Recordings: read by the room's members (viewer and up; anyone in an open room), import of a .cast.
+    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings },
+    { method: 'POST', path: '/api/recordings/import', handler: recordings },
+
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health },
     { method: 'GET', path: '/vm/manifest.json', handler: site.manifest },
@@ -73,6 +87,13 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'GET', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
     { method: 'POST', path: '/net/:token/dns-query', handler: net.roomDnsQuery },
     { method: 'POST', path: '/api/gateway', handler: net.gateway },
+
+    // The room's VM state (handover): the host uploads (its host key), whoever may host reads.
+    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest },
+    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit },
+    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing },
+    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks },
+    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi },
   ];

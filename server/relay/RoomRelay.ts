@@ -18,6 +18,11 @@ import { ScreenRelay } from './ScreenRelay';
 import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
+import { HostSeat } from './HostSeat';
+import { HostHandover } from './HostHandover';
+
+export { HOST_SEAT_KEPT_MS } from './HostSeat';
+export { YIELD_TIMEOUT_MS } from './HostHandover';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -46,6 +51,8 @@ export interface Peer {
   headless?: boolean;
   /** What this peer may do, as the access layer decided; sent to the peer with its state. */
   me?: MemberInfo;
+  /** A guest reconnecting: the last sequence number it has of each tab (it gets what follows). */
+  resume?: Record<string, number>;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -69,6 +76,20 @@ export interface RelayTransport {
 export interface RelayHooks {
   onOutput?(roomId: string, tab: string, data: string): void;
   onHostChange?(roomId: string, connected: boolean): void;
+  /** The recorder (server/recordings): every frame as relayed, before any guest gets it. */
+  record?(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  /** A terminal's size as applied (after the output drawn at the old size went out). */
+  resized?(roomId: string, tab: string, cols: number, rows: number): void;
+  /** What the recordings know of a room whose relay starts (after a restart): tabs, sequence numbers, screens. */
+  restore?(roomId: string): RelayRestore | null;
+  /** Frames after `seq` for a resuming guest, or null (it then gets a snapshot). */
+  since?(roomId: string, tab: string, seq: number): { seq: number; data: string }[] | null;
+}
+
+export interface RelayRestore {
+  /** The page that hosted when the server stopped: its seat is kept for it a few seconds. */
+  hostClientId: string | null;
+  tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
 }
 
 interface TabStream {
@@ -76,12 +97,14 @@ interface TabStream {
   mirror: TerminalMirror;
   /** Relay sequence number of the last frame sent to guests. */
   seq: number;
-  /** Last host sequence number accepted; a reconnecting host restarts from 1. */
+  /** Last host sequence number accepted; a new host restarts from 1. */
   hostSeq: number;
   /** Host output waiting for the tab's next frame (at most one per ~16 ms). */
   frames: FrameCoalescer;
   /** The host's latest size, applied at most once per RESIZE_INTERVAL_MS. */
   resizes: FrameCoalescer<{ cols: number; rows: number }>;
+  /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
+  strict?: boolean;
 }
 
 export interface RelayOptions {
@@ -105,6 +128,10 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
+  private keptSeat = new HostSeat(() => this.releaseSeat());
+  /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
+  private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -115,18 +142,41 @@ export class RoomRelay {
     private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.handover = new HostHandover(
+      {
+        peer: (id) => this.peers.get(id),
+        peers: () => this.peers.values(),
+        hostId: () => this.hostId,
+        moveHost: (id) => this.moveHost(id),
+        closed: () => this.closed,
+      },
+      transport,
+    );
     this.slow = new SlowGuests(
       (id) => transport.pendingBytes(id),
       (id, tab) => void this.sendSnapshot(id, tab),
     );
     this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, this.newTab(DEFAULT_TAB, 'Terminal'));
+    const restored = hooks.restore?.(roomId);
+    if (restored) {
+      for (const r of restored.tabs) {
+        const t = this.newTab(r.id, r.title, r.cols, r.rows);
+        for (const d of r.replay) if (d) t.mirror.write(d, r.seq);
+        t.seq = r.seq;
+        t.hostSeq = r.hostSeq;
+        this.disposeTab(this.tabs.get(r.id));
+        this.tabs.set(r.id, t);
+      }
+      this.shareMirrorBudget();
+      this.keptSeat.keepFor(restored.hostClientId);
+    }
   }
 
-  private newTab(tabId: string, title: string): TabStream {
+  private newTab(tabId: string, title: string, cols?: number, rows?: number): TabStream {
     const t: TabStream = {
       title,
-      mirror: new TerminalMirror(),
+      mirror: new TerminalMirror(cols, rows),
       seq: 0,
       hostSeq: 0,
       frames: new FrameCoalescer((data) => this.sendFrame(tabId, t, data), this.opts.frames),
@@ -135,12 +185,23 @@ export class RoomRelay {
     return t;
   }
 
+  private disposeTab(t: TabStream | undefined): void {
+    t?.frames.dispose();
+    t?.resizes.dispose();
+    t?.mirror.dispose();
+  }
+
   get size(): number {
     return this.peers.size;
   }
 
   get hasHost(): boolean {
     return this.hostId !== null;
+  }
+
+  /** The page (client id) holding the host seat, if any. */
+  get hostClientId(): string | null {
+    return this.hostId ? (this.peers.get(this.hostId)?.clientId ?? null) : null;
   }
 
   /** The connection holding the host seat (its transport id), if any. */
@@ -165,26 +226,39 @@ export class RoomRelay {
       this.transport.send(current.id, 'room:state', this.state('guest'));
       this.hooks.onHostChange?.(this.roomId, false);
     }
-    const seat: Seat = peer.wantHost && this.hostId === null ? 'host' : 'guest';
-    if (seat === 'host') {
-      this.hostId = peer.id;
-      this.hostStatus = null;
-      for (const t of this.tabs.values()) t.hostSeq = 0;
-      this.screen.hostChanged();
-    }
+    // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
+    const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
+    const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
+    const resumed = seat === 'host' && this.keptSeat.isLast(peer.clientId);
+    if (seat === 'host') this.seatHost(peer, resumed);
     this.transport.setGuest(peer.id, seat === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
     if (seat === 'host') {
+      // The same page again: it resends what came after the last frame the room has.
+      if (resumed) for (const [tab, t] of this.tabs) this.transport.send(peer.id, 'term:ack', { tab, hostSeq: t.hostSeq });
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
     else {
-      this.sendSnapshots(peer.id);
+      this.resumeOrSnapshot(peer);
       this.screen.sendLatest(peer.id);
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
     }
     return seat;
+  }
+
+  /** The previous host did not come back in time: the first page waiting to host gets the seat. */
+  private releaseSeat(): void {
+    if (this.closed || this.hostId) return;
+    const next = [...this.peers.values()].find((p) => p.wantHost);
+    if (!next) return;
+    this.seatHost(next);
+    this.transport.setGuest(next.id, false);
+    this.slow.forgetPeer(next.id);
+    this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
   }
 
   /**
@@ -211,9 +285,50 @@ export class RoomRelay {
     this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
+  /** Makes `peerId` the host: a new upload key, sequence numbers from 1, the screen from its VM. */
+  /**
+   * `peer` takes the host seat. `resumed`: the same page after a server restart, which resends
+   * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
+   */
+  private seatHost(peer: Peer, resumed = false): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.keptSeat.taken(peer.clientId);
+    this.handover.seated();
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+    }
+    this.screen.hostChanged();
+  }
+
+  /** Whether `key` may upload the room's VM state now (HostHandover). */
+  mayUpload(key: string): boolean {
+    return this.handover.mayUpload(key);
+  }
+
+  /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
+  private moveHost(peerId: string): void {
+    const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
+    const next = this.peers.get(peerId);
+    if (!next) return;
+    this.seatHost(next);
+    this.transport.setGuest(peerId, false);
+    this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
+    if (prev) {
+      this.transport.setGuest(prev.id, true);
+      this.transport.send(prev.id, 'room:state', { ...this.state('guest'), me: prev.me });
+      this.sendSnapshots(prev.id);
+      this.screen.sendLatest(prev.id);
+    }
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
+  }
+
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.slow.forgetPeer(peerId);
+    this.handover.forget(peerId);
     this.screen.forget(peerId);
     this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
@@ -308,14 +423,20 @@ export class RoomRelay {
         this.broadcastState();
         return;
       }
+      case 'host:take': {
+        this.handover.take(peer);
+        return;
+      }
+      case 'host:give': {
+        if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
+        this.handover.give((msg as { to: string }).to);
+        return;
+      }
       case 'tab:close': {
         if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
         const m = msg as { tab: string };
         if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-        const t = this.tab(m.tab);
-        t.frames.dispose();
-        t.resizes.dispose();
-        t.mirror.dispose();
+        this.disposeTab(this.tab(m.tab));
         this.tabs.delete(m.tab);
         this.slow.forgetTab(m.tab);
         this.syncs.forgetTab(m.tab);
@@ -330,6 +451,8 @@ export class RoomRelay {
   private output(tabId: string, hostSeq: number, data: string): void {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
+    // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
+    if (t.strict && hostSeq !== t.hostSeq + 1) return;
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);
@@ -341,6 +464,7 @@ export class RoomRelay {
     t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
     t.mirror.resize(size.cols, size.rows);
     this.shareMirrorBudget();
+    this.hooks.resized?.(this.roomId, tabId, size.cols, size.rows);
     this.transport.broadcastGuests([], 'term:resize', { tab: tabId, ...size });
   }
 
@@ -349,6 +473,9 @@ export class RoomRelay {
     if (this.closed || this.tabs.get(tabId) !== t) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
+    // The recording gets exactly the frames guests get, numbered alike; hostSeq is the host's last
+    // chunk in this frame (a restarted relay acks it to the host, which resends what follows).
+    this.hooks.record?.(this.roomId, tabId, t.seq, t.hostSeq, data, Date.now());
     const except = this.slow.exclude(this.guestIds(), tabId);
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
@@ -384,6 +511,17 @@ export class RoomRelay {
     return t;
   }
 
+  /** A reconnecting guest gets the frames after its last one, in order; others (or gaps) a snapshot. */
+  private resumeOrSnapshot(peer: Peer): void {
+    for (const [tab, t] of this.tabs) {
+      const since = peer.resume?.[tab];
+      const frames = since === undefined ? null : this.hooks.since?.(this.roomId, tab, since);
+      const whole = frames && (frames.length ? frames[0].seq === since! + 1 && frames[frames.length - 1].seq === t.seq : since === t.seq);
+      if (whole) for (const f of frames) this.transport.send(peer.id, 'term:out', { tab, seq: f.seq, data: f.data });
+      else void this.sendSnapshot(peer.id, tab);
+    }
+  }
+
   private sendSnapshots(peerId: string): void {
     for (const tab of this.tabs.keys()) void this.sendSnapshot(peerId, tab);
   }
@@ -406,11 +544,14 @@ export class RoomRelay {
   }
 
   private state(seat: Seat): RoomState {
+    const host = this.hostId ? this.peers.get(this.hostId) : undefined;
     return {
+      ...(seat === 'host' ? this.handover.forHost() : {}),
+      hostName: host ? (host.name ?? 'Guest') : null,
       room: this.roomId,
       seat,
       hostConnected: this.hostId !== null,
-      hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
+      hostHeadless: !!host?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
       tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
@@ -434,16 +575,14 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
+    this.keptSeat.close();
+    this.handover.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
-    for (const t of this.tabs.values()) {
-      t.frames.dispose();
-      t.resizes.dispose();
-      t.mirror.dispose();
-    }
+    for (const t of this.tabs.values()) this.disposeTab(t);
     this.tabs.clear();
     this.peers.clear();
   }

@@ -17,8 +17,23 @@ import {
 import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
-import { RoomRelay, type RelayTransport } from './RoomRelay';
+import { RoomRelay, type RelayHooks, type RelayTransport } from './RoomRelay';
 import type { SocketQuota } from '../access/SocketQuota';
+
+/**
+ * What the relay tells the recordings (server/recordings/Recorder.ts implements it): the stream
+ * through RelayHooks (record, restore, since), and here what only the socket layer knows: who
+ * typed, resizes, terminals opened and closed, people arriving and leaving, which page hosts.
+ */
+export interface RelayRecorder extends Required<Pick<RelayHooks, 'restore' | 'since'>> {
+  output(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  resize(roomId: string, tab: string, cols: number, rows: number): void;
+  input(roomId: string, tab: string, data: string, by: { memberId: string; name: string }): void;
+  mark(roomId: string, kind: 'join' | 'leave', label: string): void;
+  tabOpened(roomId: string, tab: string, title: string): void;
+  tabClosed(roomId: string, tab: string): void;
+  hostChanged(roomId: string, clientId: string | null): void;
+}
 
 interface SocketData {
   room: string;
@@ -120,6 +135,7 @@ export function attachRelay(
     quota?: SocketQuota;
     /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
     clientAddress?: (req: IncomingMessage) => string;
+    recorder?: RelayRecorder;
   },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
@@ -132,9 +148,36 @@ export function attachRelay(
   const relays = new Map<string, RoomRelay>();
   const events = new EventEmitter<RelayEvents>();
   events.setMaxListeners(0);
-  const hooks = {
+  const rec = opts.recorder;
+  /** A recording that fails (disk full…) must not take the room down: log it and go on. */
+  const recording = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      opts.log.error({ err, what }, 'recording failed');
+    }
+  };
+  const hooks: RelayHooks = {
     onOutput: (roomId: string, tab: string, data: string) => events.emit('output', roomId, tab, data),
-    onHostChange: (roomId: string, connected: boolean) => events.emit('host', roomId, connected),
+    onHostChange: (roomId: string, connected: boolean) => {
+      events.emit('host', roomId, connected);
+      // Which page hosts, for a restart (a seat handed on by the relay itself included).
+      const host = relays.get(roomId)?.hostClientId;
+      if (rec && connected && host) recording('host', () => rec.hostChanged(roomId, host));
+    },
+    ...(rec && {
+      record: (roomId, tab, seq, hostSeq, data, time) => recording('output', () => rec.output(roomId, tab, seq, hostSeq, data, time)),
+      resized: (roomId, tab, cols, rows) => recording('resize', () => rec.resize(roomId, tab, cols, rows)),
+      restore: (roomId) => {
+        try {
+          return rec.restore(roomId);
+        } catch (err) {
+          opts.log.error({ err, room: roomId }, 'could not restore the room from its recording');
+          return null;
+        }
+      },
+      since: (roomId, tab, seq) => rec.since(roomId, tab, seq),
+    }),
   };
   /** Rooms nobody is in, in the order they emptied, each with the timer that will close it. */
   const reapers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -269,8 +312,14 @@ export function attachRelay(
     }
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
-    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
+    const resume = handshakes.get(socket)?.resume;
+    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access), resume });
     opts.log.debug({ room, sid: socket.id, seat }, 'peer joined');
+    const who = { memberId: socket.data.access.memberId, name: name ?? socket.data.access.name };
+    if (rec) {
+      // Reconnects after a blip are not news; a first arrival is.
+      if (!resume) recording('join', () => rec.mark(room, 'join', `${who.name} joined${seat === 'host' ? ' (hosting)' : ''}`));
+    }
 
     for (const event of Object.keys(inboundSchemas)) {
       socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {
@@ -279,6 +328,7 @@ export function attachRelay(
           if (INPUT_EVENTS.has(event) && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
             throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
           r.handleMessage(socket.id, event, payload);
+          if (rec && RECORDED_EVENTS.has(event)) recording(event, () => recordEvent(rec, room, event, payload, who));
           if (MIRROR_GROWING_EVENTS.has(event)) trimMirrors();
         } catch (e) {
           const code = e instanceof TandemError ? e.code : 'INTERNAL';
@@ -304,8 +354,14 @@ export function attachRelay(
       if (!(event in inboundSchemas) && !(event in controlSchemas))
         socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
     });
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       r.handleClose(socket.id);
+      // A page that leaves for good (not a server shutdown) ends its host seat and says goodbye.
+      if (rec && reason !== 'server shutting down')
+        recording('leave', () => {
+          if (seat === 'host' && !r.hasHost) rec.hostChanged(room, null);
+          rec.mark(room, 'leave', `${who.name} left`);
+        });
       if (r.size === 0 && relays.get(room) === r) {
         clearTimeout(reapers.get(room));
         reapers.set(room, setTimeout(() => closeEmpty(room), EMPTY_ROOM_TTL_MS).unref());
@@ -336,6 +392,17 @@ export function attachRelay(
       await io.close();
     },
   };
+}
+
+/** Resizes are recorded by the relay as it applies them (RelayHooks.resized), after the output before them. */
+const RECORDED_EVENTS: ReadonlySet<string> = new Set(['term:in', 'tab:open', 'tab:close']);
+
+/** Events the relay accepted (so their payloads are valid) that the recording keeps. */
+function recordEvent(rec: RelayRecorder, room: string, event: string, payload: unknown, who: { memberId: string; name: string }): void {
+  const p = payload as { tab: string; data?: string; title?: string };
+  if (event === 'term:in') rec.input(room, p.tab, p.data!, who);
+  else if (event === 'tab:open') rec.tabOpened(room, p.tab, p.title!.trim());
+  else if (event === 'tab:close') rec.tabClosed(room, p.tab);
 }
 
 /** Bytes queued for a socket: engine.io's buffer plus the websocket's unsent bytes. */
