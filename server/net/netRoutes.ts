@@ -91,13 +91,18 @@ export function createNetHandler(d: NetRouteDeps) {
       message = await readCapped(req);
     } else throw new HttpError('METHOD_NOT_ALLOWED', 'GET or POST', { allow: 'GET, POST' });
     let answer: { body: Buffer; ttl: number };
+    const off = room !== null ? d.state(room) : null;
+    const refuse = !!off && !off.on;
     try {
-      answer = await d.doh.answer(message, { refuse: room !== null && !d.state(room).on });
+      answer = await d.doh.answer(message, { refuse });
     } catch (e) {
       counters.dohMalformed++;
       throw new HttpError('BAD_MESSAGE', `not a DNS query: ${(e as Error).message}`);
     }
-    res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.body.length, 'cache-control': `max-age=${answer.ttl}` });
+    // A refusal because the room's Internet is off says so beside the DNS answer (which cannot):
+    // the host page shows it, since the guest's command only sees "could not resolve".
+    const why = refuse ? { 'x-tandem-refused': encodeURIComponent(internetOffMessage(off!.reason)) } : {};
+    res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.body.length, 'cache-control': `max-age=${answer.ttl}`, ...why });
     res.end(answer.body);
   }
 
