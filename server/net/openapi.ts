@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_NET_AUDIT_DAYS } from './NetAudit';
 import { MAX_DOH_QUERY_BYTES } from './DohResolver';
-import { DOH_QUERIES_PER_MINUTE, netListQuerySchema, netTokenRequestSchema } from './netRoutes';
+import { DOH_QUERIES_PER_MINUTE, GATEWAY_REQUESTS_PER_MINUTE, netListQuerySchema, netTokenRequestSchema } from './netRoutes';
+import { GATEWAY_TIMEOUT_MS, MAX_GATEWAY_REDIRECTS, MAX_GATEWAY_REQUEST_BYTES, MAX_GATEWAY_RESPONSE_BYTES, gatewayRequestSchema } from './Gateway';
 
 /** The zod schemas of the network routes' answers: one source for the OpenAPI document. */
 const internetStateSchema = z.object({
@@ -38,6 +39,14 @@ const netTokenResponseSchema = z.object({
   internet: internetStateSchema,
 });
 
+const gatewayResponseSchema = z.object({
+  status: z.number().int().describe("The destination's HTTP status (a 3xx only with followRedirects: false)."),
+  statusText: z.string(),
+  headers: z.record(z.string(), z.string()).describe('Lower-cased; cookies and hop-by-hop headers removed.'),
+  data: z.string().optional().describe('The body as UTF-8 text (responseType "text").'),
+  data_b64: z.string().optional().describe('The body, base64 (responseType "arrayBuffer").'),
+});
+
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const err = { $ref: '#/components/responses/Error' };
 
@@ -63,6 +72,33 @@ export const netOpenApiPaths = {
       security: [],
       requestBody: { required: true, content: json(netTokenRequestSchema) },
       responses: { '200': { description: 'The token.', content: json(netTokenResponseSchema) }, '400': err, '403': err },
+    },
+  },
+  '/api/rooms/{roomId}/internet': {
+    parameters: [{ $ref: '#/components/parameters/RoomIdPath' }],
+    get: {
+      summary: "Whether the room's VM has Internet now, and why not",
+      description: "As public as the room's link (the room page's badge reads it). Owners switch it with PATCH /api/rooms/{roomId} {\"internet\": false|true|null}; open connections are cut at once.",
+      operationId: 'getRoomInternet',
+      security: [],
+      responses: { '200': { description: 'The state.', content: json(internetStateSchema) }, '404': err },
+    },
+  },
+  '/api/gateway': {
+    post: {
+      summary: "The seed's HTTP gateway: fetch one URL through the server, under the VM network's policy",
+      description:
+        'Every resolved address of every hop is checked like a VM CONNECT (loopback, private, link-local, CGNAT, ULA, multicast, reserved and their ' +
+        `IPv4-mapped forms refused unless NET_ALLOW opens them): 403 names the reason. Redirects are followed by hand, at most ${MAX_GATEWAY_REDIRECTS}. ` +
+        `Bodies up to ${MAX_GATEWAY_REQUEST_BYTES} bytes (body, or body_b64 for binary), answers up to ${MAX_GATEWAY_RESPONSE_BYTES} bytes ` +
+        `(more: 413, or its start with "truncate": true), ${GATEWAY_TIMEOUT_MS / 1000} s, ${GATEWAY_REQUESTS_PER_MINUTE} requests a minute per caller. ` +
+        "Credentials: an API key or a token that may use the room, a member's session, the headless host's `x-host-token`, or the host seat's network token " +
+        "in `x-net-token` (a CheerpX host page, for its guests' curl/wget wrappers; then the room's whole Internet state applies). " +
+        "Refused (403) while the room's Internet is off. Every request is in the room's network audit (kind gateway).",
+      operationId: 'gatewayFetch',
+      parameters: [{ name: 'x-net-token', in: 'header', required: false, schema: { type: 'string' }, description: "The host seat's network token (the `<token>` of net-token's path)." }],
+      requestBody: { required: true, content: json(gatewayRequestSchema) },
+      responses: { '200': { description: "The destination's answer (any status).", content: json(gatewayResponseSchema) }, '400': err, '401': err, '403': err, '404': err, '413': err, '429': err, '502': err, '504': err },
     },
   },
   '/dns-query': {
