@@ -3,15 +3,15 @@ import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
 import { ROOM_STATE_DOCS as RS, type createRoomStateHandlers } from '../roomstate/roomStateRoutes';
-import type { Route, RouteHandler } from './router';
+import { RECORDING_DOCS as REC, type createRecordingHandlers } from '../recordings/recordingRoutes';
+import type { Route } from './router';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
-  /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
-  recordings: RouteHandler;
+  recordings: ReturnType<typeof createRecordingHandlers>;
   roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
@@ -25,14 +25,14 @@ export function routeTable(h: RouteHandlers): Route[] {
   const { site, api, accounts, net, recordings, roomStates } = h;
   return [
     // Recordings: read by the room's members (viewer and up; anyone in an open room), import of a .cast.
-    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings },
-    { method: 'POST', path: '/api/recordings/import', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings.list, doc: REC.list },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings.terminal, doc: REC.terminal },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings.seek, doc: REC.seek },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings.events, doc: REC.events },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings.marks, doc: REC.marks },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings.search, doc: REC.search },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings.exportCast, doc: REC.exportCast },
+    { method: 'POST', path: '/api/recordings/import', handler: recordings.importCast, doc: REC.importCast },
 
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health },
