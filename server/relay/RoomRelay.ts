@@ -1,7 +1,9 @@
 import { TandemError } from '../../lib/shared/errors';
 import {
   DEFAULT_TAB,
-  inboundSchemas,
+  isInboundEvent,
+  parseClientEvent,
+  type ClientPayload,
   type HostStatus,
   type InboundEvent,
   type MemberInfo,
@@ -9,7 +11,6 @@ import {
   type RoomState,
   type Seat,
   type ScreenFrame,
-  type ScreenInput,
   type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/shared/protocol';
@@ -237,93 +238,75 @@ export class RoomRelay {
     return this.hostStatus?.phase ?? null;
   }
 
-  /** Validates and applies one inbound event. Throws TandemError for anything refused. */
+  /** Validates and applies one inbound event (transport-free callers: tests, benchmarks). Throws TandemError for anything refused. */
   handleMessage(peerId: string, event: string, payload: unknown): void {
+    if (!isInboundEvent(event)) throw new TandemError('BAD_MESSAGE', `unknown event ${event}`);
+    this.handle(peerId, event, parseClientEvent(event, payload));
+  }
+
+  /** Applies one inbound event whose payload the transport validated (parseClientEvent). Throws TandemError for anything refused. */
+  handle<E extends InboundEvent>(peerId: string, event: E, msg: ClientPayload<E>): void {
     if (this.closed) return;
-    const peer = this.peers.get(peerId);
-    if (!peer) throw new TandemError('FORBIDDEN', 'not connected to this room');
-    if (!(event in inboundSchemas)) throw new TandemError('BAD_MESSAGE', `unknown event ${event}`);
-    const schema = inboundSchemas[event as InboundEvent];
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      const tooLarge = parsed.error.issues.some((i) => i.code === 'too_big');
-      throw new TandemError(tooLarge ? 'TOO_LARGE' : 'BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    }
-    const msg = parsed.data;
-    const isHost = peerId === this.hostId;
-    switch (event as InboundEvent) {
-      case 'term:out': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
-        const m = msg as { tab: string; seq: number; data: string };
-        this.output(m.tab, m.seq, m.data);
-        return;
-      }
-      case 'term:resize': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
-        const m = msg as { tab: string; cols: number; rows: number };
-        this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
-        return;
-      }
-      case 'host:status': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
-        // The same status again (a host re-sending after a reconnect) changes nothing for anyone.
-        if (this.hostStatus && sameStatus(this.hostStatus, msg as HostStatus)) return;
-        this.hostStatus = msg as HostStatus;
-        this.broadcastState();
-        return;
-      }
-      case 'term:in': {
-        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
-        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
-          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
-        const m = msg as { tab: string; data: string };
-        this.transport.send(this.hostId, 'term:in', m);
-        return;
-      }
-      case 'screen:frame': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends the screen');
-        this.screen.frame(msg as ScreenFrame);
-        return;
-      }
-      case 'screen:input': {
-        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
-        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
-          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
-        this.transport.send(this.hostId, 'screen:input', msg as ScreenInput);
-        return;
-      }
-      case 'term:sync': {
-        const m = msg as { tab: string };
-        this.tab(m.tab);
-        this.syncs.request(peerId, m.tab);
-        return;
-      }
-      case 'tab:open': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
-        const m = msg as { tab: string; title: string };
-        if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
-        if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
-        this.tabs.set(m.tab, this.newTab(m.tab, m.title));
-        this.shareMirrorBudget();
-        this.broadcastState();
-        return;
-      }
-      case 'tab:close': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
-        const m = msg as { tab: string };
-        if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-        const t = this.tab(m.tab);
-        t.frames.dispose();
-        t.resizes.dispose();
-        t.mirror.dispose();
-        this.tabs.delete(m.tab);
-        this.slow.forgetTab(m.tab);
-        this.syncs.forgetTab(m.tab);
-        this.shareMirrorBudget();
-        this.broadcastState();
-        return;
-      }
-    }
+    if (!this.peers.has(peerId)) throw new TandemError('FORBIDDEN', 'not connected to this room');
+    this.handlers[event](peerId, msg, peerId === this.hostId);
+  }
+
+  /** One handler per inbound event, each given its validated payload and whether the sender hosts. */
+  private readonly handlers: { [E in InboundEvent]: (peerId: string, msg: ClientPayload<E>, isHost: boolean) => void } = {
+    'term:out': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
+      this.output(m.tab, m.seq, m.data);
+    },
+    'term:resize': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
+      this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
+    },
+    'host:status': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
+      // The same status again (a host re-sending after a reconnect) changes nothing for anyone.
+      if (this.hostStatus && sameStatus(this.hostStatus, m)) return;
+      this.hostStatus = m;
+      this.broadcastState();
+    },
+    'term:in': (_, m) => this.transport.send(this.inputTarget(), 'term:in', m),
+    'screen:frame': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends the screen');
+      this.screen.frame(m);
+    },
+    'screen:input': (_, m) => this.transport.send(this.inputTarget(), 'screen:input', m),
+    'term:sync': (peerId, m) => {
+      this.tab(m.tab);
+      this.syncs.request(peerId, m.tab);
+    },
+    'tab:open': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
+      if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
+      if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
+      this.tabs.set(m.tab, this.newTab(m.tab, m.title));
+      this.shareMirrorBudget();
+      this.broadcastState();
+    },
+    'tab:close': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
+      if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
+      const t = this.tab(m.tab);
+      t.frames.dispose();
+      t.resizes.dispose();
+      t.mirror.dispose();
+      this.tabs.delete(m.tab);
+      this.slow.forgetTab(m.tab);
+      this.syncs.forgetTab(m.tab);
+      this.shareMirrorBudget();
+      this.broadcastState();
+    },
+  };
+
+  /** The host, for keys and mouse from guests; refused when the host is away or not keeping up. */
+  private inputTarget(): string {
+    if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
+    if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
+      throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
+    return this.hostId;
   }
 
   /** Takes a chunk of host output: observers see it at once, guests with the tab's next frame. */
