@@ -18,6 +18,10 @@ export const rooms = sqliteTable('rooms', {
   alwaysOn: integer('always_on', { mode: 'boolean' }).notNull().default(false),
   /** The guest v86 boots: `disk` (the server's root disk), `small` (the bundled BusyBox guest); null: the disk when there is one. */
   guest: text('guest'),
+  /** Recordings keep who typed what (input events per person): off unless the owner turns it on (privacy). */
+  recordInput: integer('record_input', { mode: 'boolean' }).notNull().default(false),
+  /** A room made by importing a .cast: a read-only replay, no VM, no typing. */
+  replayOnly: integer('replay_only', { mode: 'boolean' }).notNull().default(false),
   /** The room's Internet switch (server/net); null follows the server's NET setting. */
   internet: integer('internet', { mode: 'boolean' }),
   /** Open rooms: a hash of the address that made it (per-client caps), never the address itself. */

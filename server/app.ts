@@ -29,8 +29,11 @@ import { InviteStore } from './accounts/InviteStore';
 import { MembershipStore } from './accounts/MembershipStore';
 import { RateLimiter, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP } from './accounts/RateLimiter';
 import { SessionStore } from './accounts/SessionStore';
-import { createAccountHandlers, clientIp } from './accounts/accountRoutes';
+import { createAccountHandlers } from './accounts/accountRoutes';
+import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
+import { Recorder } from './recordings/Recorder';
+import { createRecordingHandler } from './recordings/recordingRoutes';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
@@ -62,6 +65,7 @@ export interface TandemServer {
   sessions: SessionStore;
   hub: RelayHub;
   commands: CommandQueue;
+  recorder: Recorder;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -138,18 +142,48 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
 
   const roomExists = (id: string) => rooms.get(id) !== undefined;
   const socketQuota = new SocketQuota(env.SOCKETS_PER_IP_MAX);
+  const clientAddress = clientAddressOf(parseTrustedProxies(env.TRUST_PROXY));
+  const recorder = new Recorder({
+    dir: path.join(dataDir, 'recordings'),
+    maxRoomBytes: env.RECORDING_MAX_MB * 2 ** 20,
+    retentionMs: env.RECORDING_RETENTION_DAYS * 86_400_000,
+    recordInput: (id) => rooms.get(id)?.recordInput ?? false,
+    roomExists,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
+  const recordings = createRecordingHandler({
+    recorder,
+    authorize: async (req, roomId) => {
+      authn.resolve(roomId, await authn.principals(req.headers, roomId));
+    },
+    room: (id) => rooms.get(id),
+    createReplayRoom: async (req, name) => {
+      const user = await authn.user(req.headers);
+      // Signed out, an import is an open room: the same caps as any open room's creation.
+      const creatorKey = user ? null : openRooms.admit(clientAddress(req));
+      const room = rooms.create(name, { replayOnly: true, creatorKey });
+      if (user) members.addOwner(room.id, user.id);
+      return { id: room.id, name: room.name };
+    },
+    deleteRoom: (id) => rooms.delete(id),
+    publicOrigin: new URL(env.PUBLIC_URL).origin,
+    log: rootLog.child({ cap: 'recordings' }),
+  });
   const yjsDocs = new YjsDocs({ db, log: rootLog.child({ cap: 'yjs' }) });
   // The keyboard's authority; the rooms' Yjs documents mirror it for everyone to see.
   const keyboard = new KeyboardControl({ mirror: yjsDocs, memberCanType: (room, memberId) => access.memberCanType(room, memberId) });
   const gate = createRelayGate({ authn, access, keyboard });
   const hub = attachRelay(server, {
-    roomExists,
+    // An imported recording's room is a replay: nothing to host or type into.
+    roomExists: (id) => !!rooms.get(id) && !rooms.get(id)!.replayOnly,
+    recorder,
     verifyHostToken: (room, token) => verifyHostToken(secret, token, room),
     log: rootLog.child({ cap: 'relay' }),
     gate,
     isAllowedOrigin: (origin) => isAllowedOrigin(origin),
     maxMirrorBytes: env.MIRROR_MEMORY_MAX_MB * 1024 * 1024,
     quota: socketQuota,
+    clientAddress,
   });
   const commands = new CommandQueue({ db, hub, log: rootLog.child({ cap: 'commands' }) });
   const openRooms = new OpenRooms({
@@ -193,6 +227,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
   const accountHandlers = createAccountHandlers({
+    clientAddress,
     authn,
     access,
     accounts,
@@ -219,6 +254,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomIds: (userId) => members.roomIdsWithRole(userId, COMMAND_ROLES),
   });
   const net = attachNet({
+    clientAddress,
     env,
     db,
     secret,
@@ -312,6 +348,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
   const site = createSiteHandlers({
+    clientAddress,
     env,
     guest,
     bundledGuest,
@@ -329,10 +366,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   server.on(
     'request',
     createRequestListener({
-      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes })),
+      router: new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run })),
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
-      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientIp(req)),
+      beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),
       isAllowedOrigin,
       log: rootLog.child({ cap: 'http' }),
     }),
@@ -347,7 +384,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
         (req, socket, head, url) => {
           if (!url.pathname.startsWith('/yjs/')) return false;
           // Yjs connections count against the same per-address quota as the terminal's sockets.
-          const release = socketQuota.acquire(req.socket.remoteAddress);
+          const release = socketQuota.acquire(clientAddress(req));
           if (!release) {
             refuseUpgrade(socket, 'QUOTA_EXCEEDED', `at most ${socketQuota.maxPerIp} connections per address`);
             return true;
@@ -371,6 +408,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     sessions,
     hub,
     commands,
+    recorder,
     openRooms,
     net,
     headless,
@@ -391,6 +429,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       yjs.close();
       commands.close(); // before the hub: answers requests still waiting on a command, so the HTTP server can close
       await hub.close(); // also closes the HTTP server
+      recorder.sync();
+      recorder.close();
       db.$client.close();
       log.debug('closed');
     },

@@ -5,24 +5,20 @@
 import { z } from 'zod';
 import { parseRules } from './net/NetPolicy';
 import { parseHosts } from './net/DohResolver';
+import { parseTrustedProxies } from './http/clientAddress';
 
-const rulesOk = (v: string) => {
+/** A refine() check from a parser that throws on bad input (the parser's own message says why at use). */
+const parses = (parse: (v: string) => unknown) => (v: string) => {
   try {
-    parseRules(v);
+    parse(v);
     return true;
   } catch {
     return false;
   }
 };
-const hostsOk = (v: string) => {
-  try {
-    parseHosts(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+const rulesOk = parses(parseRules);
+const hostsOk = parses(parseHosts);
+const proxiesOk = parses(parseTrustedProxies);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -63,6 +59,15 @@ const schema = z.object({
   MIRROR_MEMORY_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
   /** Live sockets (Socket.IO and Yjs together) one address (IPv6: one /64) may hold. */
   SOCKETS_PER_IP_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * Reverse proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For names the client for the
+   * per-address limits; unset, the header is ignored (server/http/clientAddress.ts).
+   */
+  TRUST_PROXY: z.string().refine(proxiesOk, 'want IPs or CIDRs, comma separated').optional(),
+  /** Recordings: at most this many MiB per room (all its terminals); the oldest parts go first. */
+  RECORDING_MAX_MB: z.coerce.number().positive().max(1_000_000).default(512),
+  /** Recordings: parts untouched for longer than this many days are deleted. */
+  RECORDING_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

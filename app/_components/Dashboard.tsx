@@ -106,6 +106,7 @@ export default function Dashboard({ user }: { user: Me }) {
             v86 is open source and runs offline. CheerpX (a full Debian) loads from Leaning Technologies’ servers, so it needs internet access,
             and is proprietary: individuals may use it freely; a business needs their commercial licence beyond evaluation.
           </p>
+          <ImportCast onProblem={setProblem} />
         </section>
         <Alert text={problem} />
         <section className="panel">
@@ -148,6 +149,8 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
   const isOwner = room.role === 'owner';
   const [alwaysOn, setAlwaysOn] = useState(!!room.alwaysOn);
   useEffect(() => setAlwaysOn(!!room.alwaysOn), [room.alwaysOn]);
+  const [recordInput, setRecordInput] = useState(!!room.recordInput);
+  useEffect(() => setRecordInput(!!room.recordInput), [room.recordInput]);
 
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
@@ -205,7 +208,7 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
           </button>
         </form>
       ) : (
-        <a className="room-item-main" href={`/r/${encodeURIComponent(room.id)}`}>
+        <a className="room-item-main" href={`/r/${encodeURIComponent(room.id)}${room.replayOnly ? '/replay' : ''}`}>
           <span className="room-item-name">{room.name}</span>
           <span className="room-item-meta">
             <span className={`badge role-${room.role}`}>{ROLE_LABEL[room.role]}</span>
@@ -214,34 +217,43 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
             {room.engine && <span className="badge">{room.engine}</span>}
             {room.guest === 'small' && <span className="badge">small guest</span>}
             {room.archivedAt && <span className="badge">archived</span>}
+            {room.replayOnly && <span className="badge">recording</span>}
             <span className="muted">created {new Date(room.createdAt).toLocaleDateString()}</span>
           </span>
         </a>
       )}
       {!editing && (
         <span className="row">
-          <a className="button" href={`/r/${encodeURIComponent(room.id)}`}>
-            Open
+          {!room.replayOnly && (
+            <a className="button" href={`/r/${encodeURIComponent(room.id)}`}>
+              Open
+            </a>
+          )}
+          <a className="button secondary" href={`/r/${encodeURIComponent(room.id)}/replay`}>
+            Replay
           </a>
           {isOwner && !confirmDelete && (
             <>
-              <label className="check" title="The server keeps this room's VM running in its own headless browser, even with nobody in the room">
-                <input
-                  type="checkbox"
-                  disabled={busy || !!room.archivedAt}
-                  checked={alwaysOn}
-                  onChange={(e) => {
-                    const on = e.target.checked;
-                    setAlwaysOn(on); // at once; put back if the server refuses (say, too many always-on rooms)
-                    onProblem(null);
-                    accounts.updateRoom(room.id, { alwaysOn: on }).then(onChanged, (err) => {
-                      setAlwaysOn(!on);
-                      onProblem(explain(err));
-                    });
-                  }}
-                />{' '}
-                Always on
-              </label>
+              <OwnerSwitch
+                label="Always on"
+                title="The server keeps this room's VM running in its own headless browser, even with nobody in the room"
+                disabled={busy || !!room.archivedAt}
+                value={alwaysOn}
+                set={setAlwaysOn}
+                save={(on) => accounts.updateRoom(room.id, { alwaysOn: on })}
+                onChanged={onChanged}
+                onProblem={onProblem}
+              />
+              <OwnerSwitch
+                label="Record typing"
+                title="Recordings keep who typed what (each person's keystrokes). Off by default for privacy"
+                disabled={busy}
+                value={recordInput}
+                set={setRecordInput}
+                save={(on) => accounts.updateRoom(room.id, { recordInput: on })}
+                onChanged={onChanged}
+                onProblem={onProblem}
+              />
               <button className="secondary" disabled={busy} onClick={() => setEditing(true)}>
                 Edit
               </button>
@@ -267,5 +279,74 @@ function RoomRow({ room, onChanged, onProblem }: { room: MyRoom; onChanged: () =
         </span>
       )}
     </li>
+  );
+}
+
+/** A room setting the owner switches on and off: shown at once, put back if the server refuses (say, too many always-on rooms). */
+function OwnerSwitch(o: {
+  label: string;
+  title: string;
+  disabled: boolean;
+  value: boolean;
+  set: (v: boolean) => void;
+  save: (v: boolean) => Promise<unknown>;
+  onChanged: () => void;
+  onProblem: (p: string | null) => void;
+}) {
+  return (
+    <label className="check" title={o.title}>
+      <input
+        type="checkbox"
+        disabled={o.disabled}
+        checked={o.value}
+        onChange={(e) => {
+          const on = e.target.checked;
+          o.set(on);
+          o.onProblem(null);
+          o.save(on).then(o.onChanged, (err) => {
+            o.set(!on);
+            o.onProblem(explain(err));
+          });
+        }}
+      />{' '}
+      {o.label}
+    </label>
+  );
+}
+
+/** Imports an asciicast v2 file as a read-only replay room of one's own, then opens its replay. */
+function ImportCast({ onProblem }: { onProblem: (p: string | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <label className="check" title="An asciicast v2 recording (asciinema's .cast) becomes a room you can replay">
+      Import a recording (.cast):{' '}
+      <input
+        type="file"
+        accept=".cast,application/x-asciicast"
+        aria-label="Import a .cast recording"
+        disabled={busy}
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          if (!file) return;
+          setBusy(true);
+          onProblem(null);
+          try {
+            const r = await fetch(`/api/recordings/import?name=${encodeURIComponent(file.name.replace(/\.cast$/, ''))}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-asciicast' },
+              body: file,
+            });
+            const body = await r.json();
+            if (!r.ok) throw new Error(body?.error?.message ?? `HTTP ${r.status}`);
+            window.location.assign(body.url);
+          } catch (err) {
+            onProblem(`Import: ${err instanceof Error ? err.message : String(err)}`);
+            e.target.value = '';
+          } finally {
+            setBusy(false);
+          }
+        }}
+      />
+    </label>
   );
 }

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'INVITE_REVOKED',
   'INVITE_USED_UP',
   'UNSUPPORTED_MEDIA', // a cookie-authenticated write without a JSON body (CSRF guard)
+  'BAD_RECORDING', // an imported .cast that is not asciicast v2, damaged or truncated
   'STORAGE_FULL', // the server's disk is full: nothing was saved (earlier data is intact)
   'LENGTH_REQUIRED', // a request body of unknown length where the server must cap it before reading
   'UPSTREAM_FAILED', // the gateway's destination failed or answered badly (502)

@@ -43,6 +43,11 @@ export const handshakeSchema = z.object({
   name: z.string().max(64).optional(),
   /** Signed by the server for its own headless host browser (lib/auth/hostToken.ts). */
   hostToken: z.string().max(300).optional(),
+  /** Reconnecting: the last relay sequence number this page has of each tab; it gets the frames after it. */
+  resume: z
+    .record(z.string().regex(TAB_ID_RE), z.number().int().nonnegative())
+    .refine((r) => Object.keys(r).length <= 16, 'resume names at most 16 tabs')
+    .optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 
@@ -190,6 +195,7 @@ export type Snapshot = z.infer<typeof snapshotSchema>;
 
 export const outFrameSchema = z.object({ tab: z.string(), seq: z.number().int(), data: z.string() });
 export type OutFrame = z.infer<typeof outFrameSchema>;
+export const termAckSchema = z.object({ tab: z.string(), hostSeq: z.number().int().nonnegative() });
 
 export const protocolErrorSchema = z.object({
   code: z.enum(ERROR_CODES),
@@ -206,6 +212,8 @@ export const serverEventSchemas = {
   'term:out': outFrameSchema,
   /** To the host only: keystrokes from anyone in the room. */
   'term:in': termInSchema,
+  /** To a host page that reconnected: the last of its frames the room has; it resends the ones after. */
+  'term:ack': termAckSchema,
   'term:resize': termResizeSchema,
   'room:error': protocolErrorSchema,
   /** The host VM's screen (latest frame at join, then live at a capped rate). */

@@ -10,6 +10,7 @@ import { guestCookieName, signGuestToken } from '../auth/guestToken';
 import { InviteStore } from '../accounts/InviteStore';
 import { MembershipStore } from '../accounts/MembershipStore';
 import { INVITE_REDEEM_PER_IP } from '../accounts/RateLimiter';
+import { connectOutcome } from '../testing/errorCode';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 let owner: Awaited<ReturnType<typeof signUp>>;
@@ -29,14 +30,7 @@ afterAll(async () => {
 });
 afterEach(() => srv.disconnectAll());
 
-const connectCode = async (p: Promise<ClientSocket>) => {
-  try {
-    (await p).disconnect();
-    return 'connected';
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code ?? String(e);
-  }
-};
+const connectCode = (p: Promise<ClientSocket>) => connectOutcome(p.then((s) => s.disconnect()));
 
 async function invite(role = 'viewer', extra: Record<string, unknown> = {}) {
   const r = await as(srv, owner.cookie, `/api/rooms/${roomId}/invites`, { method: 'POST', json: { role, ...extra } });

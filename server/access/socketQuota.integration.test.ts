@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startServer, type ClientSocket } from '../testing/startServer';
+import { startServer } from '../testing/startServer';
+import { connectOutcome } from '../testing/errorCode';
 
 /** Attacker test: one address holding the server's sockets (issue 9, weak spot: per-IP cap on sockets). */
 type Srv = Awaited<ReturnType<typeof startServer>>;
@@ -12,14 +13,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const code = async (p: Promise<ClientSocket>) => {
-  try {
-    await p;
-    return 'connected';
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code ?? String(e);
-  }
-};
+const code = connectOutcome;
 const yjs = (room: string) =>
   new Promise<{ status: number; ws?: WebSocket }>((resolve) => {
     const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/yjs/${room}`);

@@ -21,6 +21,7 @@ import type { InviteStore } from './InviteStore';
 import type { MembershipStore, RoomOfUser } from './MembershipStore';
 import { INVITE_REDEEM_PER_IP, RateLimiter, SIGN_UP_PER_IP } from './RateLimiter';
 import { roleSchema, type Role } from './Roles';
+import type { ClientAddressOf } from '../http/clientAddress';
 
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
 /** Always-on rooms one user may own (the server has MAX_HEADLESS_HOSTS headless browsers in all). */
@@ -30,7 +31,16 @@ const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const guestSchema = z.enum(ROOM_GUESTS);
 const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
 const patchRoomSchema = z
-  .object({ name: z.string().optional(), archived: z.boolean().optional(), alwaysOn: z.boolean().optional(), engine: engineSchema.nullable().optional(), guest: guestSchema.nullable().optional(), internet: z.boolean().nullable().optional() })
+  .object({
+    name: z.string().optional(),
+    archived: z.boolean().optional(),
+    alwaysOn: z.boolean().optional(),
+    engine: engineSchema.nullable().optional(),
+    guest: guestSchema.nullable().optional(),
+    /** Recordings keep who typed what (off by default: the owner decides). */
+    recordInput: z.boolean().optional(),
+    internet: z.boolean().nullable().optional(),
+  })
   .strict();
 const inviteSchema = z
   .object({
@@ -49,6 +59,8 @@ const INVITE_CODES: Partial<Record<ErrorCode, ErrorCode>> = {
 };
 
 export interface AccountRouteDeps {
+  /** The caller's address for the per-address limits (TRUST_PROXY decides whether a proxy's word counts). */
+  clientAddress: ClientAddressOf;
   authn: Authenticator;
   access: RoomAccess;
   accounts: AccountStore;
@@ -107,7 +119,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
       sendJson(res, 200, { user: user ? userView(user) : null });
     },
     signUp: write(async ({ req, res }) => {
-      limit(signUpLimiter, clientIp(req));
+      limit(signUpLimiter, d.clientAddress(req));
       const b = await body(req);
       try {
         const user = await d.accounts.createUser({ email: b.email, name: b.name, password: b.password });
@@ -122,13 +134,13 @@ export function createAccountHandlers(d: AccountRouteDeps) {
       }
     }),
     peekInvite: ({ req, res, params }: RequestContext) => {
-      limit(inviteLimiter, clientIp(req));
+      limit(inviteLimiter, d.clientAddress(req));
       const inv = inviteCall(() => d.invites.peek(params.token));
       const room = d.rooms.get(inv.roomId)!;
       sendJson(res, 200, { roomId: room.id, roomName: room.name, role: inv.role, expiresAt: inv.expiresAt });
     },
     redeemInvite: write(({ req, res, params }) => {
-      limit(inviteLimiter, clientIp(req));
+      limit(inviteLimiter, d.clientAddress(req));
       return redeem(req, res, params.token);
     }),
     leave: write(({ req, res, params }) => leave(req, res, params.id)),
@@ -278,7 +290,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
   }
 
   function roomView(r: RoomRow, role: Role) {
-    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), internet: r.internet, net: d.internetState?.(r.id) };
+    return { id: r.id, name: r.name, engine: r.engine, guest: r.guest, role, createdAt: r.createdAt, archivedAt: r.archivedAt, alwaysOn: r.alwaysOn, live: d.hostConnected(r.id), recordInput: r.recordInput, replayOnly: r.replayOnly, internet: r.internet, net: d.internetState?.(r.id) };
   }
   function roomOfUserView(r: RoomOfUser) {
     return roomView(r.room, r.role);
@@ -300,10 +312,6 @@ function inviteCall<T>(fn: () => T): T {
 
 function noContent(res: ServerResponse): void {
   res.writeHead(204, { 'cache-control': 'no-store' }).end();
-}
-
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 function limit(limiter: RateLimiter, key: string): void {

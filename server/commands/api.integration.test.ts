@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { next, startServer } from '../testing/startServer';
+import { nextWhere, startServer } from '../testing/startServer';
 import { hostFakeShell, type FakeShell } from '../testing/FakeShell';
 import { call, type Json } from '../testing/http';
 
@@ -12,10 +12,13 @@ type Srv = Awaited<ReturnType<typeof startServer>>;
 const post = (srv: Srv, json: unknown, query = '', headers: Record<string, string> = {}) =>
   call(srv, `/api?api_key=${KEY}${query}`, { method: 'POST', json, headers });
 
-/** Connects a host peer whose VM is a fake ash at its prompt. */
+/**
+ * Connects a host peer whose VM is a fake ash at its prompt. After a restart the previous host's
+ * page keeps its seat for HOST_SEAT_KEPT_MS: a new page gets it when that runs out.
+ */
 async function fakeHost(srv: Srv, room: string): Promise<FakeShell> {
   const host = await srv.client(room);
-  expect((await next(host, 'room:state')).seat).toBe('host');
+  expect((await nextWhere(host, 'room:state', (s) => s.seat === 'host', 10_000)).seat).toBe('host');
   return hostFakeShell(host);
 }
 

@@ -8,6 +8,7 @@ import {
   MAX_QUEUED_PER_ROOM,
   MIN_COMMAND_TIMEOUT_MS,
 } from './CommandQueue';
+import { recordingPaths } from '../recordings/recordingsOpenApi';
 import { netOpenApiPaths } from '../net/openapi';
 import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
@@ -40,6 +41,7 @@ export const openApiDocument = {
   servers: [{ url: '/' }],
   security: [{ bearer: [] }, { apiKeyQuery: [] }, { apiKeyHeader: [] }],
   paths: {
+    ...recordingPaths,
     '/api': {
       post: {
         summary: 'Queue a command and wait for its result',
@@ -273,6 +275,7 @@ export const openApiDocument = {
           'owner or instructor, never open rooms). Other rooms answer 404 to a token, as if they did not exist.',
       },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+      session: { type: 'apiKey', in: 'cookie', name: 'authjs.session-token', description: 'A signed-in browser session (or an invited guest\'s room cookie): the recordings routes.' },
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
     },
     parameters: {

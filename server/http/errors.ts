@@ -13,6 +13,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   LENGTH_REQUIRED: 411,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
+  BAD_RECORDING: 400,
   BAD_EMAIL: 400,
   BAD_NAME: 400,
   PASSWORD_TOO_SHORT: 400,

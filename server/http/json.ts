@@ -46,3 +46,4 @@ export async function readJsonObject(req: IncomingMessage, maxBytes: number): Pr
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError('BAD_MESSAGE', 'the request body must be a JSON object');
   return data as Record<string, unknown>;
 }
+

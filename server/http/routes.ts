@@ -2,13 +2,15 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
-import type { Route } from './router';
+import type { Route, RouteHandler } from './router';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
+  /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
+  recordings: RouteHandler;
 }
 
 /**
@@ -18,8 +20,18 @@ export interface RouteHandlers {
  * anything else goes to Next (pages, next-auth under /api/auth).
  */
 export function routeTable(h: RouteHandlers): Route[] {
-  const { site, api, accounts, net } = h;
+  const { site, api, accounts, net, recordings } = h;
   return [
+    // Recordings: read by the room's members (viewer and up; anyone in an open room), import of a .cast.
+    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings },
+    { method: 'POST', path: '/api/recordings/import', handler: recordings },
+
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health },
     { method: 'GET', path: '/vm/manifest.json', handler: site.manifest },

@@ -8,7 +8,7 @@ import type { RoomStore } from '../rooms/RoomStore';
 import type { MembershipStore } from '../accounts/MembershipStore';
 import type { Authenticator } from '../access/Authenticator';
 import type { OpenRooms } from '../rooms/OpenRooms';
-import { clientIp } from '../accounts/accountRoutes';
+import type { ClientAddressOf } from './clientAddress';
 import { TandemError } from '../../lib/shared/errors';
 import { HttpError } from './errors';
 import { readBody, sendJson } from './json';
@@ -18,6 +18,7 @@ import type { RequestContext } from './router';
 const MAX_FORM_BYTES = 4 * 1024;
 
 export interface SiteDeps {
+  clientAddress: ClientAddressOf;
   env: Pick<Env, 'VM_ENGINE' | 'DISK_SOURCE'>;
   guest: GuestManifest;
   /** The bundled (small) guest, which /alpine's screen and small-guest rooms boot. */
@@ -75,7 +76,7 @@ export function createSiteHandlers(d: SiteDeps) {
       const form = new URLSearchParams(await readBody(req, MAX_FORM_BYTES));
       const user = await d.authn.user(req.headers);
       // Anyone may make an open room: rate-limited and capped per client and for the server.
-      const creatorKey = user ? null : admit(clientIp(req));
+      const creatorKey = user ? null : admit(d.clientAddress(req));
       const room = d.rooms.create(form.get('name') || 'Untitled room', { guest: ROOM_GUESTS.find((g) => g === form.get('guest')) ?? null, creatorKey });
       if (user) d.members.addOwner(room.id, user.id);
       res.writeHead(303, { location: `/r/${room.id}` }).end();

@@ -11,6 +11,7 @@ import { NetAudit } from './NetAudit';
 import { NetHub, type NetLimits } from './NetHub';
 import { createNetHandler, type InternetState } from './netRoutes';
 import { Gateway } from './Gateway';
+import type { ClientAddressOf } from '../http/clientAddress';
 
 /** How often old audit rows are pruned. */
 const AUDIT_PRUNE_MS = 60 * 60_000;
@@ -24,6 +25,7 @@ export interface NetDeps {
   server: http.Server;
   rooms: RoomStore;
   relays: RelayHub;
+  clientAddress: ClientAddressOf;
   requireAuditReader(req: http.IncomingMessage, url: URL, room: string): Promise<void>;
   authorizeGateway(req: http.IncomingMessage, url: URL, room: string): Promise<string>;
   log: Logger;
@@ -106,6 +108,7 @@ export function attachNet(d: NetDeps) {
       const s = seatSocket(room);
       return s ? { sid: s.id, clientId: s.data.clientId } : null;
     },
+    clientAddress: d.clientAddress,
     requireAuditReader: d.requireAuditReader,
     authorizeGateway: d.authorizeGateway,
     gateway: new Gateway({ policy, lookup }),

@@ -5,7 +5,7 @@ import { HttpError } from '../http/errors';
 import type { RequestContext } from '../http/router';
 import { readJsonObject, sendJson } from '../http/json';
 import { RateLimiter } from '../accounts/RateLimiter';
-import { clientIp } from '../accounts/accountRoutes';
+import type { ClientAddressOf } from '../http/clientAddress';
 import { MAX_DOH_QUERY_BYTES, type DohResolver } from './DohResolver';
 import type { NetHub } from './NetHub';
 import type { NetAudit } from './NetAudit';
@@ -45,6 +45,7 @@ export interface InternetState {
 }
 
 export interface NetRouteDeps {
+  clientAddress: ClientAddressOf;
   hub: NetHub;
   doh: DohResolver;
   audit: NetAudit;
@@ -70,7 +71,7 @@ export function createNetHandler(d: NetRouteDeps) {
   const counters = { dohOversize: 0, dohRateLimited: 0, dohMalformed: 0 };
 
   async function dnsQuery(req: IncomingMessage, res: ServerResponse, url: URL, room: string | null): Promise<void> {
-    if (!dohLimiter.consume(clientIp(req)).ok) {
+    if (!dohLimiter.consume(d.clientAddress(req)).ok) {
       counters.dohRateLimited++;
       throw new HttpError('RATE_LIMITED', 'too many DNS queries; slow down', { 'retry-after': '10' });
     }

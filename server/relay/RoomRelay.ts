@@ -19,6 +19,9 @@ import { ScreenRelay } from './ScreenRelay';
 import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
+import { HostSeat } from './HostSeat';
+
+export { HOST_SEAT_KEPT_MS } from './HostSeat';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -47,6 +50,8 @@ export interface Peer {
   headless?: boolean;
   /** What this peer may do, as the access layer decided; sent to the peer with its state. */
   me?: MemberInfo;
+  /** A guest reconnecting: the last sequence number it has of each tab (it gets what follows). */
+  resume?: Record<string, number>;
 }
 
 /** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
@@ -70,6 +75,20 @@ export interface RelayTransport {
 export interface RelayHooks {
   onOutput?(roomId: string, tab: string, data: string): void;
   onHostChange?(roomId: string, connected: boolean): void;
+  /** The recorder (server/recordings): every frame as relayed, before any guest gets it. */
+  record?(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  /** A terminal's size as applied (after the output drawn at the old size went out). */
+  resized?(roomId: string, tab: string, cols: number, rows: number): void;
+  /** What the recordings know of a room whose relay starts (after a restart): tabs, sequence numbers, screens. */
+  restore?(roomId: string): RelayRestore | null;
+  /** Frames after `seq` for a resuming guest, or null (it then gets a snapshot). */
+  since?(roomId: string, tab: string, seq: number): { seq: number; data: string }[] | null;
+}
+
+export interface RelayRestore {
+  /** The page that hosted when the server stopped: its seat is kept for it a few seconds. */
+  hostClientId: string | null;
+  tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
 }
 
 interface TabStream {
@@ -77,12 +96,14 @@ interface TabStream {
   mirror: TerminalMirror;
   /** Relay sequence number of the last frame sent to guests. */
   seq: number;
-  /** Last host sequence number accepted; a reconnecting host restarts from 1. */
+  /** Last host sequence number accepted; a new host restarts from 1. */
   hostSeq: number;
   /** Host output waiting for the tab's next frame (at most one per ~16 ms). */
   frames: FrameCoalescer;
   /** The host's latest size, applied at most once per RESIZE_INTERVAL_MS. */
   resizes: FrameCoalescer<{ cols: number; rows: number }>;
+  /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
+  strict?: boolean;
 }
 
 export interface RelayOptions {
@@ -106,6 +127,8 @@ export class RoomRelay {
   private closed = false;
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
+  /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
+  private keptSeat = new HostSeat(() => this.releaseSeat());
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -122,12 +145,25 @@ export class RoomRelay {
     );
     this.syncs = new SyncScheduler((peerId, tab) => this.sendSnapshot(peerId, tab), (peerId) => transport.pendingBytes(peerId));
     this.tabs.set(DEFAULT_TAB, this.newTab(DEFAULT_TAB, 'Terminal'));
+    const restored = hooks.restore?.(roomId);
+    if (restored) {
+      for (const r of restored.tabs) {
+        const t = this.newTab(r.id, r.title, r.cols, r.rows);
+        for (const d of r.replay) if (d) t.mirror.write(d, r.seq);
+        t.seq = r.seq;
+        t.hostSeq = r.hostSeq;
+        this.disposeTab(this.tabs.get(r.id));
+        this.tabs.set(r.id, t);
+      }
+      this.shareMirrorBudget();
+      this.keptSeat.keepFor(restored.hostClientId);
+    }
   }
 
-  private newTab(tabId: string, title: string): TabStream {
+  private newTab(tabId: string, title: string, cols?: number, rows?: number): TabStream {
     const t: TabStream = {
       title,
-      mirror: new TerminalMirror(),
+      mirror: new TerminalMirror(cols, rows),
       seq: 0,
       hostSeq: 0,
       frames: new FrameCoalescer((data) => this.sendFrame(tabId, t, data), this.opts.frames),
@@ -136,12 +172,23 @@ export class RoomRelay {
     return t;
   }
 
+  private disposeTab(t: TabStream | undefined): void {
+    t?.frames.dispose();
+    t?.resizes.dispose();
+    t?.mirror.dispose();
+  }
+
   get size(): number {
     return this.peers.size;
   }
 
   get hasHost(): boolean {
     return this.hostId !== null;
+  }
+
+  /** The page (client id) holding the host seat, if any. */
+  get hostClientId(): string | null {
+    return this.hostId ? (this.peers.get(this.hostId)?.clientId ?? null) : null;
   }
 
   /** The connection holding the host seat (its transport id), if any. */
@@ -166,26 +213,50 @@ export class RoomRelay {
       this.transport.send(current.id, 'room:state', this.state('guest'));
       this.hooks.onHostChange?.(this.roomId, false);
     }
-    const seat: Seat = peer.wantHost && this.hostId === null ? 'host' : 'guest';
-    if (seat === 'host') {
-      this.hostId = peer.id;
-      this.hostStatus = null;
-      for (const t of this.tabs.values()) t.hostSeq = 0;
-      this.screen.hostChanged();
-    }
+    // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
+    const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
+    const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
+    const resumed = seat === 'host' && this.keptSeat.isLast(peer.clientId);
+    if (seat === 'host') this.takeSeat(peer, resumed);
     this.transport.setGuest(peer.id, seat === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
     if (seat === 'host') {
+      // The same page again: it resends what came after the last frame the room has.
+      if (resumed) for (const [tab, t] of this.tabs) this.transport.send(peer.id, 'term:ack', { tab, hostSeq: t.hostSeq });
       this.broadcastState();
       this.hooks.onHostChange?.(this.roomId, true);
     }
     else {
-      this.sendSnapshots(peer.id);
+      this.resumeOrSnapshot(peer);
       this.screen.sendLatest(peer.id);
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
     }
     return seat;
+  }
+
+  private takeSeat(peer: Peer, resumed: boolean): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.keptSeat.taken(peer.clientId);
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+    }
+    this.screen.hostChanged();
+  }
+
+  /** The previous host did not come back in time: the first page waiting to host gets the seat. */
+  private releaseSeat(): void {
+    if (this.closed || this.hostId) return;
+    const next = [...this.peers.values()].find((p) => p.wantHost);
+    if (!next) return;
+    this.takeSeat(next, false);
+    this.transport.setGuest(next.id, false);
+    this.slow.forgetPeer(next.id);
+    this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
   }
 
   /**
@@ -289,10 +360,7 @@ export class RoomRelay {
     'tab:close': (_, m, isHost) => {
       if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
       if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-      const t = this.tab(m.tab);
-      t.frames.dispose();
-      t.resizes.dispose();
-      t.mirror.dispose();
+      this.disposeTab(this.tab(m.tab));
       this.tabs.delete(m.tab);
       this.slow.forgetTab(m.tab);
       this.syncs.forgetTab(m.tab);
@@ -313,6 +381,8 @@ export class RoomRelay {
   private output(tabId: string, hostSeq: number, data: string): void {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
+    // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
+    if (t.strict && hostSeq !== t.hostSeq + 1) return;
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);
@@ -324,6 +394,7 @@ export class RoomRelay {
     t.frames.flush(); // output written before the resize is drawn at the old size, as the host drew it
     t.mirror.resize(size.cols, size.rows);
     this.shareMirrorBudget();
+    this.hooks.resized?.(this.roomId, tabId, size.cols, size.rows);
     this.transport.broadcastGuests([], 'term:resize', { tab: tabId, ...size });
   }
 
@@ -332,6 +403,9 @@ export class RoomRelay {
     if (this.closed || this.tabs.get(tabId) !== t) return;
     t.seq += 1;
     t.mirror.write(data, t.seq);
+    // The recording gets exactly the frames guests get, numbered alike; hostSeq is the host's last
+    // chunk in this frame (a restarted relay acks it to the host, which resends what follows).
+    this.hooks.record?.(this.roomId, tabId, t.seq, t.hostSeq, data, Date.now());
     const except = this.slow.exclude(this.guestIds(), tabId);
     const frame: OutFrame = { tab: tabId, seq: t.seq, data };
     this.transport.broadcastGuests(except, 'term:out', frame);
@@ -365,6 +439,17 @@ export class RoomRelay {
     const t = this.tabs.get(tabId);
     if (!t) throw new TandemError('NOT_FOUND', `no terminal ${tabId} in this room`);
     return t;
+  }
+
+  /** A reconnecting guest gets the frames after its last one, in order; others (or gaps) a snapshot. */
+  private resumeOrSnapshot(peer: Peer): void {
+    for (const [tab, t] of this.tabs) {
+      const since = peer.resume?.[tab];
+      const frames = since === undefined ? null : this.hooks.since?.(this.roomId, tab, since);
+      const whole = frames && (frames.length ? frames[0].seq === since! + 1 && frames[frames.length - 1].seq === t.seq : since === t.seq);
+      if (whole) for (const f of frames) this.transport.send(peer.id, 'term:out', { tab, seq: f.seq, data: f.data });
+      else void this.sendSnapshot(peer.id, tab);
+    }
   }
 
   private sendSnapshots(peerId: string): void {
@@ -417,16 +502,13 @@ export class RoomRelay {
 
   close(): void {
     this.closed = true;
+    this.keptSeat.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
-    for (const t of this.tabs.values()) {
-      t.frames.dispose();
-      t.resizes.dispose();
-      t.mirror.dispose();
-    }
+    for (const t of this.tabs.values()) this.disposeTab(t);
     this.tabs.clear();
     this.peers.clear();
   }

@@ -63,16 +63,33 @@ export class TerminalMirror {
     return (this.term.options.scrollback! + this.rows) * this.cols * BYTES_PER_CELL;
   }
 
-  /** Serialized screen + recent history, once every write queued so far has been parsed. */
-  snapshot(): Promise<{ seq: number; data: string; cols: number; rows: number }> {
+  /**
+   * Serialized screen + recent history, once every write queued so far has been parsed.
+   * `scrollbackLines` other than the default (recordings' keyframes keep less) is not cached.
+   */
+  snapshot(scrollbackLines = SNAPSHOT_SCROLLBACK_LINES): Promise<{ seq: number; data: string; cols: number; rows: number }> {
     return new Promise((resolve) => {
       if (this.disposed) return resolve({ seq: this.parsedSeq, data: '', cols: this.cols, rows: this.rows });
       this.term.write('', () => {
         if (this.disposed) return resolve({ seq: this.parsedSeq, data: '', cols: this.cols, rows: this.rows });
+        if (scrollbackLines !== SNAPSHOT_SCROLLBACK_LINES)
+          return resolve({ seq: this.parsedSeq, data: this.serializer.serialize({ scrollback: scrollbackLines }), cols: this.cols, rows: this.rows });
         if (!this.cached || this.cached.seq !== this.parsedSeq) {
           this.cached = { seq: this.parsedSeq, data: this.serializer.serialize({ scrollback: SNAPSHOT_SCROLLBACK_LINES }) };
         }
         resolve({ seq: this.cached.seq, data: this.cached.data, cols: this.cols, rows: this.rows });
+      });
+    });
+  }
+
+  /** The visible screen as plain text, one line per row (tests compare screens with this). */
+  screenText(): Promise<string> {
+    return new Promise((resolve) => {
+      this.term.write('', () => {
+        const buf = this.term.buffer.active;
+        const lines: string[] = [];
+        for (let y = 0; y < this.rows; y++) lines.push(buf.getLine(buf.viewportY + y)?.translateToString(true) ?? '');
+        resolve(lines.join('\n'));
       });
     });
   }

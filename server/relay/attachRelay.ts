@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { TandemError } from '../../lib/shared/errors';
 import {
@@ -20,8 +20,23 @@ import {
 import type { Access } from '../access/RoomAccess';
 import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
-import { RoomRelay, type RelayTransport } from './RoomRelay';
+import { RoomRelay, type RelayHooks, type RelayTransport } from './RoomRelay';
 import type { SocketQuota } from '../access/SocketQuota';
+
+/**
+ * What the relay tells the recordings (server/recordings/Recorder.ts implements it): the stream
+ * through RelayHooks (record, restore, since), and here what only the socket layer knows: who
+ * typed, resizes, terminals opened and closed, people arriving and leaving, which page hosts.
+ */
+export interface RelayRecorder extends Required<Pick<RelayHooks, 'restore' | 'since'>> {
+  output(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
+  resize(roomId: string, tab: string, cols: number, rows: number): void;
+  input(roomId: string, tab: string, data: string, by: { memberId: string; name: string }): void;
+  mark(roomId: string, kind: 'join' | 'leave', label: string): void;
+  tabOpened(roomId: string, tab: string, title: string): void;
+  tabClosed(roomId: string, tab: string): void;
+  hostChanged(roomId: string, clientId: string | null): void;
+}
 
 interface SocketData {
   room: string;
@@ -117,6 +132,9 @@ export function attachRelay(
     maxMirrorBytes?: number;
     /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
     quota?: SocketQuota;
+    /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
+    clientAddress?: (req: IncomingMessage) => string;
+    recorder?: RelayRecorder;
   },
 ): RelayHub {
   const io: TandemServer = new Server(http, {
@@ -129,9 +147,36 @@ export function attachRelay(
   const relays = new Map<string, RoomRelay>();
   const events = new EventEmitter<RelayEvents>();
   events.setMaxListeners(0);
-  const hooks = {
+  const rec = opts.recorder;
+  /** A recording that fails (disk full…) must not take the room down: log it and go on. */
+  const recording = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      opts.log.error({ err, what }, 'recording failed');
+    }
+  };
+  const hooks: RelayHooks = {
     onOutput: (roomId: string, tab: string, data: string) => events.emit('output', roomId, tab, data),
-    onHostChange: (roomId: string, connected: boolean) => events.emit('host', roomId, connected),
+    onHostChange: (roomId: string, connected: boolean) => {
+      events.emit('host', roomId, connected);
+      // Which page hosts, for a restart (a seat handed on by the relay itself included).
+      const host = relays.get(roomId)?.hostClientId;
+      if (rec && connected && host) recording('host', () => rec.hostChanged(roomId, host));
+    },
+    ...(rec && {
+      record: (roomId, tab, seq, hostSeq, data, time) => recording('output', () => rec.output(roomId, tab, seq, hostSeq, data, time)),
+      resized: (roomId, tab, cols, rows) => recording('resize', () => rec.resize(roomId, tab, cols, rows)),
+      restore: (roomId) => {
+        try {
+          return rec.restore(roomId);
+        } catch (err) {
+          opts.log.error({ err, room: roomId }, 'could not restore the room from its recording');
+          return null;
+        }
+      },
+      since: (roomId, tab, seq) => rec.since(roomId, tab, seq),
+    }),
   };
   /** Rooms nobody is in, in the order they emptied, each with the timer that will close it. */
   const reapers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -181,7 +226,7 @@ export function attachRelay(
   const handshakes = new WeakMap<TandemSocket, Handshake>();
   io.use((socket, next) => {
     if (!opts.quota) return next();
-    const release = opts.quota.acquire(socket.handshake.address);
+    const release = opts.quota.acquire(opts.clientAddress ? opts.clientAddress(socket.request) : socket.handshake.address);
     if (!release) return next(connectError('QUOTA_EXCEEDED', `at most ${opts.quota.maxPerIp} connections per address`));
     // Given back when the transport closes: after a disconnect, or a handshake refused further on.
     socket.conn.once('close', release);
@@ -266,8 +311,14 @@ export function attachRelay(
     }
     const r = relay;
     const { clientId, wantHost, name, headless } = socket.data;
-    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access) });
+    const resume = handshakes.get(socket)?.resume;
+    const seat = r.handleConnect({ id: socket.id, clientId, wantHost, name, headless, me: memberInfo(socket.data.access), resume });
     opts.log.debug({ room, sid: socket.id, seat }, 'peer joined');
+    const who = { memberId: socket.data.access.memberId, name: name ?? socket.data.access.name };
+    if (rec) {
+      // Reconnects after a blip are not news; a first arrival is.
+      if (!resume) recording('join', () => rec.mark(room, 'join', `${who.name} joined${seat === 'host' ? ' (hosting)' : ''}`));
+    }
 
     /** Keystrokes (terminal or screen) are judged by the sender's access now (a demoted guest's next key is refused). */
     const typing = () => {
@@ -278,14 +329,28 @@ export function attachRelay(
       if (!opts.gate) throw new TandemError('UNAVAILABLE', 'keyboard control needs accounts');
       opts.gate.control(room, socket.data.access, event, msg);
     };
+    /** What the recording keeps of an event the relay accepted. */
+    const record = (what: string, fn: (rec: RelayRecorder) => void) => rec && recording(what, () => fn(rec));
     /** Every event a client may send → what it does; dispatch() validates the payload against its schema first. */
     const handlers: { [E in ClientEvent]: (msg: ClientPayload<E>) => void } = {
       'term:out': (m) => r.handle(socket.id, 'term:out', m),
-      'term:in': (m) => (typing(), r.handle(socket.id, 'term:in', m)),
-      // These may grow the room's mirrors: the total is checked after them.
+      'term:in': (m) => {
+        typing();
+        r.handle(socket.id, 'term:in', m);
+        record('term:in', (rec) => rec.input(room, m.tab, m.data, who));
+      },
+      // These two may grow the room's mirrors: the total is checked after them. Resizes are recorded
+      // by the relay as it applies them (RelayHooks.resized), after the output before them.
       'term:resize': (m) => (r.handle(socket.id, 'term:resize', m), trimMirrors()),
-      'tab:open': (m) => (r.handle(socket.id, 'tab:open', m), trimMirrors()),
-      'tab:close': (m) => r.handle(socket.id, 'tab:close', m),
+      'tab:open': (m) => {
+        r.handle(socket.id, 'tab:open', m);
+        record('tab:open', (rec) => rec.tabOpened(room, m.tab, m.title));
+        trimMirrors();
+      },
+      'tab:close': (m) => {
+        r.handle(socket.id, 'tab:close', m);
+        record('tab:close', (rec) => rec.tabClosed(room, m.tab));
+      },
       'term:sync': (m) => r.handle(socket.id, 'term:sync', m),
       'host:status': (m) => r.handle(socket.id, 'host:status', m),
       'screen:frame': (m) => r.handle(socket.id, 'screen:frame', m),
@@ -311,8 +376,14 @@ export function attachRelay(
     socket.onAny((event: string) => {
       if (!isClientEvent(event)) socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
     });
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       r.handleClose(socket.id);
+      // A page that leaves for good (not a server shutdown) ends its host seat and says goodbye.
+      if (rec && reason !== 'server shutting down')
+        recording('leave', () => {
+          if (seat === 'host' && !r.hasHost) rec.hostChanged(room, null);
+          rec.mark(room, 'leave', `${who.name} left`);
+        });
       if (r.size === 0 && relays.get(room) === r) {
         clearTimeout(reapers.get(room));
         reapers.set(room, setTimeout(() => closeEmpty(room), EMPTY_ROOM_TTL_MS).unref());

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { next, startServer, type ClientSocket } from '../testing/startServer';
+import { next, nextWhere, startServer, type ClientSocket } from '../testing/startServer';
 import { MAX_SOCKET_FRAME_BYTES } from '../../lib/shared/protocol';
+import { connectOutcome } from '../testing/errorCode';
 
 let srv: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
@@ -10,14 +11,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const connectError = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { data?: { code: string } }).data?.code;
-  }
-  return 'connected';
-};
+const connectError = connectOutcome;
 
 describe('relay over real Socket.IO', () => {
   it('shares host output with guests live and gives a late guest the screen', async () => {
@@ -51,14 +45,15 @@ describe('relay over real Socket.IO', () => {
     await next(host, 'room:state');
     const guest = await srv.client('default');
     await next(guest, 'room:state');
-    const gone = next(guest, 'room:state');
+    // Other state updates (the guest count) may come first: wait for the one that says it.
+    const gone = nextWhere(guest, 'room:state', (s) => !s.hostConnected);
     host.disconnect();
     expect((await gone).hostConnected).toBe(false);
     const err = next(guest, 'room:error');
     guest.emit('term:in', { tab: 'main', data: 'x' });
     expect((await err).code).toBe('NO_HOST');
 
-    const back = next(guest, 'room:state');
+    const back = nextWhere(guest, 'room:state', (s) => s.hostConnected);
     const host2 = await srv.client('default', { clientId: 'host-tab-1' });
     expect((await next(host2, 'room:state')).seat).toBe('host');
     expect((await back).hostConnected).toBe(true);

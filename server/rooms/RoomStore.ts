@@ -32,7 +32,7 @@ export class RoomStore {
     return (ids ? q.where(inArray(rooms.id, [...ids])) : q).orderBy(desc(rooms.createdAt), desc(sql`rowid`)).limit(limit).all();
   }
 
-  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null; creatorKey?: string | null } = {}): RoomRow {
+  create(name: string, opts: { engine?: string | null; ownerId?: string | null; guest?: RoomGuest | null; creatorKey?: string | null; replayOnly?: boolean } = {}): RoomRow {
     const clean = cleanRoomName(name);
     // 80 random bits: unguessable enough that a room link is not found by scanning.
     const row: RoomRow = {
@@ -47,12 +47,18 @@ export class RoomStore {
       internet: null,
       creatorKey: opts.creatorKey ?? null,
       lastActiveAt: null,
+      recordInput: false,
+      replayOnly: opts.replayOnly ?? false,
     };
     this.db.insert(rooms).values(row).run();
     return row;
   }
 
-  update(id: string, patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null; internet?: boolean | null }, now = new Date()): RoomRow {
+  update(
+    id: string,
+    patch: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: string | null; guest?: RoomGuest | null; internet?: boolean | null; recordInput?: boolean },
+    now = new Date(),
+  ): RoomRow {
     const set: Partial<RoomRow> = {};
     if (patch.name !== undefined) set.name = cleanRoomName(patch.name);
     if (patch.archived !== undefined) set.archivedAt = patch.archived ? now : null;
@@ -60,6 +66,7 @@ export class RoomStore {
     if (patch.engine !== undefined) set.engine = patch.engine;
     if (patch.guest !== undefined) set.guest = patch.guest;
     if (patch.internet !== undefined) set.internet = patch.internet;
+    if (patch.recordInput !== undefined) set.recordInput = patch.recordInput;
     if (Object.keys(set).length) this.db.update(rooms).set(set).where(eq(rooms.id, id)).run();
     const row = this.get(id);
     if (!row) throw new TandemError('ROOM_NOT_FOUND', 'no such room');

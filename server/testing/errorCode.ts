@@ -10,3 +10,13 @@ export function errorCode(f: () => unknown): ErrorCode | 'ok' {
     throw e;
   }
 }
+
+/** Awaits a Socket.IO connect and names how it ended: 'connected', or the code the server refused it with. */
+export async function connectOutcome(connecting: Promise<unknown>): Promise<string> {
+  try {
+    await connecting;
+    return 'connected';
+  } catch (e) {
+    return (e as { data?: { code: string } }).data?.code ?? String(e);
+  }
+}

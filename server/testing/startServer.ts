@@ -29,11 +29,11 @@ export async function startServer(
     url,
     dataDir,
     /** Connects a Socket.IO client; resolves once connected (or rejects with the connect error). */
-    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string; cookie?: string; origin?: string } = {}): Promise<ClientSocket> {
+    client(room: string, opts: { v?: number; clientId?: string; wantHost?: boolean; hostToken?: string; cookie?: string; origin?: string; headers?: Record<string, string> } = {}): Promise<ClientSocket> {
       const s: ClientSocket = connect(url, {
         path: '/socket.io',
         transports: ['websocket'],
-        extraHeaders: { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(opts.origin ? { origin: opts.origin } : {}) },
+        extraHeaders: { ...opts.headers, ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(opts.origin ? { origin: opts.origin } : {}) },
         reconnection: false,
         forceNew: true,
         auth: { v: opts.v ?? PROTOCOL_VERSION, room, clientId: opts.clientId ?? `c-${Math.random().toString(36).slice(2, 12)}`, wantHost: opts.wantHost ?? true, hostToken: opts.hostToken },

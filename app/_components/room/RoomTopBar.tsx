@@ -48,6 +48,9 @@ export default function RoomTopBar({
       end={
         <>
           <ShareLink url={shareUrl} />
+          <a className="button secondary" href={`/r/${encodeURIComponent(roomId)}/replay`} target="_blank" rel="noopener" title="Play back this room's recorded terminals">
+            Replay
+          </a>
           {seat && drawer !== undefined && (
             <button id="panel-toggle" className="secondary" aria-expanded={drawer} aria-controls={PANEL_ID} onClick={() => setDrawer(!drawer)}>
               People &amp; notes

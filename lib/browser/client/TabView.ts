@@ -149,6 +149,10 @@ export class TabView implements TermView {
     this.stream.snapshot(s);
   }
 
+  lastSeq(): number | null {
+    return this.stream.lastSeq;
+  }
+
   out(f: OutFrame): void {
     this.stream.out(f);
   }

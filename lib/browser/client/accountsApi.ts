@@ -39,6 +39,10 @@ export interface MyRoom {
   archivedAt: string | null;
   /** The server keeps a VM running for it (headless host). */
   alwaysOn?: boolean;
+  /** Recordings keep who typed what (owner's choice, off by default). */
+  recordInput?: boolean;
+  /** An imported recording: a replay, no VM. */
+  replayOnly?: boolean;
   /** Someone hosts it right now. */
   live?: boolean;
 }
@@ -132,7 +136,7 @@ export const accounts = {
 
   myRooms: (archived = false) => api<{ owned: MyRoom[]; shared: MyRoom[] }>(`/api/me/rooms${archived ? '?archived=1' : ''}`),
   createRoom: (body: { name: string; engine?: EngineName; guest?: RoomGuest }) => api<{ room: MyRoom }>('/api/me/rooms', { method: 'POST', body }),
-  updateRoom: (id: string, body: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: EngineName | null; guest?: RoomGuest | null }) => api<{ room: MyRoom }>(`/api/rooms/${enc(id)}`, { method: 'PATCH', body }),
+  updateRoom: (id: string, body: { name?: string; archived?: boolean; alwaysOn?: boolean; engine?: EngineName | null; guest?: RoomGuest | null; recordInput?: boolean }) => api<{ room: MyRoom }>(`/api/rooms/${enc(id)}`, { method: 'PATCH', body }),
   deleteRoom: (id: string) => api<void>(`/api/rooms/${enc(id)}`, { method: 'DELETE' }),
 
   members: (room: string) => api<{ me: { memberId: string; role: MemberRole }; members: Member[] }>(`/api/rooms/${enc(room)}/members`),

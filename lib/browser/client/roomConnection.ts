@@ -21,6 +21,8 @@ export interface RoomConnectionOptions {
   name?: string;
   /** This page's id in the room (default: one per browser tab). */
   clientId?: string;
+  /** On each (re)connect: the last relay sequence number this page shows of each tab (a guest resumes from there). */
+  resume?: () => Record<string, number> | undefined;
   onConn(conn: Conn): void;
   /**
    * The server refused the connection for good (unknown room, no access…); `lost` when it was
@@ -39,16 +41,24 @@ export interface RoomConnection {
   takeFresh(): boolean;
 }
 
+export const RECONNECT_DELAY_MS = 300;
+export const RECONNECT_DELAY_MAX_MS = 1000;
+
 /**
  * One room's Socket.IO connection as both room pages use it: the handshake, connection status,
  * refusals that end it, and one retry after the server closed it (say, an invite was revoked: the
  * retry's handshake then says why, or the room simply resumes).
  */
 export function connectRoom(io: typeof import('socket.io-client').io, o: RoomConnectionOptions): RoomConnection {
+  const id = o.clientId ?? clientId();
   const socket: RoomSocket = io({
     path: '/socket.io',
     transports: ['websocket'],
-    auth: { v: PROTOCOL_VERSION, room: o.roomId, clientId: o.clientId ?? clientId(), wantHost: o.wantHost, hostToken: o.hostToken, name: o.name },
+    // A restarted server is found again within about a second of it being back.
+    reconnectionDelay: RECONNECT_DELAY_MS,
+    reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
+    // A function: every reconnect sends where this page's terminals stand now.
+    auth: (cb) => cb({ v: PROTOCOL_VERSION, room: o.roomId, clientId: id, wantHost: o.wantHost, hostToken: o.hostToken, name: o.name, resume: o.resume?.() }),
   });
   let wasConnected = false;
   let fresh = false;

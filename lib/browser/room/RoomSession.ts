@@ -51,8 +51,13 @@ export interface RoomSessionDeps {
  * a VM per tab whose output it relays; on guests the relayed stream. Components render its
  * snapshot (subscribe/getSnapshot) and call its actions.
  */
+/** Output kept for resending after a reconnect (the relay's per-frame cap is 64 KiB). */
+export const MAX_RESEND_CHARS = 1024 * 1024;
+
 export class RoomSession extends SessionCore<RoomSnapshot> {
   private readonly views = new Map<string, TermView>();
+  /** Host: frames sent lately per tab, for resending after a reconnect (term:ack). */
+  private readonly sent = new Map<string, { frames: { seq: number; data: string }[]; chars: number }>();
   /** Tabs whose next boot ignores snapshots ("Reset VM"). */
   private readonly coldTabs = new Set<string>();
   private canType = true;
@@ -66,6 +71,11 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     s.on('term:out', (f) => this.seat === 'guest' && this.views.get(f.tab)?.out(f));
     s.on('term:resize', (r) => this.seat === 'guest' && this.views.get(r.tab)?.resize(r.cols, r.rows));
     s.on('term:in', (m) => this.seat === 'host' && this.views.get(m.tab)?.engine?.write(m.data));
+    // The server came back (or we did): resend, in order, what it never got.
+    s.on('term:ack', (a) => {
+      if (this.seat !== 'host') return;
+      for (const f of this.sent.get(a.tab)?.frames ?? []) if (f.seq > a.hostSeq) s.emit('term:out', { tab: a.tab, ...f });
+    });
     deps.resizeTarget?.addEventListener('resize', this.onWindowResize);
     this.view(DEFAULT_TAB);
   }
@@ -180,7 +190,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
       this.coldTabs.add(v.id);
       v.reset();
       // Everyone's copy of the screen starts over too (RIS).
-      this.socket.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: '\x1bc' });
+      this.emitOut(v, '\x1bc');
       void this.startEngine(v);
     }
   }
@@ -277,8 +287,29 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     // rather than grow without bound (guests then resync from the mirror).
     const buffered = (this.socket as unknown as { sendBuffer?: unknown[] }).sendBuffer ?? [];
     if (!this.socket.connected && buffered.length > MAX_BUFFERED_FRAMES_OFFLINE) return;
-    for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES)
-      this.socket.emit('term:out', { tab: v.id, seq: ++v.hostSeq, data: data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES) });
+    for (let i = 0; i < data.length; i += MAX_OUTPUT_CHUNK_BYTES) this.emitOut(v, data.slice(i, i + MAX_OUTPUT_CHUNK_BYTES));
+  }
+
+  /** Numbers one output frame, keeps it (a server that dies may never have relayed it) and sends it. */
+  private emitOut(v: TermView, data: string): void {
+    const f = { seq: ++v.hostSeq, data };
+    let r = this.sent.get(v.id);
+    if (!r) this.sent.set(v.id, (r = { frames: [], chars: 0 }));
+    r.frames.push(f);
+    r.chars += data.length;
+    while (r.chars > MAX_RESEND_CHARS && r.frames.length > 1) r.chars -= r.frames.shift()!.data.length;
+    this.socket.emit('term:out', { tab: v.id, ...f });
+  }
+
+  /** Guest: where each terminal stands, sent at every (re)connect so the server resumes from there. */
+  protected override resumePoint(): Record<string, number> | undefined {
+    if (this.seat !== 'guest') return undefined;
+    const at: Record<string, number> = {};
+    for (const [id, v] of this.views) {
+      const seq = v.lastSeq?.();
+      if (seq !== null && seq !== undefined) at[id] = seq;
+    }
+    return at;
   }
 
   dispose(): void {

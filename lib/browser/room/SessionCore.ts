@@ -24,7 +24,12 @@ export interface CoreState {
 export const INITIAL_CORE: CoreState = { state: null, conn: 'connecting', fatal: null, lostAccess: false, boot: null, notice: null, engineNotice: null };
 
 /** Opens the room's connection with the session's handlers (connectRoom bound to Socket.IO). */
-export type Connect = (h: { onConn(c: Conn): void; onFatal(err: ProtocolErrorPayload | null, lost: boolean): void }) => RoomConnection;
+export type Connect = (h: {
+  onConn(c: Conn): void;
+  onFatal(err: ProtocolErrorPayload | null, lost: boolean): void;
+  /** At each (re)connect: the last sequence number this page shows of each tab. */
+  resume?: () => Record<string, number> | undefined;
+}) => RoomConnection;
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -39,6 +44,10 @@ const realTimers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTi
  */
 export abstract class SessionCore<S extends CoreState> {
   protected readonly store: Store<S>;
+  /** Where this page's terminals stand, for the server to resume from (RoomSession, guests). */
+  protected resumePoint(): Record<string, number> | undefined {
+    return undefined;
+  }
   protected readonly socket: RoomSocket;
   protected readonly status: StatusReporter;
   /** My seat as last told by the server. */
@@ -56,6 +65,7 @@ export abstract class SessionCore<S extends CoreState> {
     this.conn = connect({
       onConn: (conn) => this.set({ conn } as Partial<S>),
       onFatal: (fatal, lost) => this.set((s) => ({ fatal, lostAccess: s.lostAccess || (!!fatal && lost) }) as Partial<S>),
+      resume: () => this.resumePoint(),
     });
     this.socket = this.conn.socket;
     this.status = new StatusReporter((st) => this.socket.emit('host:status', st));

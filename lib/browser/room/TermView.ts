@@ -26,6 +26,8 @@ export interface TermView {
   /** Guest: the relayed stream. */
   snapshot(s: Snapshot): void;
   out(f: OutFrame): void;
+  /** Guest: the relay sequence number of the last frame shown (null before the first snapshot). */
+  lastSeq?(): number | null;
   /** This viewer's way of seeing the terminal (text size, follow, screen reader). */
   configure(o: ViewOptions): void;
   stopEngine(): Promise<void>;
