@@ -12,7 +12,7 @@ import { loadOrCreateSecret } from './auth/secret';
 import { signHostToken, verifyHostToken } from './auth/hostToken';
 import { RoomStore } from './rooms/RoomStore';
 import { createVmAssetHandler } from './assets/vmAssets';
-import { createBootSnapshotHandler } from './assets/bootSnapshots';
+import { bootSnapshotFile, createBootSnapshotHandler } from './assets/bootSnapshots';
 import { buildGuestManifest, findRootDisk, missingGuestFiles, type GuestManifest } from './assets/guestManifest';
 import { OpenRooms } from './rooms/OpenRooms';
 import { SocketQuota } from './access/SocketQuota';
@@ -46,6 +46,7 @@ import { KeyboardControl } from './access/KeyboardControl';
 import { createRelayGate, createYjsAuthorizer, yjsPeer } from './access/gates';
 import { registerAuthServices, CLIENT_IP_HEADER } from './auth/services';
 import { MAX_HEADLESS_HOSTS } from './host/HeadlessHostPool';
+import { attachRoomStates } from './roomstate/attachRoomStates';
 import { attachNet } from './net/attachNet';
 import type { NetLimits } from './net/NetHub';
 
@@ -66,6 +67,7 @@ export interface TandemServer {
   hub: RelayHub;
   commands: CommandQueue;
   recorder: Recorder;
+  roomStates: ReturnType<typeof attachRoomStates>;
   /** Caps and reclaiming of open (signed-out) rooms. */
   openRooms: OpenRooms;
   /** The headless host browser pool, once the server listens and HEADLESS=auto. */
@@ -123,8 +125,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
   const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
   const vmAsset = createVmAssetHandler(publicVm, ROOT_DIR);
+  const snapshotDir = path.join(dataDir, 'snapshots');
   const bootSnapshot = createBootSnapshotHandler({
-    dir: path.join(dataDir, 'snapshots'),
+    dir: snapshotDir,
     guestVersion: guest.version,
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
@@ -216,7 +219,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       hostToken: (room) => signHostToken(secret, room),
       log: rootLog.child({ cap: 'headless' }),
       idleMs: env.HEADLESS_IDLE_SECONDS * 1000,
-      busy: (room) => commands.busy(room),
+      // Not idle while a command waits or runs, while people are in the room with it (it is their
+      // VM now: a handover), or while it warms the boot snapshot.
+      busy: (room) => commands.busy(room) || (hub.relay(room)?.size ?? 0) > 1 || roomStates.warming(room),
     });
     return pool;
   };
@@ -226,6 +231,29 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     else server.once('listening', start);
   });
   commands.events.on('finished', (row) => pool?.touch(row.room));
+  const roomStates = attachRoomStates({
+    dataDir,
+    guest,
+    hub,
+    headless,
+    roomExists,
+    maxMb: env.ROOM_STATE_MAX_MB,
+    retentionDays: env.ROOM_STATE_RETENTION_DAYS,
+    handoverWaitMs: env.HANDOVER_WAIT_SECONDS * 1000,
+    isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
+    canHost: async (room, req) => authn.resolve(room, await authn.principals(req.headers, room)).canHost,
+    log: rootLog.child({ cap: 'roomstate' }),
+  });
+  // The first room of a fresh server restores the trusted boot snapshot instead of cold-booting; in
+  // production only (auto): a Chromium booting a VM at every start would slow tests and development.
+  if (env.BOOT_SNAPSHOT_WARM === 'on' || (env.BOOT_SNAPSHOT_WARM === 'auto' && env.NODE_ENV === 'production'))
+    server.once('listening', () =>
+      roomStates.warmBootSnapshot({
+        snapshotFile: bootSnapshotFile(snapshotDir, guest.version),
+        createRoom: () => rooms.create('Warming the boot snapshot', { guest: 'disk' }).id,
+        deleteRoom: (id) => rooms.delete(id),
+      }),
+    );
   const accountHandlers = createAccountHandlers({
     clientAddress,
     authn,
@@ -365,7 +393,9 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     openapi: () => (apiDocument ??= openApiDocument(router.routes, API_INFO)),
   });
   const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
-  const router = new Router(routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run }));
+  const router = new Router(
+    routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
+  );
   server.on(
     'request',
     createRequestListener({
@@ -412,6 +442,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     hub,
     commands,
     recorder,
+    roomStates,
     openRooms,
     net,
     headless,
@@ -426,6 +457,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
       }),
     close: async () => {
       clearInterval(alwaysOnTimer);
+      roomStates.close();
       await pool?.close();
       openRooms.close();
       net.close();

@@ -37,6 +37,20 @@ const schema = z.object({
   HEADLESS: z.enum(['auto', 'off']).default('auto'),
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** Per-room cap on stored VM states (chunks of the newest two states plus uploads in progress). */
+  ROOM_STATE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(256),
+  /** A room whose newest VM state is older than this loses its states. */
+  ROOM_STATE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * When a host leaves and people remain, a guest has this long to press "Take over" before the
+   * server's headless host resumes the VM; 0: it never steps in for a leaving host.
+   */
+  HANDOVER_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(3),
+  /**
+   * Warm the boot snapshot at start: a headless host cold-boots the guest once when it has none, so
+   * the first room restores instead of cold-booting. auto = on in production (NODE_ENV=production).
+   */
+  BOOT_SNAPSHOT_WARM: z.enum(['auto', 'on', 'off']).default('auto'),
   /**
    * Who gets the VM network (server/net): members (rooms hosted by a signed-in member), on
    * (everyone), off; auto = on while the server listens on loopback only, else members.

@@ -32,6 +32,13 @@ async function startRoom(roomId: string, container: HTMLElement | null): Promise
     createEngine: hostEngineFactory({ roomId, params, hostToken }),
     resetDisks: async () => (await import('../../lib/browser/vm/resetVm')).resetRoomDisks(roomId),
     resizeTarget: window,
+    onPageHidden: (fn) => {
+      // 'hidden' comes when the tab is switched away, closed or navigated from (before pagehide):
+      // often the last moment a phone's page runs at all.
+      const onHide = () => document.visibilityState === 'hidden' && fn();
+      document.addEventListener('visibilitychange', onHide);
+      return () => document.removeEventListener('visibilitychange', onHide);
+    },
   });
 }
 

@@ -34,6 +34,9 @@ export const ERROR_CODES = [
   'LENGTH_REQUIRED', // a request body of unknown length where the server must cap it before reading
   'UPSTREAM_FAILED', // the gateway's destination failed or answered badly (502)
   'UPSTREAM_TIMEOUT', // the gateway's destination did not answer in time (504)
+  'STATE_CORRUPT', // a room state (or one of its chunks) that is damaged, cut short, or not a v86 state
+  'STATE_VERSION', // a room state for another guest or disk version than the server runs
+  'STATE_INCOMPLETE', // a room state naming chunks the server was never sent
   'QUOTA_EXCEEDED', // a cap on things one client, user or the server may hold (open rooms, always-on rooms, sockets)
   'INTERNAL',
 ] as const;

@@ -68,6 +68,10 @@ export const termSyncSchema = z.object({ tab: tabSchema });
 export const MAX_TAB_TITLE_CHARS = 40;
 export const tabOpenSchema = z.object({ tab: tabSchema, title: z.string().trim().min(1).max(MAX_TAB_TITLE_CHARS) });
 export const tabCloseSchema = z.object({ tab: tabSchema });
+/** A guest who may host asks for the VM: granted at once when nobody hosts, or from the server's headless host. */
+export const hostTakeSchema = z.object({}).strict();
+/** The host gives the VM to another peer (one of RoomState.candidates), after uploading its state. */
+export const hostGiveSchema = z.object({ to: z.string().min(1).max(64) }).strict();
 export const hostStatusSchema = z.object({
   tab: tabSchema,
   phase: z.enum(['loading', 'booting', 'ready', 'failed']),
@@ -166,6 +170,9 @@ export const controlEmptySchema = z.object({}).strict().default({});
 export const tabInfoSchema = z.object({ id: z.string(), title: z.string() });
 export type TabInfo = z.infer<typeof tabInfoSchema>;
 
+export const hostCandidateSchema = z.object({ peer: z.string(), name: z.string() });
+export type HostCandidate = z.infer<typeof hostCandidateSchema>;
+
 export const roomStateSchema = z.object({
   room: z.string(),
   /** This connection's seat (host or guest). */
@@ -180,6 +187,12 @@ export const roomStateSchema = z.object({
   tabs: z.array(tabInfoSchema),
   /** Present in the state sent to me alone (on join and when my access changes); keep the last one. */
   me: memberInfoSchema.optional(),
+  /** Who hosts now (shown as "<name> is now hosting" when it changes); null while nobody does. */
+  hostName: z.string().nullable().optional(),
+  /** To the host alone: the key its uploads of the room's VM state carry (x-host-key). */
+  hostKey: z.string().optional(),
+  /** To the host alone: who it may give the VM to. */
+  candidates: z.array(hostCandidateSchema).optional(),
 });
 export type RoomState = z.infer<typeof roomStateSchema>;
 
@@ -220,6 +233,8 @@ export const serverEventSchemas = {
   'screen:frame': screenFrameSchema,
   /** To the host only: keyboard and mouse from guests who may type. */
   'screen:input': screenInputSchema,
+  /** To the host only: `to` asked for the VM; upload the state, then `host:give` it. */
+  'host:yield': hostCandidateSchema,
 } as const;
 export type ServerEvent = keyof typeof serverEventSchemas;
 export type ServerToClientEvents = { [E in ServerEvent]: (payload: z.output<(typeof serverEventSchemas)[E]>) => void };
@@ -236,6 +251,8 @@ export const inboundSchemas = {
   'tab:close': tabCloseSchema,
   'screen:frame': screenFrameSchema,
   'screen:input': screenInputSchema,
+  'host:take': hostTakeSchema,
+  'host:give': hostGiveSchema,
 } as const;
 export type InboundEvent = keyof typeof inboundSchemas;
 

@@ -9,6 +9,9 @@ import { sendJson } from '../http/json';
 export const MAX_BOOT_SNAPSHOT_BYTES = 96 * 1024 * 1024;
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+/** Where the boot snapshot of guest `version` is kept in `dir`. */
+export const bootSnapshotFile = (dir: string, version: string) => path.join(dir, `${version}.state.gz`);
+
 /**
  * Trusted boot snapshots: only the server's own headless browser (holding a host token) may
  * upload one, for the current guest version; every new host may download it and restore instead
@@ -16,7 +19,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  */
 export function createBootSnapshotHandler(opts: { dir: string; guestVersion: string; isTrustedHost: (token: string) => boolean }) {
   fs.mkdirSync(opts.dir, { recursive: true });
-  const file = (v: string) => path.join(opts.dir, `${v}.state.gz`);
+  const file = (v: string) => bootSnapshotFile(opts.dir, v);
 
   return async (req: IncomingMessage, res: ServerResponse, version: string): Promise<void> => {
     if (!/^[0-9a-f]{16}$/.test(version)) throw new HttpError('NOT_FOUND', 'unknown guest version');

@@ -34,6 +34,9 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   UNAVAILABLE: 503,
   UPSTREAM_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
+  STATE_CORRUPT: 400,
+  STATE_VERSION: 409,
+  STATE_INCOMPLETE: 409,
 };
 
 /** A named error plus the response headers it needs (Allow, WWW-Authenticate, …). Handlers throw it; the router answers it. */

@@ -21,7 +21,12 @@ export function sendHttpError(res: ServerResponse, e: unknown): void {
 
 /** Reads a request body up to `maxBytes`; a 413 HttpError beyond it (checked against Content-Length before a byte is read). */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const tooLarge = new HttpError('TOO_LARGE', `request body is over ${maxBytes} bytes`, { connection: 'close' });
+  return (await readBuffer(req, maxBytes)).toString('utf8');
+}
+
+/** A request's raw bytes, up to `maxBytes`, with readBody's 413 (`what` names the body in it). */
+export async function readBuffer(req: IncomingMessage, maxBytes: number, what = 'request body'): Promise<Buffer> {
+  const tooLarge = new HttpError('TOO_LARGE', `${what} is over ${maxBytes} bytes`, { connection: 'close' });
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge;
   const chunks: Buffer[] = [];
   let total = 0;
@@ -30,7 +35,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     if (total > maxBytes) throw tooLarge;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** A JSON object body of at most `maxBytes` (empty: `{}`); 413 / 400 HttpErrors otherwise. */

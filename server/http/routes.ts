@@ -2,12 +2,14 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
+import type { createRoomStateHandlers } from '../roomstate/roomStateRoutes';
 import type { Route, RouteHandler } from './router';
 import { apiDocs } from '../commands/apiDocs';
 import { accountDocs } from '../accounts/accountDocs';
 import { netDocs } from '../net/netDocs';
 import { recordingDocs } from '../recordings/recordingDocs';
 import { siteDocs } from './siteDocs';
+import { roomStateDocs } from '../roomstate/roomStateDocs';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
@@ -16,6 +18,7 @@ export interface RouteHandlers {
   net: ReturnType<typeof createNetHandler>;
   /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
   recordings: RouteHandler;
+  roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface RouteHandlers {
  * what the code accepts; openapi.integration.test.ts validates it as OpenAPI 3.1.
  */
 export function routeTable(h: RouteHandlers): Route[] {
-  const { site, api, accounts, net, recordings } = h;
+  const { site, api, accounts, net, recordings, roomStates } = h;
   return [
     // Recordings: read by the room's members (viewer and up; anyone in an open room), import of a .cast.
     { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings, doc: recordingDocs.list },
@@ -103,6 +106,13 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'GET', path: '/net/:token/dns-query', handler: net.roomDnsQuery, doc: netDocs.roomDnsQueryGet },
     { method: 'POST', path: '/net/:token/dns-query', handler: net.roomDnsQuery, doc: netDocs.roomDnsQueryPost },
     { method: 'POST', path: '/api/gateway', handler: net.gateway, doc: netDocs.gateway },
+
+    // The room's VM state (handover): the host uploads (its host key), whoever may host reads.
+    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest, doc: roomStateDocs.latest },
+    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit, doc: roomStateDocs.commit },
+    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing, doc: roomStateDocs.missing },
+    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks, doc: roomStateDocs.chunks },
+    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read, doc: roomStateDocs.read },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi, doc: siteDocs.openapi },
   ];

@@ -20,8 +20,10 @@ import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './Fra
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
 import { HostSeat } from './HostSeat';
+import { HostHandover } from './HostHandover';
 
 export { HOST_SEAT_KEPT_MS } from './HostSeat';
+export { YIELD_TIMEOUT_MS } from './HostHandover';
 
 export { MAX_PENDING_BYTES_PER_GUEST } from './SlowGuests';
 /** Input queued towards the host beyond this is refused with RATE_LIMITED. */
@@ -129,6 +131,8 @@ export class RoomRelay {
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
   private keptSeat = new HostSeat(() => this.releaseSeat());
+  /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
+  private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
   private syncs: SyncScheduler;
 
@@ -139,6 +143,16 @@ export class RoomRelay {
     private opts: RelayOptions = {},
   ) {
     this.screen = new ScreenRelay(transport, { guests: () => this.guestIds() });
+    this.handover = new HostHandover(
+      {
+        peer: (id) => this.peers.get(id),
+        peers: () => this.peers.values(),
+        hostId: () => this.hostId,
+        moveHost: (id) => this.moveHost(id),
+        closed: () => this.closed,
+      },
+      transport,
+    );
     this.slow = new SlowGuests(
       (id) => transport.pendingBytes(id),
       (id, tab) => void this.sendSnapshot(id, tab),
@@ -217,7 +231,7 @@ export class RoomRelay {
     const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
     const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
     const resumed = seat === 'host' && this.keptSeat.isLast(peer.clientId);
-    if (seat === 'host') this.takeSeat(peer, resumed);
+    if (seat === 'host') this.seatHost(peer, resumed);
     this.transport.setGuest(peer.id, seat === 'guest');
     this.transport.send(peer.id, 'room:state', { ...this.state(seat), me: peer.me });
     if (seat === 'host') {
@@ -235,23 +249,12 @@ export class RoomRelay {
     return seat;
   }
 
-  private takeSeat(peer: Peer, resumed: boolean): void {
-    this.hostId = peer.id;
-    this.hostStatus = null;
-    this.keptSeat.taken(peer.clientId);
-    for (const t of this.tabs.values()) {
-      if (!resumed) t.hostSeq = 0;
-      t.strict = resumed;
-    }
-    this.screen.hostChanged();
-  }
-
   /** The previous host did not come back in time: the first page waiting to host gets the seat. */
   private releaseSeat(): void {
     if (this.closed || this.hostId) return;
     const next = [...this.peers.values()].find((p) => p.wantHost);
     if (!next) return;
-    this.takeSeat(next, false);
+    this.seatHost(next);
     this.transport.setGuest(next.id, false);
     this.slow.forgetPeer(next.id);
     this.transport.send(next.id, 'room:state', { ...this.state('host'), me: next.me });
@@ -283,9 +286,50 @@ export class RoomRelay {
     this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
+  /** Makes `peerId` the host: a new upload key, sequence numbers from 1, the screen from its VM. */
+  /**
+   * `peer` takes the host seat. `resumed`: the same page after a server restart, which resends
+   * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
+   */
+  private seatHost(peer: Peer, resumed = false): void {
+    this.hostId = peer.id;
+    this.hostStatus = null;
+    this.keptSeat.taken(peer.clientId);
+    this.handover.seated();
+    for (const t of this.tabs.values()) {
+      if (!resumed) t.hostSeq = 0;
+      t.strict = resumed;
+    }
+    this.screen.hostChanged();
+  }
+
+  /** Whether `key` may upload the room's VM state now (HostHandover). */
+  mayUpload(key: string): boolean {
+    return this.handover.mayUpload(key);
+  }
+
+  /** The seat moves from the current host (if any, it becomes a guest) to `peerId`. */
+  private moveHost(peerId: string): void {
+    const prev = this.hostId ? this.peers.get(this.hostId) : undefined;
+    const next = this.peers.get(peerId);
+    if (!next) return;
+    this.seatHost(next);
+    this.transport.setGuest(peerId, false);
+    this.transport.send(peerId, 'room:state', { ...this.state('host'), me: this.peers.get(peerId)?.me });
+    if (prev) {
+      this.transport.setGuest(prev.id, true);
+      this.transport.send(prev.id, 'room:state', { ...this.state('guest'), me: prev.me });
+      this.sendSnapshots(prev.id);
+      this.screen.sendLatest(prev.id);
+    }
+    this.broadcastState();
+    this.hooks.onHostChange?.(this.roomId, true);
+  }
+
   handleClose(peerId: string): void {
     if (!this.peers.delete(peerId)) return;
     this.slow.forgetPeer(peerId);
+    this.handover.forget(peerId);
     this.screen.forget(peerId);
     this.syncs.forget(peerId);
     const wasHost = peerId === this.hostId;
@@ -318,12 +362,13 @@ export class RoomRelay {
   /** Applies one inbound event whose payload the transport validated (parseClientEvent). Throws TandemError for anything refused. */
   handle<E extends InboundEvent>(peerId: string, event: E, msg: ClientPayload<E>): void {
     if (this.closed) return;
-    if (!this.peers.has(peerId)) throw new TandemError('FORBIDDEN', 'not connected to this room');
-    this.handlers[event](peerId, msg, peerId === this.hostId);
+    const peer = this.peers.get(peerId);
+    if (!peer) throw new TandemError('FORBIDDEN', 'not connected to this room');
+    this.handlers[event](peer, msg, peerId === this.hostId);
   }
 
-  /** One handler per inbound event, each given its validated payload and whether the sender hosts. */
-  private readonly handlers: { [E in InboundEvent]: (peerId: string, msg: ClientPayload<E>, isHost: boolean) => void } = {
+  /** One handler per inbound event, each given the sender, its validated payload and whether the sender hosts. */
+  private readonly handlers: { [E in InboundEvent]: (peer: Peer, msg: ClientPayload<E>, isHost: boolean) => void } = {
     'term:out': (_, m, isHost) => {
       if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
       this.output(m.tab, m.seq, m.data);
@@ -345,9 +390,9 @@ export class RoomRelay {
       this.screen.frame(m);
     },
     'screen:input': (_, m) => this.transport.send(this.inputTarget(), 'screen:input', m),
-    'term:sync': (peerId, m) => {
+    'term:sync': (peer, m) => {
       this.tab(m.tab);
-      this.syncs.request(peerId, m.tab);
+      this.syncs.request(peer.id, m.tab);
     },
     'tab:open': (_, m, isHost) => {
       if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
@@ -356,6 +401,11 @@ export class RoomRelay {
       this.tabs.set(m.tab, this.newTab(m.tab, m.title));
       this.shareMirrorBudget();
       this.broadcastState();
+    },
+    'host:take': (peer) => this.handover.take(peer),
+    'host:give': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
+      this.handover.give(m.to);
     },
     'tab:close': (_, m, isHost) => {
       if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
@@ -474,11 +524,14 @@ export class RoomRelay {
   }
 
   private state(seat: Seat): RoomState {
+    const host = this.hostId ? this.peers.get(this.hostId) : undefined;
     return {
+      ...(seat === 'host' ? this.handover.forHost() : {}),
+      hostName: host ? (host.name ?? 'Guest') : null,
       room: this.roomId,
       seat,
       hostConnected: this.hostId !== null,
-      hostHeadless: this.hostId !== null && !!this.peers.get(this.hostId)?.headless,
+      hostHeadless: !!host?.headless,
       hostStatus: this.hostStatus,
       guests: this.peers.size - (this.hostId ? 1 : 0),
       tabs: [...this.tabs].map(([id, t]) => ({ id, title: t.title })),
@@ -503,6 +556,7 @@ export class RoomRelay {
   close(): void {
     this.closed = true;
     this.keptSeat.close();
+    this.handover.close();
     this.screen.close();
     this.slow.close();
     this.syncs.close();

@@ -355,6 +355,9 @@ export function attachRelay(
       'host:status': (m) => r.handle(socket.id, 'host:status', m),
       'screen:frame': (m) => r.handle(socket.id, 'screen:frame', m),
       'screen:input': (m) => (typing(), r.handle(socket.id, 'screen:input', m)),
+      // Handing the VM over: the relay checks who may take or give it.
+      'host:take': (m) => r.handle(socket.id, 'host:take', m),
+      'host:give': (m) => r.handle(socket.id, 'host:give', m),
       'control:mode': (m) => control('control:mode', m),
       'control:grant': (m) => control('control:grant', m),
       'control:take': (m) => control('control:take', m),

@@ -19,7 +19,11 @@ export async function startServer(
 ) {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-it-'));
   // DISK_SOURCE=none: tests see the same small guest whether or not this machine built the disk.
-  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', ...extraEnv });
+  // HANDOVER_WAIT_SECONDS=0: hosts leave rooms with guests in them all through these tests; a headless
+  // Chromium stepping into each would change what they test (and cost a VM boot each). The headless
+  // host stays on (HEADLESS=auto) for tests that ask for it: queued commands, always-on, chaos; a
+  // handover test sets the wait itself. (NODE_ENV=test also leaves BOOT_SNAPSHOT_WARM=auto off.)
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DISK_SOURCE: 'none', HANDOVER_WAIT_SECONDS: '0', ...extraEnv });
   const server: TandemServer = createTandemServer(env, { next: opts.next, netLimits: opts.netLimits });
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

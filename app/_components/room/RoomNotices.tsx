@@ -21,7 +21,7 @@ export default function RoomNotices(p: {
       )}
       {p.hostAway && (
         <div className="notice warn" role="status">
-          Host disconnected — the room waits for the host to return.
+          Host disconnected — press Take over to run the VM in this browser from where it was; otherwise the server’s headless host resumes it in a few seconds (when enabled).
         </div>
       )}
       {p.notice && <div className="notice warn">{p.notice}</div>}

@@ -1,38 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_OUTPUT_CHUNK_BYTES } from '../../shared/protocol';
 import { NOTICE_MS } from './SessionCore';
-import { RoomSession, type EngineRequest } from './RoomSession';
-import { FakeEngine, FakeView, fakeConnection, manualTimers, resizeTarget, roomState } from './testing/fakeRoom';
+import { roomSession, roomState } from './testing/fakeRoom';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-function setup() {
-  const c = fakeConnection();
-  const views = new Map<string, FakeView>();
-  const engines: FakeEngine[] = [];
-  const requests: EngineRequest[] = [];
-  const t = manualTimers();
-  const win = resizeTarget();
-  let resets = 0;
-  const session = new RoomSession({
-    connect: c.connect,
-    makeView: (tab, h) => {
-      const v = new FakeView(tab, h);
-      views.set(tab, v);
-      return v;
-    },
-    createEngine: async (req) => {
-      requests.push(req);
-      const e = new FakeEngine();
-      engines.push(e);
-      return e;
-    },
-    resetDisks: async () => void resets++,
-    resizeTarget: win,
-    timers: t.timers,
-  });
-  return { c, session, views, engines, requests, t, win, resets: () => resets };
-}
+const setup = () => roomSession();
 
 describe('RoomSession as a guest', () => {
   it('keeps the last `me`, takes the host size and the relayed stream, and sends keys only while it may type', () => {
@@ -184,14 +157,10 @@ describe('RoomSession as the host', () => {
   });
 
   it('a failing engine is a failed boot with the reason', async () => {
-    const c = fakeConnection();
-    const session = new RoomSession({
-      connect: c.connect,
-      makeView: (tab, h) => new FakeView(tab, h),
+    const { c, session } = roomSession({
       createEngine: async () => {
         throw new Error('no WebAssembly');
       },
-      resetDisks: async () => {},
     });
     c.receive('room:state', roomState({ seat: 'host' }));
     await tick();

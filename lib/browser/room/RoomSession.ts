@@ -32,6 +32,8 @@ export interface EngineRequest {
   notice(text: string, opts?: { reset?: boolean }): void;
   /** This page's connection id: the server hands the VM's network token to the host's connection alone. */
   sid?: string;
+  /** The key this page's uploads of the room's VM state carry while it hosts (from its room:state). */
+  hostKey(): string | undefined;
 }
 
 export interface RoomSessionDeps {
@@ -43,6 +45,8 @@ export interface RoomSessionDeps {
   resetDisks(): Promise<void>;
   /** Where window resizes are heard (the host refits its terminal); removed on dispose. */
   resizeTarget?: Pick<Window, 'addEventListener' | 'removeEventListener'>;
+  /** Calls `fn` when the page is hidden or left (the host saves the room's VM on the server); returns its removal. */
+  onPageHidden?(fn: () => void): () => void;
   timers?: Timers;
 }
 
@@ -63,6 +67,10 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   private canType = true;
   private viewOpts: ViewOptions = { fontPx: DEFAULT_FONT_PX, follow: false, screenReader: false };
   private readonly onWindowResize = () => this.fitActive();
+  /** Handover: the key my uploads of the room's VM state carry, and who hosted at the last state. */
+  private hostKey: string | undefined;
+  private hostName: string | null | undefined;
+  private readonly offPageHidden: () => void;
 
   constructor(private readonly deps: RoomSessionDeps) {
     super(INITIAL_ROOM, deps.connect, deps.timers);
@@ -76,7 +84,11 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
       if (this.seat !== 'host') return;
       for (const f of this.sent.get(a.tab)?.frames ?? []) if (f.seq > a.hostSeq) s.emit('term:out', { tab: a.tab, ...f });
     });
+    // Someone asked for the VM (the server's headless host yields to a person): save it, then give it.
+    s.on('host:yield', (y) => void this.give(y.peer));
     deps.resizeTarget?.addEventListener('resize', this.onWindowResize);
+    // Leaving (or hiding) the page while hosting: the room's VM goes to the server as it is now.
+    this.offPageHidden = deps.onPageHidden?.(() => this.seat === 'host' && void this.syncRoomState()) ?? (() => {});
     this.view(DEFAULT_TAB);
   }
 
@@ -163,15 +175,38 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     this.socket.emit(event, ...args);
   }
 
-  /** "Save VM": the active terminal's VM as it is now, restored by this room's next load here. */
+  /** "Save VM": the active terminal's VM as it is now, restored by this room's next load here (and, the main one, by the room's next host). */
   async save(): Promise<void> {
     const v = this.views.get(this.active);
     if (this.seat !== 'host' || !v?.engine?.save) return;
     try {
       const { bytes, ms } = await v.engine.save();
-      this.flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s): reloading this room in this browser restores it.`);
+      const up = v.id === DEFAULT_TAB ? await this.syncRoomState() : null;
+      this.flash(`Saved the VM (${(bytes / 2 ** 20).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s)${up ? ', also on the server for the room’s next host' : ''}: reloading this room in this browser restores it.`);
     } catch (err) {
       this.flash(`Save VM: ${message(err)}`);
+    }
+  }
+
+  /** "Take over": run the room's VM here, from its newest state on the server (the host left, or the server's headless host runs it). */
+  take(): void {
+    if (this.seat === 'guest') this.socket.emit('host:take', {});
+  }
+
+  /** "Give host to …": the VM is saved on the server first, so the new host resumes it as it is. */
+  async give(peer: string): Promise<void> {
+    if (this.seat !== 'host') return;
+    await this.syncRoomState();
+    if (this.seat === 'host') this.socket.emit('host:give', { to: peer });
+  }
+
+  /** Uploads the main VM's state to the room on the server; a failure is said, not fatal. */
+  private async syncRoomState(): Promise<{ bytes: number; ms: number } | null> {
+    try {
+      return (await this.views.get(DEFAULT_TAB)?.engine?.syncRoomState?.()) ?? null;
+    } catch (err) {
+      this.flash(`Could not save the VM on the server: ${message(err)}`);
+      return null;
     }
   }
 
@@ -199,6 +234,12 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
 
   protected roomState(st: RoomState, was: Seat | null, fresh: boolean): void {
     const seat = st.seat;
+    if (seat === 'host') this.hostKey = st.hostKey;
+    // Handover: say who runs the VM now (not on my first state: nothing changed for me then).
+    if (st.hostName !== undefined && st.hostName !== this.hostName) {
+      if (st.hostName && this.hostName !== undefined) this.flash(seat === 'host' ? 'You are now hosting: the VM runs in this browser.' : `${st.hostName} is now hosting.`);
+      this.hostName = st.hostName;
+    }
     if (was === seat) {
       this.syncTabs(st.tabs);
       // Same seat after a reconnect: tell the server where the VMs stand again.
@@ -206,7 +247,8 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
       return;
     }
     if (seat === 'host') {
-      for (const v of this.views.values()) v.reset();
+      // Taking a running room over (handover): the screen goes on from where the mirror had it.
+      if (was !== 'guest') for (const v of this.views.values()) v.reset();
       this.syncTabs(st.tabs);
       for (const v of this.views.values()) void this.startEngine(v);
       return;
@@ -261,6 +303,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
         isMain,
         coldBoot: this.coldTabs.delete(v.id),
         sid: this.socket.id,
+        hostKey: () => this.hostKey,
         notice: (text, o) => this.set((s) => ({ engineNotice: text, offerReset: s.offerReset || !!o?.reset })),
       });
     } catch (err) {
@@ -315,6 +358,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   dispose(): void {
     super.dispose();
     this.deps.resizeTarget?.removeEventListener('resize', this.onWindowResize);
+    this.offPageHidden();
     for (const v of this.views.values()) v.dispose();
     this.views.clear();
   }

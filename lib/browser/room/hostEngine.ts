@@ -3,6 +3,7 @@ import type { Engine } from '../vm/Engine';
 import { createEngine, type EngineChoice } from '../vm/createEngine';
 import { effectiveChoice } from '../vm/enginePreference';
 import { fetchVmNet } from '../vm/vmNetwork';
+import { RoomStateClient } from '../vm/RoomStateClient';
 import type { EngineRequest } from './RoomSession';
 
 type RoomManifest = GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string };
@@ -15,7 +16,8 @@ export function engineFromQuery(params: URLSearchParams): EngineChoice | undefin
 /**
  * The host page's engine factory for a RoomSession: reads the room's manifest once, picks the
  * engine (the page's `?engine=`, else the room's, else what works in this browser), and for the
- * server's headless host (a host token) always v86, whose boot snapshot every host restores.
+ * server's headless host (a host token) always v86, whose boot snapshot every host restores. The
+ * main terminal's VM is linked to the room's state on the server (handover).
  */
 export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; hostToken?: string }) {
   let manifest: Promise<RoomManifest> | null = null;
@@ -34,6 +36,8 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
       notice: req.notice,
       diskKey: `${o.roomId}:${req.view.id}`,
       coldBoot: req.coldBoot,
+      // The main terminal's VM is the room's: saved on the server, restored by the next host (crypto.subtle: https or localhost).
+      roomState: req.isMain && RoomStateClient.available ? new RoomStateClient({ room: o.roomId, hostKey: req.hostKey, hostToken }) : undefined,
       publishSnapshot:
         hostToken && req.isMain
           ? async (gz) => {

@@ -17,5 +17,7 @@ export interface Engine {
   resize(cols: number, rows: number): void;
   /** Saves the running VM for this room's next load in this browser (engines with RAM snapshots). */
   save?(): Promise<{ bytes: number; ms: number }>;
+  /** Uploads the running VM's state to the room on the server (v86 with a room link); null when it has none. */
+  syncRoomState?(): Promise<{ bytes: number; ms: number } | null>;
   destroy(): Promise<void>;
 }

@@ -356,7 +356,28 @@ export class OverlayDisk {
       if (!p.data || p.missing) throw new Error('the disk changes are too large to snapshot');
       pages.push([i, p.data, p.mask]);
     }
+    if (this.exporting) {
+      // A room state for the server: the pages travel beside the VM state, each content-addressed
+      // (an unchanged page is not sent again), so the VM state itself carries none. Copies: the
+      // guest may write a page again while they are hashed and sent.
+      this.exporting.pages = pages.map(([i, d, m]) => [i, d.slice(), m]);
+      return [STATE_FORMAT, this.o.diskVersion, this.stateTag, []];
+    }
     return [STATE_FORMAT, this.o.diskVersion, this.stateTag, pages];
+  }
+
+  /** Set around a room-state capture: get_state hands its pages here instead of into the state. */
+  private exporting: { pages: [number, Uint8Array, number][] } | null = null;
+
+  /** Runs `capture` (v86's save_state) with the pages taken out of the state; returns them with its result. */
+  async exportState<T>(capture: () => Promise<T>): Promise<{ result: T; pages: [number, Uint8Array, number][] }> {
+    const box = { pages: [] as [number, Uint8Array, number][] };
+    this.exporting = box;
+    try {
+      return { result: await capture(), pages: box.pages };
+    } finally {
+      this.exporting = null;
+    }
   }
 
   set_state(state: unknown[]): void {

@@ -7,6 +7,8 @@ export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
 import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
 import { OverlayIdbStore } from './OverlayIdbStore';
+import type { RoomStateClient } from './RoomStateClient';
+import type { RoomStateInfo } from '../../shared/roomState';
 
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
@@ -15,12 +17,16 @@ const EXPECTED_BOOT_MS = 8000;
 const BOOT_TIMEOUT_MS = 120_000;
 /** A restored VM answers within seconds; past this the snapshot is treated as bad and we boot cold. */
 const RESTORE_TIMEOUT_MS = 20_000;
+/** The room's saved VM (a handover) is worth waiting longer for on a busy machine: giving up loses its memory. */
+const ROOM_RESTORE_TIMEOUT_MS = 60_000;
 /**
  * With a disk, the VM is snapshotted once its disk and terminal have been quiet this long (and the
  * disk changed since the last snapshot): the kernel has written back what it will (≈2 s, see the
  * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
  */
 const QUIET_SNAPSHOT_MS = 4000;
+/** The room's state goes to the server once the VM has been quiet (no output, no disk writes) this long after a change. */
+const ROOM_STATE_QUIET_MS = 2500;
 const MAX_BOOT_TAIL_CHARS = 4096;
 /** How long a boot waits for another tab of this browser to let go of the same disk overlay. */
 const DISK_LOCK_WAIT_MS = 15_000;
@@ -63,6 +69,9 @@ export function notAV86State(state: ArrayBuffer): string | null {
   return null;
 }
 
+/** Where a restored state came from: this browser, the server's boot snapshot, or the room's saved VM. */
+type StateSource = 'local' | 'server' | 'room';
+
 export class V86Engine implements Engine {
   readonly name = 'v86' as const;
   private emulator: V86 | null = null;
@@ -93,6 +102,8 @@ export class V86Engine implements Engine {
       notice?: (text: string, opts?: { reset?: boolean }) => void;
       /** The network card's Wisp relay (lib/browser/vm/vmNetwork.ts); without it the card has no link. */
       net?: { relayUrl: string; mtu: number; dohServer: string } | null;
+      /** The room's state on the server: restored when it is newer than this browser's, uploaded when quiet. */
+      roomState?: RoomStateClient;
     } = {},
   ) {}
 
@@ -175,7 +186,7 @@ export class V86Engine implements Engine {
    * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
    * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
    */
-  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: 'local' | 'server'; key?: string } | null> {
+  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: StateSource; key?: string } | null> {
     if (this.opts.snapshots === false || this.opts.coldBoot) return null;
     // This room's own (with a disk, every snapshot; without one, a "Save VM").
     const local = await loadSnapshot(this.roomSnapshotKey);
@@ -276,7 +287,10 @@ export class V86Engine implements Engine {
         throw new Error(disk.fatal);
       }
     }
-    const found = await this.findState(disk);
+    const fromRoom = await this.roomRestore(disk, onProgress);
+    // The room's state may have replaced the overlay (and closed the old disk), whether or not it restores.
+    disk = this.disk;
+    const found = fromRoom ?? (await this.findState(disk));
     if (!found) return this.bootOnce(onProgress, null, disk);
     const wasEmpty = disk?.isEmpty ?? false;
     try {
@@ -286,7 +300,11 @@ export class V86Engine implements Engine {
       // damaged) is dropped, and the VM boots cold instead.
       if (this.destroyed) throw e;
       const reason = e instanceof Error ? e.message : String(e);
-      this.opts.notice?.(`The saved VM could not be restored (${reason}); booted from scratch instead.`);
+      this.opts.notice?.(
+        found.source === 'room'
+          ? `The room's saved VM could not be restored (${reason}); booted from scratch instead${disk ? ', with its files' : ''}.`
+          : `The saved VM could not be restored (${reason}); booted from scratch instead.`,
+      );
       if (found.key) await deleteSnapshot(found.key);
       await this.stopEmulator();
       if (disk) {
@@ -308,6 +326,8 @@ export class V86Engine implements Engine {
     this.bootTail = '';
     if (this.quietTimer) clearInterval(this.quietTimer);
     this.quietTimer = null;
+    if (this.roomTimer) clearInterval(this.roomTimer);
+    this.roomTimer = null;
     this.onPrompt = null;
     this.shell = new ShellIntegration();
     if (e) await e.destroy().catch(() => {});
@@ -317,7 +337,7 @@ export class V86Engine implements Engine {
     onProgress: (p: BootProgress) => void,
     state: ArrayBuffer | null,
     disk: OverlayDisk | null,
-    source: 'local' | 'server' | null = null,
+    source: StateSource | null = null,
   ): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     let last = 0;
@@ -400,7 +420,8 @@ export class V86Engine implements Engine {
     };
     // v86 reports a state it cannot restore (or a disk that never loads) only by never emitting
     // emulator-loaded: give up after a while rather than spin.
-    const loadMs = state ? RESTORE_TIMEOUT_MS : LOAD_TIMEOUT_MS;
+    const restoreMs = source === 'room' ? ROOM_RESTORE_TIMEOUT_MS : RESTORE_TIMEOUT_MS;
+    const loadMs = state ? restoreMs : LOAD_TIMEOUT_MS;
     await stage(loaded, loadMs, state ? `the saved state did not load in ${loadMs / 1000} s` : `the VM did not load in ${loadMs / 1000} s`);
     const bootStart = performance.now();
     const ticker = setInterval(() => {
@@ -409,7 +430,7 @@ export class V86Engine implements Engine {
     }, 200);
     // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
     if (state) setTimeout(() => this.write('\r'), 50);
-    const promptMs = state ? RESTORE_TIMEOUT_MS : BOOT_TIMEOUT_MS;
+    const promptMs = state ? restoreMs : BOOT_TIMEOUT_MS;
     try {
       await stage(prompt, promptMs, `no shell prompt after ${promptMs / 1000} s`);
     } finally {
@@ -430,7 +451,137 @@ export class V86Engine implements Engine {
         void this.takeSnapshot(false);
       }, 1000);
     } else if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
+    if (this.opts.roomState) this.watchRoomState(source === 'room');
     return { restored: !!state, ms };
+  }
+
+  // ---- the room's state on the server (issue 11): restore the newest, upload when quiet ----
+
+  private roomTimer: ReturnType<typeof setInterval> | null = null;
+  /** disk.writeCount and the time (performance.now()) the server's copy of the state matches. */
+  private roomWrites = -1;
+  private roomSyncedAt = -Infinity;
+  private roomUpload: Promise<{ bytes: number; ms: number } | null> | null = null;
+  /** Uploads are refused for good (no longer the host, another version): stop trying. */
+  private roomSyncOff = false;
+
+  /**
+   * The room's newest state when this browser does not have it: with a disk, when the state was
+   * not made from this browser's own overlay (another browser hosted since); without one, always.
+   * Its pages go into a fresh overlay (the old one is dropped) before the VM restores. Null: boot
+   * as before (local snapshot, boot snapshot, or cold).
+   */
+  private async roomRestore(disk: OverlayDisk | null, onProgress: (p: BootProgress) => void): Promise<{ state: ArrayBuffer; source: StateSource; key?: string } | null> {
+    const rs = this.opts.roomState;
+    if (!rs || this.opts.coldBoot || this.opts.snapshots === false) return null;
+    let info: RoomStateInfo | null;
+    try {
+      info = await rs.latest();
+    } catch {
+      return null; // the server cannot say: boot from what this browser has
+    }
+    if (!info || info.manifest.guestVersion !== this.manifest.version) return null;
+    if (disk && disk.loadedMeta?.id === info.manifest.overlayId) return null; // this browser's own lineage, at least as new
+    console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
+    try {
+      onProgress({ phase: 'loading', progress: 0.03, message: 'Downloading the room’s saved VM' });
+      const { vmGz, pages } = await rs.download(info);
+      const state = await gunzip(vmGz);
+      if (disk) {
+        await disk.close();
+        const store = new OverlayIdbStore(this.overlayKey);
+        await store.clear();
+        const id = crypto.randomUUID();
+        await store.put({ id, diskVersion: this.manifest.disk!.version, generation: 1 }, pages.map(([i, data, mask]) => [i, { data, mask }]));
+        store.close();
+        await deleteSnapshot(this.roomSnapshotKey); // belongs to the overlay just replaced
+        this.disk = this.newDisk();
+        await this.disk!.open();
+      }
+      return { state, source: 'room' };
+    } catch (e) {
+      this.opts.notice?.(`The room's saved VM could not be loaded (${e instanceof Error ? e.message : String(e)}); starting from this browser's copy instead.`);
+      // The old disk may be closed already (the failure came while replacing the overlay): a fresh one reads what storage holds.
+      if (disk) {
+        await this.disk?.close().catch(() => {});
+        this.disk = this.newDisk();
+        await this.disk?.open();
+      }
+      return null;
+    }
+  }
+
+  /** Uploads the state once the VM is quiet after a change (output or disk writes). */
+  private watchRoomState(restoredFromRoom: boolean): void {
+    if (restoredFromRoom) {
+      // The server holds this very state; the prompt the restore asked for is not a change.
+      this.roomWrites = this.disk?.writeCount ?? 0;
+      this.roomSyncedAt = performance.now() + 1000;
+    }
+    this.roomTimer = setInterval(() => {
+      const now = performance.now();
+      const disk = this.disk;
+      if (this.roomSyncOff || this.roomUpload || this.snapshotting || !this.emulator) return;
+      if ((disk?.writeCount ?? 0) === this.roomWrites && this.lastOutputAt <= this.roomSyncedAt) return;
+      if (now - (disk?.lastWriteAt ?? 0) < ROOM_STATE_QUIET_MS || now - this.lastOutputAt < ROOM_STATE_QUIET_MS) return;
+      void this.syncRoomState().catch((e) => console.warn('[tandem] room state not uploaded:', e));
+    }, 1000);
+  }
+
+  /**
+   * Uploads the running VM's state to the server now (Save VM, giving the VM away, leaving):
+   * resolves with the bytes sent (only what the server lacked). Null without a room link.
+   */
+  syncRoomState(): Promise<{ bytes: number; ms: number } | null> {
+    // One at a time; a request during an upload waits for it, then captures what is newer.
+    const run = async () => {
+      const rs = this.opts.roomState;
+      const emulator = this.emulator;
+      if (!rs || !emulator || this.roomSyncOff) return null;
+      const t0 = performance.now();
+      while (this.snapshotting) await new Promise((r) => setTimeout(r, 50));
+      this.snapshotting = true;
+      let cap: { state: ArrayBuffer; pages: [number, Uint8Array, number][]; writes: number; at: number; meta: OverlayDisk['loadedMeta'] };
+      try {
+        const disk = this.disk;
+        if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) throw new Error(`the disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to save on the server`);
+        await disk?.flush();
+        if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
+        const writes = disk?.writeCount ?? 0;
+        const at = performance.now();
+        const meta = disk?.loadedMeta ?? null;
+        const { result: state, pages } = disk ? await disk.exportState(() => emulator.save_state()) : { result: await emulator.save_state(), pages: [] };
+        cap = { state, pages, writes, at, meta };
+      } finally {
+        this.snapshotting = false;
+      }
+      try {
+        const r = await rs.upload({
+          vmGz: await gzip(cap.state),
+          pages: cap.pages,
+          guestVersion: this.manifest.version,
+          diskVersion: this.manifest.disk?.version ?? null,
+          overlayId: cap.meta?.id ?? null,
+          overlayGeneration: cap.meta?.generation ?? 0,
+        });
+        return { bytes: r.sentBytes, ms: Math.round(performance.now() - t0) };
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'FORBIDDEN' || code === 'STATE_VERSION') this.roomSyncOff = true;
+        if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE') this.opts.notice?.(`The VM's state is not saved on the server: ${(e as Error).message}`);
+        throw e;
+      } finally {
+        // Not again until something changes (a refused upload would fail every second).
+        this.roomWrites = cap.writes;
+        this.roomSyncedAt = cap.at;
+      }
+    };
+    const p = (this.roomUpload ?? Promise.resolve(null)).catch(() => null).then(run);
+    this.roomUpload = p;
+    void p.finally(() => {
+      if (this.roomUpload === p) this.roomUpload = null;
+    }).catch(() => {});
+    return p;
   }
 
   /**

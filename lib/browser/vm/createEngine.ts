@@ -14,6 +14,8 @@ export interface EngineSetup {
   diskKey?: string;
   /** v86: boot from scratch, ignoring snapshots (after "Reset VM"). */
   coldBoot?: boolean;
+  /** v86: the room's state on the server (the main terminal's VM only). */
+  roomState?: import('./RoomStateClient').RoomStateClient;
   /** Shown to the user, e.g. when auto falls back to v86; `reset`: offer "Reset VM" with it. */
   notice: (text: string, opts?: { reset?: boolean }) => void;
   /** v86: the network card's relay (lib/browser/vm/vmNetwork.ts). */
@@ -38,5 +40,5 @@ export async function createEngine(s: EngineSetup): Promise<Engine> {
     }
   }
   const { V86Engine } = await import('./V86Engine');
-  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot, diskKey: s.diskKey, coldBoot: s.coldBoot, notice: s.notice, net: s.net });
+  return new V86Engine(s.manifest, { publishSnapshot: s.publishSnapshot, diskKey: s.diskKey, coldBoot: s.coldBoot, notice: s.notice, net: s.net, roomState: s.roomState });
 }

@@ -3,6 +3,7 @@ import type { Conn, RoomConnection, RoomSocket } from '../../client/roomConnecti
 import type { Engine } from '../../vm/Engine';
 import type { Connect, Timers } from '../SessionCore';
 import type { TermView, TermViewHandlers, ViewOptions } from '../TermView';
+import { RoomSession, type EngineRequest, type RoomSessionDeps } from '../RoomSession';
 
 /**
  * A Socket.IO client stand-in for the sessions' unit tests (the e2e tests use the real one): it
@@ -117,6 +118,13 @@ export class FakeEngine implements Engine {
   print = (d: string) => this.out(d);
   resize() {}
   save = async () => ({ bytes: 2 ** 20 * ++this.saved, ms: 500 });
+  /** Uploads of the room's VM state; `syncFails` makes the next ones throw it. */
+  synced = 0;
+  syncFails: Error | null = null;
+  syncRoomState = async () => {
+    if (this.syncFails) throw this.syncFails;
+    return { bytes: 4096 * ++this.synced, ms: 100 };
+  };
   destroy = async () => void (this.destroyed = true);
 }
 
@@ -140,4 +148,34 @@ export function resizeTarget() {
     fire: () => listeners.forEach((l) => (typeof l === 'function' ? l(new Event('resize')) : l.handleEvent(new Event('resize')))),
     count: () => listeners.size,
   };
+}
+
+/** A RoomSession on fakes: the connection, views and engines it made, timers fired by hand. */
+export function roomSession(extra: Partial<RoomSessionDeps> = {}) {
+  const c = fakeConnection();
+  const views = new Map<string, FakeView>();
+  const engines: FakeEngine[] = [];
+  const requests: EngineRequest[] = [];
+  const t = manualTimers();
+  const win = resizeTarget();
+  let resets = 0;
+  const session = new RoomSession({
+    connect: c.connect,
+    makeView: (tab, h) => {
+      const v = new FakeView(tab, h);
+      views.set(tab, v);
+      return v;
+    },
+    createEngine: async (req) => {
+      requests.push(req);
+      const e = new FakeEngine();
+      engines.push(e);
+      return e;
+    },
+    resetDisks: async () => void resets++,
+    resizeTarget: win,
+    timers: t.timers,
+    ...extra,
+  });
+  return { c, session, views, engines, requests, t, win, resets: () => resets };
 }

@@ -1,0 +1,96 @@
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
+
+const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
+
+/**
+ * The VM outlives its host (issue 11): the host's VM state is saved on the server, and when the
+ * host's tab closes the next host — a guest who takes over, or the server's headless host —
+ * resumes it: a file made and a shell variable set before the host left are still there.
+ */
+
+/** A new room, hosted (at its prompt) in one browser and watched as a guest in another. */
+async function hostAndGuest(browser: Browser, request: APIRequestContext, name: string) {
+  const roomPath = await newRoom(request, name);
+  const [hostCtx, guestCtx] = [await browser.newContext(), await browser.newContext()];
+  const host = await hostCtx.newPage();
+  await host.goto(roomPath);
+  await waitForPrompt(host);
+  const guest = await guestCtx.newPage();
+  await guest.goto(roomPath);
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
+  return { roomPath, room: roomPath.split('/').pop()!, host, guest, hostCtx, guestCtx };
+}
+
+/** The host sets a variable and writes a file, then waits until the server holds a state made after both. */
+async function leaveMarks(host: Page, room: string, tag: string) {
+  await typeLine(host, `export HANDOVER_VAR=var-${tag}; echo file-${tag} > ~/handover.txt; sync; echo marks-set`);
+  await expect.poll(() => screen(host)).toMatch(/^marks-set\s*$/m);
+  const after = Date.now();
+  await expect
+    .poll(
+      async () => {
+        const r = await host.request.get(`/api/rooms/${room}/state`);
+        return r.status() === 200 ? ((await r.json()) as { createdAt: number }).createdAt : 0;
+      },
+      { timeout: 90_000, message: 'the host uploads the room state once the VM is quiet' },
+    )
+    .toBeGreaterThan(after);
+}
+
+test('a guest takes over when the host leaves, and finds the file and the variable', async ({ browser, request }) => {
+  const { roomPath, room, host, guest, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'handover by hand');
+  const watcherCtx = await browser.newContext();
+  const watcher = await watcherCtx.newPage();
+  await watcher.goto(`${roomPath}?watch`);
+  await expect(watcher.locator('main.room')).toHaveAttribute('data-seat', 'guest');
+
+  await leaveMarks(host, room, 'hand');
+  await host.close();
+  await guest.getByRole('button', { name: 'Take over' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'host');
+  await expect(guest.getByText('You are now hosting')).toBeVisible();
+  await expect(watcher.getByText(/is now hosting/)).toBeVisible();
+  // The watcher joined to watch: it is never offered the VM.
+  await expect(watcher.getByRole('button', { name: 'Take over' })).toHaveCount(0);
+  await waitForPrompt(guest);
+  await expect(guest.locator('.status')).toContainText('Restored');
+  await typeLine(guest, 'echo "got:$HANDOVER_VAR:$(cat ~/handover.txt)"');
+  await expect.poll(() => screen(guest)).toMatch(/^got:var-hand:file-hand\s*$/m);
+  await expect.poll(() => screen(watcher)).toMatch(/^got:var-hand:file-hand\s*$/m);
+  await Promise.all([hostCtx.close(), guestCtx.close(), watcherCtx.close()]);
+});
+
+test('with nobody taking over, the headless host resumes the VM and a queued command runs in the old state', async ({ browser, request }) => {
+  const { room, host, guest, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'handover to the server');
+
+  await leaveMarks(host, room, 'auto');
+  await host.close();
+  await expect(guest.getByText('Host disconnected')).toBeVisible();
+  // Nobody presses Take over: after a few seconds the server's headless host takes the seat.
+  await expect(guest.getByText('VM runs on the server’s headless host')).toBeVisible({ timeout: 30_000 });
+  await expect(guest.getByText(/Tandem \(headless host\) is now hosting/)).toBeVisible();
+  const queued = await request.post(`/api/rooms/${room}/commands?wait=false`, {
+    headers: { authorization: `Bearer ${KEY}` },
+    data: { cmd: 'echo "cmd:$HANDOVER_VAR:$(cat ~/handover.txt)"', timeoutMs: 120_000 },
+  });
+  expect(queued.status(), await queued.text()).toBe(202);
+  const { id } = (await queued.json()) as { id: string };
+  let result: { state: string; output: string } = { state: 'queued', output: '' };
+  await expect
+    .poll(
+      async () => {
+        const r = await request.get(`/api/rooms/${room}/commands/${id}?wait=true&waitMs=20000`, { headers: { authorization: `Bearer ${KEY}` } });
+        result = (await r.json()) as typeof result;
+        return result.state;
+      },
+      { timeout: 150_000 },
+    )
+    .toBe('done');
+  expect(result.output).toContain('cmd:var-auto:file-auto');
+  // The guest sees it, and types again into the resumed VM.
+  await expect.poll(() => screen(guest)).toMatch(/^cmd:var-auto:file-auto\s*$/m);
+  await typeLine(guest, 'echo typed-$((20+22))');
+  await expect.poll(() => screen(guest)).toMatch(/^typed-42\s*$/m);
+  await Promise.all([hostCtx.close(), guestCtx.close()]);
+});

@@ -1,0 +1,166 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, nextWhere } from '../testing/startServer';
+import { as, signUp } from '../testing/accounts';
+import { ROOM_STATE_FORMAT, VM_CHUNK_BYTES, decodePack, encodePack, type RoomStateManifest } from '../../lib/shared/roomState';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-roomstate-'));
+const disk = path.join(dir, 'disk.ext2');
+fs.writeFileSync(disk, Buffer.alloc(0));
+fs.truncateSync(disk, 4 * 1024 * 1024);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
+/** A gzip'd "v86 state": its magic, then `rawBytes` of noise (noise does not compress: the size is what it says). */
+function vmState(rawBytes: number, magic = 0x86768676): Buffer {
+  const raw = crypto.randomBytes(rawBytes);
+  raw.writeUInt32LE(magic, 0);
+  return zlib.gzipSync(raw, { level: 1 });
+}
+const page = (fill: number) => new Uint8Array(4096).fill(fill);
+
+type Srv = Awaited<ReturnType<typeof startServer>>;
+
+/** What a host page does: ask which chunks are missing, send those in a pack, commit the manifest. */
+async function upload(srv: Srv, room: string, key: string, vm: Buffer, pages: [number, Uint8Array][], over: Partial<RoomStateManifest> = {}) {
+  const vmChunks: Uint8Array[] = [];
+  for (let i = 0; i < vm.length; i += VM_CHUNK_BYTES) vmChunks.push(vm.subarray(i, i + VM_CHUNK_BYTES));
+  const all = [...vmChunks, ...pages.map((p) => p[1])].map((data) => ({ hash: sha(data), data }));
+  const headers = { 'x-host-key': key, 'content-type': 'application/json' };
+  const miss = await fetch(`${srv.url}/api/rooms/${room}/state/missing`, { method: 'POST', headers, body: JSON.stringify({ hashes: all.map((c) => c.hash) }) });
+  if (miss.status !== 200) return { step: 'missing', status: miss.status, body: await miss.json(), sent: 0 };
+  const { missing } = (await miss.json()) as { missing: string[] };
+  const send = all.filter((c) => missing.includes(c.hash));
+  if (send.length) {
+    const r = await fetch(`${srv.url}/api/rooms/${room}/state/chunks`, { method: 'POST', headers: { 'x-host-key': key, 'content-type': 'application/octet-stream' }, body: encodePack(send) });
+    if (r.status !== 200) return { step: 'chunks', status: r.status, body: await r.json(), sent: send.length };
+  }
+  const manifest: RoomStateManifest = {
+    format: ROOM_STATE_FORMAT,
+    guestVersion: srv.server.guest.version,
+    diskVersion: srv.server.guest.disk?.version ?? null,
+    overlayId: 'overlay-a',
+    overlayGeneration: 3,
+    vm: { chunks: vmChunks.map(sha), bytes: vm.length },
+    pages: pages.map(([i, d]) => [i, 0xffff, sha(d)]),
+    ...over,
+  };
+  const c = await fetch(`${srv.url}/api/rooms/${room}/state`, { method: 'PUT', headers, body: JSON.stringify(manifest) });
+  return { step: 'commit', status: c.status, body: await c.json(), sent: send.length };
+}
+
+async function openRoom(srv: Srv) {
+  const r = await fetch(`${srv.url}/rooms/new`, { method: 'POST', body: 'name=state', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+  const room = r.headers.get('location')!.split('/').pop()!;
+  const host = await srv.client(room);
+  const st = await nextWhere(host, 'room:state', (s) => s.seat === 'host');
+  const guest = await srv.client(room);
+  await nextWhere(guest, 'room:state', (s) => s.seat === 'guest');
+  return { room, host, guest, key: st.hostKey! };
+}
+
+const latest = (srv: Srv, room: string, key: string) => fetch(`${srv.url}/api/rooms/${room}/state`, { headers: { 'x-host-key': key } });
+
+describe('room state on the server', () => {
+  let srv: Srv;
+  beforeAll(async () => {
+    srv = await startServer({ DISK_SOURCE: disk, ROOM_STATE_MAX_MB: '3' });
+  });
+  afterAll(() => srv.close());
+
+  it('stores a host’s state and gives it back whole; an unchanged page is never sent twice', async () => {
+    const { room, key } = await openRoom(srv);
+    const vm = vmState(300_000);
+    const first = await upload(srv, room, key, vm, [[1, page(1)], [2, page(2)], [7, page(7)]]);
+    expect(first, JSON.stringify(first.body)).toMatchObject({ step: 'commit', status: 201, sent: 4 });
+    const info = (await (await latest(srv, room, key)).json()) as { id: string; manifest: RoomStateManifest };
+    expect(info.id).toBe(first.body.id);
+    expect(info.manifest.pages.map((p) => p[0])).toEqual([1, 2, 7]);
+    // The restoring side asks for the chunks by hash and gets exactly the bytes.
+    const read = await fetch(`${srv.url}/api/rooms/${room}/state/read`, { method: 'POST', headers: { 'x-host-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ hashes: info.manifest.vm.chunks }) });
+    const chunks = decodePack(new Uint8Array(await read.arrayBuffer()));
+    expect(Buffer.concat(chunks.map((c) => c.data)).equals(vm)).toBe(true);
+    // Same pages, one changed, a new VM state: only the changed page and the VM piece travel.
+    const second = await upload(srv, room, key, vmState(300_000), [[1, page(1)], [2, page(22)], [7, page(7)]]);
+    expect(second).toMatchObject({ status: 201, sent: 2 });
+    // The very same state again: nothing at all is sent.
+    const third = await upload(srv, room, key, vm, [[1, page(1)], [2, page(2)], [7, page(7)]]);
+    expect(third).toMatchObject({ status: 201, sent: 0 });
+  });
+
+  it('refuses a guest’s upload, and the old host’s once another has taken over', async () => {
+    const { room, key, guest, host } = await openRoom(srv);
+    const byGuest = await upload(srv, room, 'not-the-host-key-at-all', vmState(1000), []);
+    expect(byGuest).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await fetch(`${srv.url}/api/rooms/${room}/state/missing`, { method: 'POST', body: '{"hashes":[]}' })).status).toBe(403);
+    // The host leaves (its last upload still counts) …
+    host.disconnect();
+    await nextWhere(guest, 'room:state', (s) => !s.hostConnected);
+    expect(await upload(srv, room, key, vmState(1000), [])).toMatchObject({ status: 201 });
+    // … then the guest takes over: the old key no longer uploads, the new one does.
+    guest.emit('host:take', {});
+    const st = await nextWhere(guest, 'room:state', (s) => s.seat === 'host');
+    expect(st.hostKey).toBeTruthy();
+    expect(await upload(srv, room, key, vmState(1000), [])).toMatchObject({ status: 403 });
+    expect(await upload(srv, room, st.hostKey!, vmState(1000), [])).toMatchObject({ status: 201 });
+  });
+
+  it('refuses corrupt, foreign, truncated and other-version states, storing nothing', async () => {
+    const { room, key } = await openRoom(srv);
+    const good = vmState(5000);
+    const cases: [string, Buffer, Partial<RoomStateManifest>, number, string][] = [
+      ['truncated VM state', good.subarray(0, good.length - 40), {}, 400, 'STATE_CORRUPT'],
+      ['foreign (not v86)', vmState(5000, 0x12345678), {}, 400, 'STATE_CORRUPT'],
+      ['not gzip', crypto.randomBytes(5000), {}, 400, 'STATE_CORRUPT'],
+      ['another guest version', good, { guestVersion: '0123456789abcdef' }, 409, 'STATE_VERSION'],
+      ['another disk', good, { diskVersion: 'deadbeef' }, 409, 'STATE_VERSION'],
+      ['bad format', good, { format: 'something-else' as typeof ROOM_STATE_FORMAT }, 400, 'STATE_CORRUPT'],
+    ];
+    for (const [what, vm, over, status, code] of cases) {
+      const r = await upload(srv, room, key, vm, [[3, page(3)]], over);
+      expect(r, what).toMatchObject({ step: 'commit', status, body: { error: { code } } });
+    }
+    // A page past the disk's end, and a manifest naming chunks never sent.
+    expect(await upload(srv, room, key, good, [[5000, page(9)]])).toMatchObject({ status: 400, body: { error: { code: 'STATE_CORRUPT' } } });
+    const absent = await fetch(`${srv.url}/api/rooms/${room}/state`, {
+      method: 'PUT',
+      headers: { 'x-host-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ format: ROOM_STATE_FORMAT, guestVersion: srv.server.guest.version, diskVersion: srv.server.guest.disk!.version, overlayId: null, overlayGeneration: 0, vm: { chunks: ['ab'.repeat(32)], bytes: 10 }, pages: [] }),
+    });
+    expect(absent.status).toBe(409);
+    expect(((await absent.json()) as { error: { code: string } }).error.code).toBe('STATE_INCOMPLETE');
+    // A chunk whose bytes do not match its hash: the whole pack is refused.
+    const bad = encodePack([{ hash: sha(page(4)), data: page(4) }, { hash: sha(page(5)), data: page(6) }]);
+    const r = await fetch(`${srv.url}/api/rooms/${room}/state/chunks`, { method: 'POST', headers: { 'x-host-key': key }, body: bad });
+    expect(r.status).toBe(400);
+    const miss = await fetch(`${srv.url}/api/rooms/${room}/state/missing`, { method: 'POST', headers: { 'x-host-key': key }, body: JSON.stringify({ hashes: [sha(page(4))] }) });
+    expect(((await miss.json()) as { missing: string[] }).missing).toEqual([sha(page(4))]);
+    expect((await latest(srv, room, key)).status).toBe(204);
+  });
+
+  it('refuses uploads beyond the room’s quota, whole, instead of truncating them', async () => {
+    const { room, key } = await openRoom(srv);
+    // ROOM_STATE_MAX_MB=3: a 2 MiB state fits, a second different one does not (the first is kept).
+    expect(await upload(srv, room, key, vmState(2 * 1024 * 1024), [])).toMatchObject({ status: 201 });
+    const over = await upload(srv, room, key, vmState(2 * 1024 * 1024), []);
+    expect(over).toMatchObject({ step: 'chunks', status: 429, body: { error: { code: 'QUOTA_EXCEEDED' } } });
+    expect(await srv.server.roomStates.states.usedBytes(room)).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(((await (await latest(srv, room, key)).json()) as { bytes: number }).bytes).toBeGreaterThan(2 * 1024 * 1024);
+  });
+
+  it('lets only people with the host right read a members-only room’s state', async () => {
+    const owner = await signUp(srv, 'Olga Owner');
+    const made = await as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json: { name: 'private' } });
+    const room = (made.json as { room: { id: string } }).room.id;
+    expect((await as(srv, owner.cookie, `/api/rooms/${room}/state`)).status).toBe(204);
+    expect((await fetch(`${srv.url}/api/rooms/${room}/state`)).status).toBe(403);
+    const stranger = await signUp(srv, 'Sam Stranger');
+    expect((await as(srv, stranger.cookie, `/api/rooms/${room}/state`)).status).toBe(403);
+    expect((await fetch(`${srv.url}/api/rooms/${room}/state`, { headers: { 'x-host-token': srv.server.hostToken(room) } })).status).toBe(204);
+    expect((await fetch(`${srv.url}/api/rooms/${room}/state`, { headers: { 'x-host-token': srv.server.hostToken('default') } })).status).toBe(403);
+  });
+});

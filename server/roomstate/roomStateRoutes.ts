@@ -1,0 +1,80 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { ROOM_ID_RE } from '../../lib/shared/protocol';
+import { MAX_PACK_BYTES, MAX_STATE_PAGES, hashListSchema } from '../../lib/shared/roomState';
+import { readBuffer, readJsonObject, sendJson } from '../http/json';
+import { HttpError } from '../http/errors';
+import type { RequestContext } from '../http/router';
+import type { RoomStates } from './RoomStates';
+
+/** A manifest names up to MAX_STATE_PAGES pages at ~80 bytes of JSON each. */
+const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
+/** A list of hashes (missing / read): 65 bytes of JSON per hash. */
+const MAX_HASH_LIST_BYTES = (MAX_STATE_PAGES + 1024) * 70;
+
+export interface RoomStateRouteOptions {
+  states: RoomStates;
+  roomExists: (room: string) => boolean;
+  /** The request carries the key the relay gave the room's current (or, while the seat is empty, last) host. */
+  mayUpload: (room: string, req: IncomingMessage) => boolean;
+  /** Anyone who may host the room: its host key, the server's headless host, or a member with the host right. */
+  mayDownload: (room: string, req: IncomingMessage) => Promise<boolean>;
+  log: Logger;
+}
+
+type Handler = (ctx: RequestContext) => Promise<void>;
+
+/**
+ * The room-state routes (see lib/shared/roomState.ts), one handler each; the route table
+ * (server/http/routes.ts) says which path and method each answers:
+ *   GET  /api/rooms/:id/state          the latest state's manifest (204: none)
+ *   POST /api/rooms/:id/state/missing  {hashes} → {missing}: which chunks to send
+ *   POST /api/rooms/:id/state/chunks   a chunk pack (application/octet-stream) → {stored, bytes}
+ *   PUT  /api/rooms/:id/state          the manifest, once its chunks are here → 201 {id, createdAt, bytes}
+ *   POST /api/rooms/:id/state/read     {hashes} → a chunk pack
+ * Upload needs the host key (x-host-key); reading needs the host right.
+ */
+export function createRoomStateHandlers(o: RoomStateRouteOptions) {
+  /** Checks the room and the caller, then runs `body`; a refused upload's connection is closed rather than drained. */
+  const guarded =
+    (kind: 'upload' | 'read', body: (ctx: RequestContext, room: string) => Promise<void>): Handler =>
+    async (ctx) => {
+      const room = ctx.params.id;
+      try {
+        if (!ROOM_ID_RE.test(room) || !o.roomExists(room)) throw new HttpError('ROOM_NOT_FOUND', `no room ${room}`);
+        if (kind === 'upload' && !o.mayUpload(room, ctx.req)) throw new HttpError('FORBIDDEN', 'only the room’s current host may upload its VM state');
+        if (kind === 'read' && !(await o.mayDownload(room, ctx.req))) throw new HttpError('FORBIDDEN', 'only someone who may host this room may read its VM state');
+        await body(ctx, room);
+      } catch (e) {
+        // Megabytes of a refused pack are not worth reading to keep the connection alive.
+        if (!ctx.req.complete && !ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+        throw e;
+      }
+    };
+
+  const hashes = async (req: IncomingMessage): Promise<string[]> => {
+    const parsed = hashListSchema.safeParse(await readJsonObject(req, MAX_HASH_LIST_BYTES));
+    if (!parsed.success) throw new HttpError('BAD_MESSAGE', `hashes: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data.hashes;
+  };
+
+  return {
+    latest: guarded('read', async ({ res }, room) => {
+      const latest = await o.states.latest(room);
+      if (!latest) return void res.writeHead(204, { 'cache-control': 'no-store' }).end();
+      sendJson(res, 200, latest);
+    }),
+    commit: guarded('upload', async ({ req, res }, room) => {
+      const info = await o.states.commit(room, await readJsonObject(req, MAX_MANIFEST_BYTES));
+      o.log.info({ room, id: info.id, bytes: info.bytes, pages: info.manifest.pages.length }, 'room state saved');
+      sendJson(res, 201, { id: info.id, createdAt: info.createdAt, bytes: info.bytes });
+    }),
+    missing: guarded('upload', async ({ req, res }, room) => sendJson(res, 200, { missing: await o.states.missing(room, await hashes(req)) })),
+    chunks: guarded('upload', async ({ req, res }, room) => sendJson(res, 200, await o.states.putPack(room, new Uint8Array(await readBuffer(req, MAX_PACK_BYTES, 'a chunk pack'))))),
+    read: guarded('read', async ({ req, res }, room) => {
+      const pack = await o.states.readPack(room, await hashes(req));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': pack.byteLength, 'cache-control': 'no-store' });
+      res.end(pack);
+    }),
+  };
+}
