@@ -8,7 +8,7 @@ import type { z } from 'zod';
 export type RouteAuth = 'none' | 'apiKey' | 'session';
 
 /** Groups of operations in the document. */
-export type RouteTag = 'commands' | 'rooms' | 'members' | 'invites' | 'tokens' | 'accounts' | 'network' | 'recordings' | 'site';
+export type RouteTag = 'commands' | 'rooms' | 'members' | 'invites' | 'tokens' | 'accounts' | 'network' | 'recordings' | 'room state' | 'site';
 
 /** A response: a description and, for JSON, the schema of the body (the one the code builds it by, where there is one). */
 export interface ResponseDoc {

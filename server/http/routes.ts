@@ -2,14 +2,13 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
-import type { createRoomStateHandlers } from '../roomstate/roomStateRoutes';
+import { ROOM_STATE_DOCS as RS, type createRoomStateHandlers } from '../roomstate/roomStateRoutes';
 import type { Route, RouteHandler } from './router';
 import { apiDocs } from '../commands/apiDocs';
 import { accountDocs } from '../accounts/accountDocs';
 import { netDocs } from '../net/netDocs';
 import { recordingDocs } from '../recordings/recordingDocs';
 import { siteDocs } from './siteDocs';
-import { roomStateDocs } from '../roomstate/roomStateDocs';
 
 export interface RouteHandlers {
   site: ReturnType<typeof createSiteHandlers>;
@@ -108,11 +107,11 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'POST', path: '/api/gateway', handler: net.gateway, doc: netDocs.gateway },
 
     // The room's VM state (handover): the host uploads (its host key), whoever may host reads.
-    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest, doc: roomStateDocs.latest },
-    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit, doc: roomStateDocs.commit },
-    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing, doc: roomStateDocs.missing },
-    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks, doc: roomStateDocs.chunks },
-    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read, doc: roomStateDocs.read },
+    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest, doc: RS.latest },
+    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit, doc: RS.commit },
+    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing, doc: RS.missing },
+    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks, doc: RS.chunks },
+    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read, doc: RS.read },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi, doc: siteDocs.openapi },
   ];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_NET_AUDIT_DAYS } from './NetAudit';
 import { MAX_DOH_QUERY_BYTES } from './DohResolver';
 import { DOH_QUERIES_PER_MINUTE, GATEWAY_REQUESTS_PER_MINUTE, netListQuerySchema, netTokenRequestSchema } from './netRoutes';
-import { gatewayRequestSchema, MAX_GATEWAY_REQUEST_BYTES } from './Gateway';
+import { GATEWAY_TIMEOUT_MS, MAX_GATEWAY_REDIRECTS, MAX_GATEWAY_REQUEST_BYTES, MAX_GATEWAY_RESPONSE_BYTES, gatewayRequestSchema } from './Gateway';
 import type { RouteDoc } from '../http/routeDoc';
 import { roomIdParam } from '../commands/apiSchemas';
 
@@ -42,11 +42,11 @@ const netTokenResponseSchema = z.object({
 });
 
 const gatewayResponseSchema = z.object({
-  status: z.number().int(),
+  status: z.number().int().describe("The destination's HTTP status (a 3xx only with followRedirects: false)."),
   statusText: z.string(),
-  headers: z.record(z.string(), z.string()),
-  data: z.string().optional().describe('The body as text (responseType text).'),
-  data_b64: z.string().optional().describe('The body in base64 (responseType arrayBuffer).'),
+  headers: z.record(z.string(), z.string()).describe('Lower-cased; cookies and hop-by-hop headers removed.'),
+  data: z.string().optional().describe('The body as UTF-8 text (responseType "text").'),
+  data_b64: z.string().optional().describe('The body, base64 (responseType "arrayBuffer").'),
 });
 
 const dnsMessage = { description: 'The DNS answer.', media: 'application/dns-message' };
@@ -114,13 +114,19 @@ export const netDocs = {
   gateway: {
     tag: 'network',
     auth: ['apiKey', 'session'],
-    summary: "The seed's HTTP gateway: one HTTP request made by the server for a room's VM",
+    summary: "The seed's HTTP gateway: fetch one URL through the server, under the VM network's policy",
     description:
-      `The network policy applies as to the VM's own connections (no loopback, private or link-local addresses; the room's Internet switch), each request is audited. ` +
-      `A request body of at most ${MAX_GATEWAY_REQUEST_BYTES} bytes; ${GATEWAY_REQUESTS_PER_MINUTE} requests a minute per caller. Also allowed with the room's host token.`,
-    operationId: 'gateway',
+      'Every resolved address of every hop is checked like a VM CONNECT (loopback, private, link-local, CGNAT, ULA, multicast, reserved and their ' +
+      `IPv4-mapped forms refused unless NET_ALLOW opens them): 403 names the reason. Redirects are followed by hand, at most ${MAX_GATEWAY_REDIRECTS}. ` +
+      `Bodies up to ${MAX_GATEWAY_REQUEST_BYTES} bytes (body, or body_b64 for binary), answers up to ${MAX_GATEWAY_RESPONSE_BYTES} bytes ` +
+      `(more: 413, or its start with "truncate": true), ${GATEWAY_TIMEOUT_MS / 1000} s, ${GATEWAY_REQUESTS_PER_MINUTE} requests a minute per caller. ` +
+      "Credentials: an API key or a token that may use the room, a member's session, the headless host's `x-host-token`, or the host seat's network token " +
+      "in `x-net-token` (a CheerpX host page, for its guests' curl/wget wrappers; then the room's whole Internet state applies). " +
+      "Refused (403) while the room's Internet is off. Every request is in the room's network audit (kind gateway).",
+    operationId: 'gatewayFetch',
+    headers: z.object({ 'x-net-token': z.string().optional().describe("The host seat's network token (the `<token>` of net-token's path).") }),
     body: gatewayRequestSchema,
-    responses: { 200: { description: "The destination's answer.", schema: gatewayResponseSchema } },
-    errors: [403, 404, 429, 502, 504],
+    responses: { 200: { description: "The destination's answer (any status).", schema: gatewayResponseSchema } },
+    errors: [401, 403, 404, 429, 502, 504],
   },
 } satisfies Record<string, RouteDoc>;
