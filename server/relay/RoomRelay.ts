@@ -58,6 +58,8 @@ interface TabStream {
   resizes: FrameCoalescer<{ cols: number; rows: number }>;
   /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
   strict?: boolean;
+  /** A frame was dropped while strict (the host is asked again when its resend window ends). */
+  gap?: boolean;
 }
 
 /**
@@ -77,7 +79,10 @@ export class RoomRelay {
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
-  private keptSeat = new HostSeat(() => this.releaseSeat());
+  private keptSeat = new HostSeat(
+    () => this.releaseSeat(),
+    () => this.endResend(),
+  );
   /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
   private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
@@ -234,19 +239,29 @@ export class RoomRelay {
   }
 
   /**
-   * `peer` takes the host seat (a new upload key for the room's VM state). `resumed`: the same page after a server restart, which resends
-   * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
+   * `peer` takes the host seat: a new upload key, the screen from its VM, sequence numbers from 1.
+   * `resumed`: the same page after a server restart, which resends from the room's last frame, so
+   * the tabs keep their sequence numbers and take no gap.
    */
   private seatHost(peer: Peer, resumed = false): void {
     this.hostId = peer.id;
     this.hostStatus = null;
-    this.keptSeat.taken(peer.clientId);
+    this.keptSeat.taken(peer.clientId, resumed);
     this.handover.seated();
     for (const t of this.tabs.values()) {
       if (!resumed) t.hostSeq = 0;
       t.strict = resumed;
+      t.gap = false;
     }
     this.screen.hostChanged();
+  }
+
+  /** The resumed host's resend window is over: a gap it could not fill is accepted, and it resends what it has after it. */
+  private endResend(): void {
+    for (const [tab, t] of this.tabs) {
+      if (t.gap && this.hostId) this.transport.send(this.hostId, 'term:ack', { tab, hostSeq: t.hostSeq });
+      t.strict = t.gap = false;
+    }
   }
 
   /** Whether `key` may upload the room's VM state now (HostHandover). */
@@ -378,7 +393,7 @@ export class RoomRelay {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
     // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
-    if (t.strict && hostSeq !== t.hostSeq + 1) return;
+    if (t.strict && hostSeq !== t.hostSeq + 1) return void (t.gap = true);
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);
