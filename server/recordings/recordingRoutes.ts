@@ -5,7 +5,6 @@ import { TAB_ID_RE } from '../../lib/shared/protocol';
 import { HttpError } from '../http/errors';
 import { parse } from '../http/validate';
 import type { RequestContext } from '../http/router';
-import type { RouteDoc } from '../http/routeDoc';
 import { sendJson } from '../http/json';
 import { plainEvent, type CastEvent } from './castEvents';
 import { exportCast, MAX_IMPORT_CAST_BYTES, parseCast } from './asciicast';
@@ -19,7 +18,7 @@ export const MAX_SEARCH_RESULTS = 200;
 export const MAX_MARKS = 2000;
 export const MAX_SEARCH_CHARS = 100;
 
-/** Query parameters of the recording routes (also the source of their OpenAPI description). */
+/** Query parameters of the recording routes (also the source of their OpenAPI description, recordingDocs.ts). */
 export const seekQuerySchema = z.object({ t: z.coerce.number().finite().nonnegative() });
 export const eventsQuerySchema = z.object({
   cursor: z.string().regex(/^\d{1,9}:\d{1,12}$/, 'cursor is "segment:offset" as returned by seek or events'),
@@ -168,63 +167,3 @@ async function readCapped(req: IncomingMessage, max: number): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
-
-const READER = 'Members with at least viewer rights (session cookie); anyone with the link in an open room.';
-const TAG = 'recordings';
-const eventSchema = z.tuple([z.number(), z.enum(['o', 'i', 'r', 'm']), z.string()]).describe('An asciicast v2 event: [seconds, code, data]');
-const keyframeSchema = z.object({ t: z.number(), seq: z.number().int(), cols: z.number().int(), rows: z.number().int(), data: z.string() }).nullable();
-const terminalInfoSchema = z.object({ tab: z.string(), title: z.string(), startT: z.number(), endT: z.number(), cols: z.number().int(), rows: z.number().int() });
-
-/**
- * What the OpenAPI document says about each recording route (route table `doc`); the query schemas
- * are the ones the handlers validate with.
- */
-export const RECORDING_DOCS = {
-  list: {
-    summary: `The room’s recorded terminals. ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    responses: { 200: { description: 'Terminals with title, duration, size' } },
-  },
-  terminal: { summary: `One terminal’s recording: title, times, size. ${READER}`, tag: TAG, auth: 'session', responses: { 200: { description: 'The recording', schema: terminalInfoSchema } } },
-  seek: {
-    summary: `The screen at a time: the keyframe at or before it and the events from it up to the time, and a cursor to play on from. ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    query: seekQuerySchema,
-    responses: { 200: { description: 'Keyframe and events', schema: terminalInfoSchema.extend({ t: z.number(), keyframe: keyframeSchema, events: z.array(eventSchema), next: z.string().nullable() }) } },
-  },
-  events: {
-    summary: `Events from a cursor (playback pages). ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    query: eventsQuerySchema,
-    responses: { 200: { description: 'Events and the next cursor (null at the end)', schema: z.object({ events: z.array(eventSchema), next: z.string().nullable() }) } },
-  },
-  marks: {
-    summary: `Command blocks (from the shell’s prompt marks), joins and leaves. ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    responses: { 200: { description: 'Markers in order', schema: z.object({ marks: z.array(z.object({ t: z.number(), kind: z.enum(['command', 'join', 'leave']), label: z.string(), exitCode: z.number().int().optional() })) }) } },
-  },
-  search: {
-    summary: `Times where the output contains a text (within one output frame), at most ${MAX_SEARCH_RESULTS}. ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    query: searchQuerySchema,
-    responses: { 200: { description: 'Matches', schema: z.object({ q: z.string(), results: z.array(z.object({ t: z.number(), text: z.string() })) }) } },
-  },
-  exportCast: {
-    summary: `The terminal’s recording as an asciicast v2 file (application/x-asciicast; plays in asciinema play and asciinema-player). ${READER}`,
-    tag: TAG,
-    auth: 'session',
-    responses: { 200: { description: 'asciicast v2' } },
-  },
-  importCast: {
-    summary: `Imports a .cast (the body, content-type application/x-asciicast, asciicast v2, at most ${MAX_IMPORT_CAST_BYTES / 2 ** 20} MiB) as a read-only replay room: yours when signed in, open otherwise. Anything else is refused (BAD_RECORDING, TOO_LARGE) and nothing is stored.`,
-    tag: TAG,
-    auth: 'session',
-    responses: { 201: { description: 'The replay room', schema: z.object({ room: z.object({ id: z.string(), name: z.string() }), url: z.string() }) } },
-    errors: [413, 415],
-  },
-} satisfies Record<string, RouteDoc>;
