@@ -21,15 +21,21 @@ afterAll(async () => {
   await srv?.close();
 });
 
+/** A room with a host and a guest; the host leaves. */
+async function hostLeavesGuest(name: string) {
+  const room = srv.server.rooms.create(name).id;
+  const host = await srv.client(room);
+  await nextWhere(host, 'room:state', (s) => s.seat === 'host');
+  const guest = await srv.client(room);
+  await nextWhere(guest, 'room:state', (s) => s.seat === 'guest');
+  host.disconnect();
+  await nextWhere(guest, 'room:state', (s) => !s.hostConnected);
+  return { room, guest };
+}
+
 describe.skipIf(!chromium)('handover to the headless host', () => {
   it('steps in when the host leaves with a guest in the room, and yields to that guest on Take over', async () => {
-    const room = srv.server.rooms.create('handover').id;
-    const host = await srv.client(room);
-    await nextWhere(host, 'room:state', (s) => s.seat === 'host');
-    const guest = await srv.client(room);
-    await nextWhere(guest, 'room:state', (s) => s.seat === 'guest');
-    host.disconnect();
-    await nextWhere(guest, 'room:state', (s) => !s.hostConnected);
+    const { room, guest } = await hostLeavesGuest('handover');
     const seated = await nextWhere(guest, 'room:state', (s) => s.hostHeadless, 30_000);
     expect(seated.hostName).toMatch(/headless/);
     expect(srv.server.headless()?.rooms).toEqual([room]);
@@ -45,13 +51,7 @@ describe.skipIf(!chromium)('handover to the headless host', () => {
     await nextWhere(alone, 'room:state', (s) => s.seat === 'host');
     alone.disconnect();
 
-    const room = srv.server.rooms.create('quick').id;
-    const host = await srv.client(room);
-    await nextWhere(host, 'room:state', (s) => s.seat === 'host');
-    const guest = await srv.client(room);
-    await nextWhere(guest, 'room:state', (s) => s.seat === 'guest');
-    host.disconnect();
-    await nextWhere(guest, 'room:state', (s) => !s.hostConnected);
+    const { room, guest } = await hostLeavesGuest('quick');
     guest.emit('host:take', {});
     await nextWhere(guest, 'room:state', (s) => s.seat === 'host');
     await new Promise((r) => setTimeout(r, 2500)); // past HANDOVER_WAIT_SECONDS
