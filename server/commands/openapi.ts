@@ -10,6 +10,7 @@ import {
 } from './CommandQueue';
 import { recordingPaths } from '../recordings/recordingsOpenApi';
 import { netOpenApiPaths } from '../net/openapi';
+import { roomStateOpenApiPaths } from '../roomstate/openapi';
 import { API_WAIT_MS, DEFAULT_ROOM_LIST_LIMIT, MAX_BATCH_ROOMS, MAX_ROOM_LIST_LIMIT, MIN_API_WAIT_MS } from './apiCaps';
 
 /** The long-poll parameters of every operation that reads one command. */
@@ -261,6 +262,7 @@ export const openApiDocument = {
       },
     },
     ...netOpenApiPaths,
+    ...roomStateOpenApiPaths,
     '/api/openapi.json': {
       get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
     },
@@ -275,6 +277,7 @@ export const openApiDocument = {
           'owner or instructor, never open rooms). Other rooms answer 404 to a token, as if they did not exist.',
       },
       apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+      hostKey: { type: 'apiKey', in: 'header', name: 'x-host-key', description: 'The key the relay gives the room’s host page with its seat (room-state uploads).' },
       session: { type: 'apiKey', in: 'cookie', name: 'authjs.session-token', description: 'A signed-in browser session (or an invited guest\'s room cookie): the recordings routes.' },
       apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
     },
