@@ -19,7 +19,7 @@ import { SocketQuota } from './access/SocketQuota';
 import { HttpError } from './http/errors';
 import { CommandQueue } from './commands/CommandQueue';
 import { createApiHandlers } from './commands/apiRoutes';
-import { openApiDocument } from './commands/openapi';
+import { API_INFO, openApiDocument } from './http/openapi';
 import { apiKeyAuthenticator, presentedKey } from './commands/apiAuth';
 import { HeadlessHostPool } from './host/HeadlessHostPool';
 import { AccountStore } from './accounts/AccountStore';
@@ -375,6 +375,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   };
   const alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();
   server.once('listening', keepAlwaysOn);
+  let apiDocument: unknown;
   const site = createSiteHandlers({
     clientAddress,
     env,
@@ -388,15 +389,17 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     authn,
     openRooms,
     liveRooms: () => hub.relays.size,
-    openapi: () => openApiDocument,
+    // Generated from the route table's docs once, on first request.
+    openapi: () => (apiDocument ??= openApiDocument(router.routes, API_INFO)),
   });
   const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
+  const router = new Router(
+    routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
+  );
   server.on(
     'request',
     createRequestListener({
-      router: new Router(
-        routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
-      ),
+      router,
       next: opts.next,
       // next-auth's sign-in rate limit keys on the peer's address; only we may say what it is.
       beforeNext: (req) => (req.headers[CLIENT_IP_HEADER] = clientAddress(req)),

@@ -5,7 +5,8 @@
  * refuses other versions at connect with PROTOCOL_MISMATCH.
  */
 import { z } from 'zod';
-import type { ErrorCode } from './errors';
+import { ERROR_CODES, TandemError, type ErrorCode } from './errors';
+import { roleSchema } from './roles';
 
 /** 2: RoomState's `role` (a seat) renamed `seat`. */
 export const PROTOCOL_VERSION = 2;
@@ -119,23 +120,24 @@ export type TermResize = z.infer<typeof termResizeSchema>;
 export type HostStatus = z.infer<typeof hostStatusSchema>;
 
 /** A connection's seat in a room: the one host (runs the VM) or a guest. Not a membership role (lib/shared/roles.ts). */
-export type Seat = 'host' | 'guest';
+export const seatSchema = z.enum(['host', 'guest']);
+export type Seat = z.infer<typeof seatSchema>;
 
 /** Room roles (drizzle/schema.ts ROLES), ascending. */
 export type { Role as MemberRole } from './roles';
-import type { Role as MemberRole } from './roles';
 
 /** What I may do in this room; sent to me alone, again whenever my membership role changes. */
-export interface MemberInfo {
+export const memberInfoSchema = z.object({
   /** `u:<userId>`, `g:<guestId>`, `a:<clientId>` (open rooms), `h:headless` (the server's host). */
-  memberId: string;
-  name: string;
+  memberId: z.string(),
+  name: z.string(),
   /** Null for visitors of an open room (no membership). */
-  role: MemberRole | null;
-  canType: boolean;
-  canHost: boolean;
-  canManage: boolean;
-}
+  role: roleSchema.nullable(),
+  canType: z.boolean(),
+  canHost: z.boolean(),
+  canManage: z.boolean(),
+});
+export type MemberInfo = z.infer<typeof memberInfoSchema>;
 
 /** Who may type: everyone with a write role, or only the holder (one driver at a time). */
 export type ControlMode = 'all' | 'single';
@@ -161,112 +163,84 @@ export function parseControl(raw: unknown): ControlState {
 const memberIdSchema = z.string().regex(/^[ugah]:[A-Za-z0-9-]{1,64}$/);
 export const controlModeSchema = z.object({ mode: z.enum(['all', 'single']) });
 export const controlGrantSchema = z.object({ memberId: memberIdSchema });
-export const controlEmptySchema = z.object({}).strict();
+/** No payload: `{}`, or nothing at all (`emit('control:take')`). */
+export const controlEmptySchema = z.object({}).strict().default({});
 
-export interface TabInfo {
-  id: string;
-  title: string;
-}
+// ---- server → client ----
+export const tabInfoSchema = z.object({ id: z.string(), title: z.string() });
+export type TabInfo = z.infer<typeof tabInfoSchema>;
 
-export interface RoomState {
-  room: string;
+export const hostCandidateSchema = z.object({ peer: z.string(), name: z.string() });
+export type HostCandidate = z.infer<typeof hostCandidateSchema>;
+
+export const roomStateSchema = z.object({
+  room: z.string(),
   /** This connection's seat (host or guest). */
-  seat: Seat;
-  hostConnected: boolean;
+  seat: seatSchema,
+  hostConnected: z.boolean(),
   /** The host is the server's headless browser (a human opening the room takes over). */
-  hostHeadless: boolean;
+  hostHeadless: z.boolean(),
   /** Latest host VM status, so a late guest sees boot progress too. */
-  hostStatus: HostStatus | null;
-  guests: number;
+  hostStatus: hostStatusSchema.nullable(),
+  guests: z.number().int().nonnegative(),
   /** Terminals in the room, in order; `main` always exists. */
-  tabs: TabInfo[];
+  tabs: z.array(tabInfoSchema),
   /** Present in the state sent to me alone (on join and when my access changes); keep the last one. */
-  me?: MemberInfo;
+  me: memberInfoSchema.optional(),
   /** Who hosts now (shown as "<name> is now hosting" when it changes); null while nobody does. */
-  hostName?: string | null;
+  hostName: z.string().nullable().optional(),
   /** To the host alone: the key its uploads of the room's VM state carry (x-host-key). */
-  hostKey?: string;
+  hostKey: z.string().optional(),
   /** To the host alone: who it may give the VM to. */
-  candidates?: HostCandidate[];
-}
+  candidates: z.array(hostCandidateSchema).optional(),
+});
+export type RoomState = z.infer<typeof roomStateSchema>;
 
-export interface HostCandidate {
-  peer: string;
-  name: string;
-}
-
-export interface Snapshot {
-  tab: string;
+export const snapshotSchema = z.object({
+  tab: z.string(),
   /** Relay sequence number the snapshot includes; live output continues at seq + 1. */
-  seq: number;
-  cols: number;
-  rows: number;
-  data: string;
-}
+  seq: z.number().int().nonnegative(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  data: z.string(),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
 
-export interface OutFrame {
-  tab: string;
-  seq: number;
-  data: string;
-}
+export const outFrameSchema = z.object({ tab: z.string(), seq: z.number().int(), data: z.string() });
+export type OutFrame = z.infer<typeof outFrameSchema>;
+export const termAckSchema = z.object({ tab: z.string(), hostSeq: z.number().int().nonnegative() });
 
-export interface ProtocolErrorPayload {
-  code: ErrorCode;
-  message: string;
+export const protocolErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
   /** The event that caused it, when there was one. */
-  event?: string;
-}
+  event: z.string().optional(),
+});
+export type ProtocolErrorPayload = z.infer<typeof protocolErrorSchema>;
 
-export interface ServerToClientEvents {
-  'room:state': (s: RoomState) => void;
-  'term:snapshot': (s: Snapshot) => void;
-  'term:out': (f: OutFrame) => void;
+/** Server → client: event name → the schema of its payload. The typed event map below is derived from it. */
+export const serverEventSchemas = {
+  'room:state': roomStateSchema,
+  'term:snapshot': snapshotSchema,
+  'term:out': outFrameSchema,
   /** To the host only: keystrokes from anyone in the room. */
-  'term:in': (i: TermIn) => void;
+  'term:in': termInSchema,
   /** To a host page that reconnected: the last of its frames the room has; it resends the ones after. */
-  'term:ack': (a: { tab: string; hostSeq: number }) => void;
-  'term:resize': (r: TermResize) => void;
-  'room:error': (e: ProtocolErrorPayload) => void;
+  'term:ack': termAckSchema,
+  'term:resize': termResizeSchema,
+  'room:error': protocolErrorSchema,
   /** The host VM's screen (latest frame at join, then live at a capped rate). */
-  'screen:frame': (f: ScreenFrame) => void;
+  'screen:frame': screenFrameSchema,
   /** To the host only: keyboard and mouse from guests who may type. */
-  'screen:input': (i: ScreenInput) => void;
+  'screen:input': screenInputSchema,
   /** To the host only: `to` asked for the VM; upload the state, then `host:give` it. */
-  'host:yield': (y: HostCandidate) => void;
-}
-
-export interface ClientToServerEvents {
-  'term:out': (f: TermOut) => void;
-  'term:in': (i: TermIn) => void;
-  'term:resize': (r: TermResize) => void;
-  'term:sync': (s: { tab: string }) => void;
-  'host:status': (s: HostStatus) => void;
-  'tab:open': (t: { tab: string; title: string }) => void;
-  'tab:close': (t: { tab: string }) => void;
-  'screen:frame': (f: ScreenFrame) => void;
-  'screen:input': (i: ScreenInput) => void;
-  'host:take': (e: Record<string, never>) => void;
-  'host:give': (g: { to: string }) => void;
-  'control:mode': (m: { mode: ControlMode }) => void;
-  'control:grant': (g: { memberId: string }) => void;
-  'control:take': (e: Record<string, never>) => void;
-  'control:request': (e: Record<string, never>) => void;
-  'control:lower': (e: Record<string, never>) => void;
-  'control:release': (e: Record<string, never>) => void;
-}
-
-/** The keyboard-control events (handled by server/access/RoomControl.ts, not the relay). */
-export const controlSchemas = {
-  'control:mode': controlModeSchema,
-  'control:grant': controlGrantSchema,
-  'control:take': controlEmptySchema,
-  'control:request': controlEmptySchema,
-  'control:lower': controlEmptySchema,
-  'control:release': controlEmptySchema,
+  'host:yield': hostCandidateSchema,
 } as const;
-export type ControlEvent = keyof typeof controlSchemas;
+export type ServerEvent = keyof typeof serverEventSchemas;
+export type ServerToClientEvents = { [E in ServerEvent]: (payload: z.output<(typeof serverEventSchemas)[E]>) => void };
 
-/** Event name → schema, so the server validates every inbound event in one place. */
+// ---- client → server ----
+/** The terminal and screen events (handled by server/relay/RoomRelay.ts). */
 export const inboundSchemas = {
   'term:out': termOutSchema,
   'term:in': termInSchema,
@@ -281,3 +255,43 @@ export const inboundSchemas = {
   'host:give': hostGiveSchema,
 } as const;
 export type InboundEvent = keyof typeof inboundSchemas;
+
+/** The keyboard-control events (handled by server/access/KeyboardControl.ts, not the relay). */
+export const controlSchemas = {
+  'control:mode': controlModeSchema,
+  'control:grant': controlGrantSchema,
+  'control:take': controlEmptySchema,
+  'control:request': controlEmptySchema,
+  'control:lower': controlEmptySchema,
+  'control:release': controlEmptySchema,
+} as const;
+export type ControlEvent = keyof typeof controlSchemas;
+
+/** Client → server: every event a browser may send, name → schema. The typed event map below is derived from it. */
+export const clientEventSchemas = { ...inboundSchemas, ...controlSchemas } as const;
+export type ClientEvent = keyof typeof clientEventSchemas;
+export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEvent[];
+/** What a client sends (defaults not yet applied). */
+export type ClientToServerEvents = { [E in ClientEvent]: (payload: z.input<(typeof clientEventSchemas)[E]>) => void };
+/** A client event's payload once validated (defaults applied): what the server's handlers get. */
+export type ClientPayload<E extends ClientEvent> = z.output<(typeof clientEventSchemas)[E]>;
+
+/** Whether a client may send this event (own keys only: `constructor` or `__proto__` are not events). */
+export function isClientEvent(event: string): event is ClientEvent {
+  return Object.hasOwn(clientEventSchemas, event);
+}
+export function isInboundEvent(event: string): event is InboundEvent {
+  return Object.hasOwn(inboundSchemas, event);
+}
+
+/**
+ * The one validation of a client event's payload, against its schema: TOO_LARGE when it breaks a
+ * size cap, BAD_MESSAGE otherwise (TandemError). Returns the parsed payload with defaults applied.
+ */
+export function parseClientEvent<E extends ClientEvent>(event: E, payload: unknown): ClientPayload<E> {
+  const parsed = clientEventSchemas[event].safeParse(payload);
+  // TypeScript cannot tie `event`'s schema to E through the union of schemas; the table above does.
+  if (parsed.success) return parsed.data as ClientPayload<E>;
+  const tooLarge = parsed.error.issues.some((i) => i.code === 'too_big');
+  throw new TandemError(tooLarge ? 'TOO_LARGE' : 'BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+}

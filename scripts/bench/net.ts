@@ -1,9 +1,13 @@
 /**
  * The VM's network, measured in a real VM: `curl` inside v86 (the Debian disk) downloads a 50 MB
- * file from a loopback HTTP server through the Tandem server's Wisp endpoint, and fetches a
- * 1-byte file a few times for connect + first byte. Its own Tandem server (in this process, on
- * 127.0.0.1, NET_ALLOW naming only the test server's port, DNS only `bench.test`) and Chromium.
+ * file from a local HTTP server through the Tandem server's Wisp endpoint, and fetches a 1-byte
+ * file a few times for connect + first byte. Its own Tandem server (in this process, on
+ * 127.0.0.1, NET_ALLOW naming only the test server's address and port, DNS only `bench.test`)
+ * and Chromium. The test server cannot listen on loopback: the guest's 127.0.0.1 is the guest
+ * itself. It listens on an address of a veth pair this bench adds and removes (root only;
+ * the traffic never leaves the machine), as the e2e's network namespace does.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,16 +25,48 @@ export interface NetFigures {
 
 const DOWNLOAD_BYTES = 50 * 1024 * 1024;
 const CONNECT_RUNS = 5;
+/** The test server's address, on a local veth pair (not the e2e's 10.213.7.0/30: both may run at once). */
+const BENCH_IP = '10.213.9.1';
+const BENCH_IF = 'tdm-bench0';
+
+/** Adds BENCH_IP on a veth pair (both ends here, no namespace); returns its removal, or null when this is not root. */
+function benchAddress(): (() => void) | null {
+  if (process.getuid?.() !== 0) return null;
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+  const remove = () => {
+    try {
+      ip('link', 'delete', BENCH_IF);
+    } catch {
+      /* not there */
+    }
+  };
+  remove();
+  try {
+    ip('link', 'add', BENCH_IF, 'type', 'veth', 'peer', 'name', `${BENCH_IF}p`);
+    ip('addr', 'add', `${BENCH_IP}/32`, 'dev', BENCH_IF);
+    ip('link', 'set', BENCH_IF, 'up');
+    ip('link', 'set', `${BENCH_IF}p`, 'up');
+  } catch {
+    remove();
+    return null;
+  }
+  return remove;
+}
 
 export async function measureNet(log: (s: string) => void): Promise<NetFigures | null> {
   const executablePath = findChromium();
   if (!executablePath) return null;
+  const removeAddress = benchAddress();
+  if (!removeAddress) {
+    log('net: needs root (ip link add … type veth) for a test server the VM can reach; skipped');
+    return null;
+  }
   const blob = Buffer.alloc(DOWNLOAD_BYTES, 0x5a);
   const origin = http.createServer((req, res) => {
     if (req.url === '/50m') return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
     res.writeHead(200, { 'content-length': 1 }).end('x');
   });
-  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => origin.listen(0, BENCH_IP, r));
   const originPort = (origin.address() as AddressInfo).port;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-net-'));
   const env = loadEnv({
@@ -40,8 +76,8 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
     DATA_DIR: dataDir,
     HEADLESS: 'off',
     NET: 'on',
-    NET_ALLOW: `127.0.0.1:${originPort}`,
-    NET_HOSTS: 'bench.test=127.0.0.1',
+    NET_ALLOW: `${BENCH_IP}:${originPort}`,
+    NET_HOSTS: `bench.test=${BENCH_IP}`,
     NET_RESOLVER: 'hosts',
   });
   const tandem = createTandemServer(env);
@@ -71,6 +107,7 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
     await browser.close();
     await tandem.close();
     origin.close();
+    removeAddress();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -93,6 +130,7 @@ async function netInPage(a: { relay: string; originPort: number; bytes: number; 
     autostart: true,
     disable_keyboard: true,
     disable_mouse: true,
+    disable_speaker: true,
     hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: 128 * 1024 },
     bzimage: { url: m.bzimage },
     cmdline: m.cmdline,
@@ -115,13 +153,13 @@ async function netInPage(a: { relay: string; originPort: number; bytes: number; 
   await waitFor(/NETREADY/, 90_000);
   const url = `http://bench.test:${a.originPort}`;
   emu.serial0_send(
-    `for i in $(seq ${a.connectRuns}); do curl -s -o /dev/null -w 'FIRST %{time_starttransfer}\\n' ${url}/1b; done; ` +
-      `curl -s -o /dev/null -w 'DOWN %{size_download} %{time_total}\\n' ${url}/50m; echo NET""DONE\n`,
+    `for i in $(seq ${a.connectRuns}); do curl -sS -o /dev/null -w 'FIRST %{time_starttransfer}\\n' ${url}/1b; done; ` +
+      `curl -sS -o /dev/null -w 'DOWN %{size_download} %{time_total}\\n' ${url}/50m; echo NET""DONE\n`,
   );
   await waitFor(/NETDONE/, 600_000);
   await emu.destroy();
   const firsts = [...out.matchAll(/FIRST ([\d.]+)/g)].map((x) => Number(x[1]) * 1000).sort((x, y) => x - y);
   const down = /DOWN (\d+) ([\d.]+)/.exec(out);
-  if (!down || Number(down[1]) !== a.bytes) throw new Error(`download incomplete: ${down?.[1] ?? 0} of ${a.bytes} bytes`);
+  if (!down || Number(down[1]) !== a.bytes) throw new Error(`download incomplete: ${down?.[1] ?? 0} of ${a.bytes} bytes; the guest said: ${JSON.stringify(out.slice(-1500))}`);
   return { downloadMbps: Number(down[1]) / 1048576 / Number(down[2]), connectMs: firsts[Math.floor(firsts.length / 2)] ?? NaN };
 }

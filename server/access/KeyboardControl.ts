@@ -1,5 +1,4 @@
-import { TandemError } from '../../lib/shared/errors';
-import { controlSchemas, type ControlEvent, type ControlState } from '../../lib/shared/protocol';
+import type { ClientPayload, ControlEvent, ControlState } from '../../lib/shared/protocol';
 import { applyControl, mayType } from './RoomControl';
 import type { Access } from './RoomAccess';
 
@@ -40,11 +39,9 @@ export class KeyboardControl {
     return mayType(this.get(roomId), access);
   }
 
-  /** One control request (`control:*` event) from `actor`; throws TandemError (BAD_MESSAGE, FORBIDDEN, CONFLICT, RATE_LIMITED). */
-  request(roomId: string, actor: Access, event: ControlEvent, payload: unknown): void {
-    const parsed = controlSchemas[event].safeParse(payload);
-    if (!parsed.success) throw new TandemError('BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    this.set(roomId, applyControl(this.get(roomId), actor, event, parsed.data, (m) => this.o.memberCanType(roomId, m)));
+  /** One control request (`control:*` event, its payload validated) from `actor`; throws TandemError (FORBIDDEN, CONFLICT, RATE_LIMITED). */
+  request<E extends ControlEvent>(roomId: string, actor: Access, event: E, msg: ClientPayload<E>): void {
+    this.set(roomId, applyControl(this.get(roomId), actor, event, msg, (m) => this.o.memberCanType(roomId, m)));
   }
 
   /** After roles changed: a holder who may no longer type loses the keyboard. */

@@ -26,7 +26,7 @@ export function createRelayGate(d: { authn: Authenticator; access: RoomAccess; k
       }
     },
     mayType: (room, a) => d.keyboard.mayType(room, a),
-    control: (room, a, event, payload) => d.keyboard.request(room, a, event, payload),
+    control: (room, a, event, msg) => d.keyboard.request(room, a, event, msg),
   };
 }
 

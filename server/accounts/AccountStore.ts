@@ -18,11 +18,11 @@ export interface User {
   createdAt: Date;
 }
 
-const emailSchema = z.string().trim().toLowerCase().max(MAX_EMAIL_CHARS).pipe(z.email());
+export const emailSchema = z.string().trim().toLowerCase().max(MAX_EMAIL_CHARS).pipe(z.email());
 // C0/C1 controls and line/paragraph separators: a name is one line. Everything else, including
 // `<script>`, is kept verbatim; escaping is the renderer's job.
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const nameSchema = z
+export const nameSchema = z
   .string()
   .trim()
   .refine((s) => s.length > 0, 'name is empty')

@@ -20,7 +20,7 @@ export interface ApiToken {
   lastUsedAt: Date | null;
 }
 
-const nameSchema = z
+export const tokenNameSchema = z
   .string({ error: 'name is required' })
   .trim()
   .min(1, 'name is required')
@@ -33,7 +33,7 @@ export class ApiTokenStore {
   constructor(private db: Db) {}
 
   create(userId: string, name: unknown, now = new Date()): { token: string; apiToken: ApiToken } {
-    const n = nameSchema.safeParse(name);
+    const n = tokenNameSchema.safeParse(name);
     if (!n.success) throw new TandemError('BAD_MESSAGE', n.error.issues[0]?.message ?? 'bad name');
     if (this.list(userId).length >= MAX_API_TOKENS_PER_USER) throw new TandemError('TOO_LARGE', `at most ${MAX_API_TOKENS_PER_USER} API tokens per account; revoke one first`);
     const token = API_TOKEN_PREFIX + crypto.randomBytes(API_TOKEN_BYTES).toString('base64url');

@@ -14,8 +14,9 @@ import { parse } from '../http/validate';
 import { readJsonObject, sendJson } from '../http/json';
 import type { RoomStore } from '../rooms/RoomStore';
 import crypto from 'node:crypto';
-import { normalizeEmail, type AccountStore } from './AccountStore';
-import type { ApiTokenStore } from './ApiTokenStore';
+import { emailSchema, nameSchema, normalizeEmail, type AccountStore } from './AccountStore';
+import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../auth/password';
+import { tokenNameSchema, type ApiTokenStore } from './ApiTokenStore';
 import { displayNameSchema, type GuestStore } from './GuestStore';
 import type { InviteStore } from './InviteStore';
 import type { MembershipStore, RoomOfUser } from './MembershipStore';
@@ -29,26 +30,31 @@ export const MAX_ALWAYS_ON_PER_USER = 2;
 
 const engineSchema = z.enum(['auto', 'v86', 'cheerpx']);
 const guestSchema = z.enum(ROOM_GUESTS);
-const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
-const patchRoomSchema = z
+export const createRoomSchema = z.object({ name: z.string({ error: 'name is required' }), engine: engineSchema.optional(), guest: guestSchema.optional() });
+export const patchRoomSchema = z
   .object({
     name: z.string().optional(),
     archived: z.boolean().optional(),
     alwaysOn: z.boolean().optional(),
     engine: engineSchema.nullable().optional(),
     guest: guestSchema.nullable().optional(),
-    /** Recordings keep who typed what (off by default: the owner decides). */
-    recordInput: z.boolean().optional(),
-    internet: z.boolean().nullable().optional(),
+    recordInput: z.boolean().optional().describe('Recordings keep who typed what (off by default: the owner decides).'),
+    internet: z.boolean().nullable().optional().describe("The room's Internet switch; null follows the server's NET."),
   })
   .strict();
-const inviteSchema = z
+export const inviteSchema = z
   .object({
     role: roleSchema.optional(),
     ttlMs: z.number().int().optional(),
     maxUses: z.number().int().nullable().optional(),
   })
   .strict();
+export const setRoleSchema = z.object({ role: roleSchema });
+export const tokenRequestSchema = z.object({ name: tokenNameSchema });
+/** Sign-up's fields; the account store checks them with named codes (BAD_EMAIL, BAD_NAME, PASSWORD_TOO_SHORT…). */
+export const signUpSchema = z.object({ email: emailSchema, name: nameSchema, password: z.string().min(MIN_PASSWORD_CHARS).max(MAX_PASSWORD_CHARS) });
+/** Redeeming signed out: the guest's display name (BAD_NAME otherwise); signed in it is ignored. */
+export const redeemSchema = z.object({ name: displayNameSchema.optional() });
 
 /** Store errors as the join page and the dashboard name them. */
 const INVITE_CODES: Partial<Record<ErrorCode, ErrorCode>> = {
@@ -159,7 +165,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
     listTokens: signedIn(({ res }, user) => sendJson(res, 200, { tokens: d.tokens.list(user.id) })),
     createToken: write(
       signedIn(async ({ req, res }, user) => {
-        const b = await body(req);
+        const b = parse(tokenRequestSchema, await body(req));
         const { token, apiToken } = d.tokens.create(user.id, b.name);
         sendJson(res, 201, { token, ...apiToken });
       }),
@@ -212,7 +218,7 @@ export function createAccountHandlers(d: AccountRouteDeps) {
     setMemberRole: write(
       signedIn(async ({ req, res, params }, user) => {
         d.access.requireRole(params.id, user.id, 'viewer');
-        const b = await body(req);
+        const b = parse(setRoleSchema, await body(req));
         sendJson(res, 200, { member: d.access.setRole(user.id, params.id, params.memberId, b.role) });
       }),
     ),

@@ -72,6 +72,8 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string, disk
   if (rootDisk) h.update(`disk@${rootDisk.version}\n${DISK_CMDLINE}`);
   // The network card is emulated hardware: a saved VM without it does not restore with it.
   h.update(`net@virtio-mtu${VM_NET_MTU}\n`);
+  // So is COM2, the page's line to the guest's clock (V86Engine.syncGuestClock).
+  h.update('uart1@clock\n');
   const version = h.digest('hex').slice(0, 16);
   const q = `?v=${version}`;
   const common = {

@@ -9,7 +9,7 @@ import { HttpError } from '../http/errors';
 const V86_FILES = new Set(['libv86.js', 'libv86.mjs', 'v86.wasm', 'v86-fallback.wasm']);
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Files the browser engines read from the guest sources, e.g. CheerpX's shell integration. */
-const GUEST_SOURCE_FILES: Record<string, string> = { 'tandem.bashrc': 'scripts/guest/disk/etc/bash.bashrc' };
+const GUEST_SOURCE_FILES: Record<string, string> = { 'tandem.bashrc': 'scripts/guest/disk/etc/bash.bashrc', 'tandem-gw': 'scripts/guest/gateway/tandem-gw' };
 
 export function v86BuildDir(): string {
   const require = createRequire(import.meta.url);

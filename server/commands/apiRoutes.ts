@@ -1,66 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { CommandRow } from '../../drizzle/schema';
 import { TandemError, type ErrorCode } from '../../lib/shared/errors';
 import { ROOM_ID_RE } from '../../lib/shared/protocol';
 import { readJsonObject, sendJson } from '../http/json';
-import { DEFAULT_ROOM } from '../rooms/RoomStore';
-import {
-  MAX_CMD_BYTES,
-  MAX_COMMAND_TIMEOUT_MS,
-  MAX_IDEMPOTENCY_KEY_CHARS,
-  MIN_COMMAND_TIMEOUT_MS,
-  isFinal,
-  type CommandQueue,
-} from './CommandQueue';
+import { MAX_CMD_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, isFinal, type CommandQueue } from './CommandQueue';
 import { apiKeyAuthenticator, type ApiAuthenticator, type ApiPrincipal } from './apiAuth';
 import { HttpError } from '../http/errors';
 import type { RequestContext, RouteHandler } from '../http/router';
 import { parse } from '../http/validate';
-import {
-  API_WAIT_MS,
-  DEFAULT_LIST_LIMIT,
-  DEFAULT_ROOM_LIST_LIMIT,
-  MAX_API_BODY_BYTES,
-  MAX_BATCH_ROOMS,
-  MAX_LIST_LIMIT,
-  MAX_ROOM_LIST_LIMIT,
-  MIN_API_WAIT_MS,
-} from './apiCaps';
+import { API_WAIT_MS, MAX_API_BODY_BYTES } from './apiCaps';
+import { batchSchema, commandListQuerySchema, commandReadQuerySchema, createSchema, roomListQuerySchema } from './apiSchemas';
 
 export * from './apiCaps';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** "true"/"false" and friends, as query strings and JSON bodies both spell them. */
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
-
-const cmdSchema = z.string({ error: 'cmd is required (a string)' }).refine((s) => s.trim() !== '', 'cmd is required (a string)');
-const timeoutSchema = z.coerce
-  .number()
-  .int()
-  .min(MIN_COMMAND_TIMEOUT_MS)
-  .max(MAX_COMMAND_TIMEOUT_MS, `timeoutMs is at most ${MAX_COMMAND_TIMEOUT_MS}`)
-  .optional();
-
-const createSchema = z.object({
-  cmd: cmdSchema,
-  room: z.string().max(200).default(DEFAULT_ROOM),
-  timeoutMs: timeoutSchema,
-  wait: flag.default(true),
-});
-
-const batchSchema = z.object({
-  rooms: z
-    .array(z.string({ error: 'room ids are strings' }).max(200), { error: 'rooms is required (an array of room ids)' })
-    .min(1, 'rooms needs at least one room id')
-    .max(MAX_BATCH_ROOMS, `rooms holds at most ${MAX_BATCH_ROOMS} room ids`)
-    .refine((ids) => new Set(ids).size === ids.length, 'rooms has a room id twice'),
-  cmd: cmdSchema,
-  timeoutMs: timeoutSchema,
-  wait: flag.default(true),
-});
 
 /** A room as GET /api/rooms shows it. */
 export interface ApiRoom {
@@ -204,14 +158,14 @@ export function createApiHandlers(opts: ApiOptions) {
   }
 
   async function show(res: ServerResponse, url: URL, who: ApiPrincipal, id: string, room: string | null): Promise<void> {
+    const q = parse(commandReadQuerySchema, query(url));
     const row = find(who, id, room);
-    const wait = flag.safeParse(url.searchParams.get('wait') ?? 'false');
-    await respond(res, row, wait.success && wait.data ? requestedWait(url) : 0);
+    await respond(res, row, q.wait ? Math.min(q.waitMs ?? waitMs, waitMs) : 0);
   }
 
   function list(res: ServerResponse, url: URL, who: ApiPrincipal, room: string | null): void {
     if (room !== null) checkRoom(who, room);
-    const limit = intParam(url, 'limit', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT);
+    const { limit } = parse(commandListQuerySchema, query(url));
     // A token's rooms filter the query itself, so a limit counts only commands it may see.
     const rows = opts.queue.list({ room: room ?? undefined, rooms: who.roomIds() ?? undefined, limit });
     // Outputs can be a MiB each: the list leaves them out; fetch one command for its output.
@@ -220,7 +174,7 @@ export function createApiHandlers(opts: ApiOptions) {
 
   function listRooms(res: ServerResponse, url: URL, who: ApiPrincipal): void {
     if (!opts.rooms) throw new HttpError('NOT_FOUND', 'this server does not list rooms');
-    const limit = intParam(url, 'limit', DEFAULT_ROOM_LIST_LIMIT, 1, MAX_ROOM_LIST_LIMIT);
+    const { limit } = parse(roomListQuerySchema, query(url));
     const rooms = opts.rooms.list(limit, who.roomIds() ?? undefined);
     sendJson(res, 200, { success: true, rooms: rooms.map(roomView) });
   }
@@ -244,12 +198,6 @@ export function createApiHandlers(opts: ApiOptions) {
       if (res.destroyed) return;
     }
     sendJson(res, isFinal(row.state) ? 200 : 202, view(row), headers);
-  }
-
-  /** `?waitMs=` shortens a long poll (a page following many commands keeps its connections turning over). */
-  function requestedWait(url: URL): number {
-    if (!url.searchParams.has('waitMs')) return waitMs;
-    return Math.min(intParam(url, 'waitMs', waitMs, MIN_API_WAIT_MS, API_WAIT_MS), waitMs);
   }
 
   /** A command by id; a room scopes the look-up, and an id from another room is as unknown as a made-up one. */
@@ -316,9 +264,7 @@ function idempotencyKey(req: IncomingMessage): string | undefined {
   return typeof key === 'string' ? key : undefined;
 }
 
-function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  const n = raw === null ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError('BAD_MESSAGE', `${name} is an integer from ${min} to ${max}`);
-  return n;
+/** The query string as an object, for a query schema (a repeated key: its last value). */
+function query(url: URL): Record<string, string> {
+  return Object.fromEntries(url.searchParams);
 }

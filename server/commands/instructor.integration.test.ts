@@ -336,7 +336,7 @@ describe('OpenAPI', () => {
     const doc = await call(srv, '/api/openapi.json');
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.json.paths)).toEqual(
-      expect.arrayContaining(['/api/rooms', '/api/rooms/{roomId}', '/api/rooms/{roomId}/commands', '/api/rooms/{roomId}/commands/{id}', '/api/commands/batch']),
+      expect.arrayContaining(['/api/rooms', '/api/rooms/{id}', '/api/rooms/{id}/commands', '/api/rooms/{id}/commands/{commandId}', '/api/commands/batch']),
     );
     expect(doc.json.paths['/api/commands/batch'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/BatchRequest');
     // Every $ref resolves.

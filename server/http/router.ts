@@ -20,8 +20,10 @@ export interface Route {
   /** `/api/rooms/:id/members/:memberId`; a final `*` matches the rest of the path (as `params.rest`). */
   path: string;
   handler: RouteHandler;
-  /** What the OpenAPI document says about it (server/http/openapi.ts); JSON routes have one. */
+  /** What the OpenAPI document says about it (server/http/openapi.ts); every JSON route has one. */
   doc?: RouteDoc;
+  /** Why a route is not in the OpenAPI document (VM files, an HTML form); a route has this or a doc. */
+  undocumented?: string;
 }
 
 type Segment = { kind: 'static'; text: string } | { kind: 'param'; name: string } | { kind: 'rest' };

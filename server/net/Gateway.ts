@@ -17,6 +17,8 @@ export const gatewayRequestSchema = z
     responseType: z.enum(['text', 'arrayBuffer']).default('text'),
     truncate: z.boolean().default(false),
     maxLength: z.number().int().min(1).optional(),
+    /** false: a 3xx comes back as it is (curl without -L); true (default): followed by hand, at most 5. */
+    followRedirects: z.boolean().default(true),
     room: z.string().optional(),
   })
   .strict();
@@ -79,7 +81,7 @@ export class Gateway {
       const target = await this.check(url);
       const res = await this.request(url, target, method, cleanHeaders(req.headers ?? {}), sendBody, deadline, req);
       const location = res.location;
-      if (location && [301, 302, 303, 307, 308].includes(res.status)) {
+      if (location && req.followRedirects && [301, 302, 303, 307, 308].includes(res.status)) {
         if (hop >= MAX_GATEWAY_REDIRECTS) throw new GatewayError('upstream', `more than ${MAX_GATEWAY_REDIRECTS} redirects`);
         url = this.parseUrl(new URL(location, url).href);
         // 303 (and 301/302 after a POST, as browsers do) become a GET without a body.

@@ -102,6 +102,17 @@ export class NetHub {
     return fields && ROOM_ID_RE.test(fields[0]) ? fields[0] : null;
   }
 
+  /**
+   * The room and host of a network token whose seat is still held by the tab it was issued to
+   * (a CheerpX host's page calls the gateway with it); null otherwise.
+   */
+  seatOfToken(token: string): { room: string; memberId: string } | null {
+    const fields = verifyToken(this.opts.secret, 'net', token, 2);
+    if (!fields || !ROOM_ID_RE.test(fields[0])) return null;
+    const seat = this.opts.seat(fields[0]);
+    return seat && clientHash(seat.clientId) === fields[1] ? { room: fields[0], memberId: seat.memberId } : null;
+  }
+
   /** Takes `/net/<token>/` upgrades; false for any other path. Answers synchronously or refuses. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://x');

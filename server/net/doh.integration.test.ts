@@ -59,6 +59,9 @@ describe("the room's own DNS at /net/<token>/dns-query", () => {
     expect((await ask()).answers.map((a) => a.data)).toEqual(['93.184.216.34']);
     srv.server.rooms.update(room, { internet: false });
     expect((await ask()).rcode).toBe('REFUSED');
+    // …and says why beside the answer, for the host page to show.
+    const r = await fetch(`${srv.url}/net/${token}/dns-query?dns=${query('pub.test').toString('base64url')}`);
+    expect(decodeURIComponent(r.headers.get('x-tandem-refused') ?? '')).toBe("the room's Internet is turned off (the owner's switch)");
     expect((await post(query('pub.test'))).status).toBe(200);
     expect((await fetch(`${srv.url}/net/forged/dns-query?dns=${query('pub.test').toString('base64url')}`)).status).toBe(401);
   });

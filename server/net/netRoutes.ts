@@ -91,13 +91,18 @@ export function createNetHandler(d: NetRouteDeps) {
       message = await readCapped(req);
     } else throw new HttpError('METHOD_NOT_ALLOWED', 'GET or POST', { allow: 'GET, POST' });
     let answer: { body: Buffer; ttl: number };
+    const off = room !== null ? d.state(room) : null;
+    const refuse = !!off && !off.on;
     try {
-      answer = await d.doh.answer(message, { refuse: room !== null && !d.state(room).on });
+      answer = await d.doh.answer(message, { refuse });
     } catch (e) {
       counters.dohMalformed++;
       throw new HttpError('BAD_MESSAGE', `not a DNS query: ${(e as Error).message}`);
     }
-    res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.body.length, 'cache-control': `max-age=${answer.ttl}` });
+    // A refusal because the room's Internet is off says so beside the DNS answer (which cannot):
+    // the host page shows it, since the guest's command only sees "could not resolve".
+    const why = refuse ? { 'x-tandem-refused': encodeURIComponent(internetOffMessage(off!.reason)) } : {};
+    res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.body.length, 'cache-control': `max-age=${answer.ttl}`, ...why });
     res.end(answer.body);
   }
 
@@ -148,12 +153,18 @@ export function createNetHandler(d: NetRouteDeps) {
     const parsed = gatewayRequestSchema.safeParse(await readJsonObject(req, MAX_GATEWAY_JSON_BYTES));
     if (!parsed.success) throw new HttpError('BAD_MESSAGE', `gateway request: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const body = parsed.data;
-    const room = body.room ?? url.searchParams.get('room') ?? 'default';
-    const who = await d.authorizeGateway(req, url, room);
+    const netToken = req.headers['x-net-token'];
+    // A CheerpX host's page (its guests' curl/wget wrappers) presents its seat's network token: the
+    // VM's own network, so the room's full Internet state applies, NET=members included.
+    const seat = typeof netToken === 'string' ? d.hub.seatOfToken(netToken) : null;
+    if (typeof netToken === 'string' && (!seat || (body.room !== undefined && body.room !== seat.room)))
+      throw new HttpError('UNAUTHORIZED', "the network token is invalid, expired, or no longer the room's host seat; reload the page");
+    const room = seat?.room ?? body.room ?? url.searchParams.get('room') ?? 'default';
+    const who = seat ? seat.memberId : await d.authorizeGateway(req, url, room);
     if (!gatewayLimiter.consume(who).ok) throw new HttpError('RATE_LIMITED', `at most ${GATEWAY_REQUESTS_PER_MINUTE} gateway requests a minute`, { 'retry-after': '30' });
     const st = d.state(room);
-    if (st.reason === 'server_off' || st.reason === 'switch_off')
-      throw new HttpError('FORBIDDEN', st.reason === 'server_off' ? 'this server has no VM network (NET=off)' : "the room's Internet is turned off");
+    if (st.reason === 'server_off' || st.reason === 'switch_off' || (seat && !st.on))
+      throw new HttpError('FORBIDDEN', internetOffMessage(st.reason));
     const started = Date.now();
     const audit = (row: { ip: string | null; port: number; name: string | null; bytesUp: number; bytesDown: number; refused: string | null; status: number }) =>
       d.audit.record({ room, host: who, kind: 'gateway', ...row, closeReason: row.status, startedAt: new Date(started), durationMs: Date.now() - started });
@@ -198,6 +209,13 @@ export function createNetHandler(d: NetRouteDeps) {
     netAudit: ({ req, res, url, params }: RequestContext) => netAudit(req, res, url, params.id),
     counters,
   };
+}
+
+/** Why the room's VM has no Internet, in words a guest's terminal can show. */
+export function internetOffMessage(reason: InternetState['reason']): string {
+  if (reason === 'server_off') return 'this server has no VM network (NET=off)';
+  if (reason === 'switch_off') return "the room's Internet is turned off (the owner's switch)";
+  return 'this server gives the VM network only to rooms hosted by a signed-in member (NET=members)';
 }
 
 function safeHost(raw: string): string | null {

@@ -3,6 +3,12 @@
  * before another page may host; then the first waiting page that asked to host gets the seat.
  */
 export const HOST_SEAT_KEPT_MS = 4000;
+/**
+ * A page that resumes its numbering resends what the room lacks within this long; until then its
+ * frames must follow on exactly. A gap still open then (the page no longer had those frames) is
+ * accepted: the page is asked once more and what it has goes on from there.
+ */
+export const RESEND_WINDOW_MS = 3000;
 
 /**
  * Which page hosts a room (or hosted it last), and the seat kept for it after a server restart.
@@ -14,10 +20,13 @@ export class HostSeat {
   private lastClientId: string | null = null;
   private keptUntil = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     /** The kept seat expired with pages waiting: the relay gives it to one of them. */
     private onRelease: () => void,
+    /** The resumed host's resend window ended (RESEND_WINDOW_MS). */
+    private onResendEnd: () => void,
     private now: () => number = Date.now,
   ) {}
 
@@ -39,17 +48,18 @@ export class HostSeat {
     return clientId === this.lastClientId;
   }
 
-  /** `clientId` takes the seat: nothing is kept for anyone else any more. */
-  taken(clientId: string): void {
+  /** `clientId` takes the seat: nothing is kept for anyone else any more; a resuming page gets its resend window. */
+  taken(clientId: string, resumed: boolean): void {
     this.lastClientId = clientId;
     this.keptUntil = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.close();
+    if (resumed) this.resendTimer = setTimeout(() => ((this.resendTimer = null), this.onResendEnd()), RESEND_WINDOW_MS);
   }
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.timer = this.resendTimer = null;
   }
 
   private release(): void {

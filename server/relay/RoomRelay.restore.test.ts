@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HOST_SEAT_KEPT_MS, RoomRelay, type RelayHooks, type RelayOptions } from './RoomRelay';
+import { RESEND_WINDOW_MS } from './HostSeat';
 import { recordingTransport } from '../testing/recordingTransport';
 
 const flush = () => new Promise((r) => setTimeout(r, 30));
@@ -110,6 +111,29 @@ describe('RoomRelay record hook with output coalescing', () => {
       ['main', 1, 1, 'c1 '],
       ['main', 2, 6, 'c2 c3 c4 c5 c6 '],
       ['main', 3, 8, 'c8'],
+    ]);
+  });
+});
+
+describe('RoomRelay: a resumed host that no longer has the lost frames', () => {
+  it('accepts the gap when the resend window ends and asks the host once more, so the terminal goes on', () => {
+    vi.useFakeTimers();
+    const { f } = restored([]);
+    relay.handleConnect({ id: 'g', clientId: 'guest-page', wantHost: false });
+    expect(relay.handleConnect({ id: 'h', clientId: 'host-page', wantHost: true })).toBe('host');
+    // Frames 41–99 fell out of the page's resend buffer: what it sends starts at 100.
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 100, data: 'late' });
+    expect(f.of('g', 'term:out')).toEqual([]);
+    vi.advanceTimersByTime(RESEND_WINDOW_MS + 1);
+    expect(f.of('h', 'term:ack')).toEqual([
+      { tab: 'main', hostSeq: 40 },
+      { tab: 'main', hostSeq: 40 },
+    ]);
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 100, data: 'late' });
+    relay.handleMessage('h', 'term:out', { tab: 'main', seq: 101, data: 'on' });
+    expect(f.of('g', 'term:out')).toEqual([
+      { tab: 'main', seq: 11, data: 'late' },
+      { tab: 'main', seq: 12, data: 'on' },
     ]);
   });
 });

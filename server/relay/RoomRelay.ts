@@ -1,7 +1,9 @@
 import { TandemError } from '../../lib/shared/errors';
 import {
   DEFAULT_TAB,
-  inboundSchemas,
+  isInboundEvent,
+  parseClientEvent,
+  type ClientPayload,
   type HostStatus,
   type InboundEvent,
   type MemberInfo,
@@ -9,17 +11,18 @@ import {
   type RoomState,
   type Seat,
   type ScreenFrame,
-  type ScreenInput,
-  type ServerToClientEvents,
   type Snapshot,
 } from '../../lib/shared/protocol';
 import { MIRROR_BYTES_PER_CELL, TerminalMirror } from './TerminalMirror';
 import { ScreenRelay } from './ScreenRelay';
-import { FrameCoalescer, LATEST, type CoalescerOptions, type Merge } from './FrameCoalescer';
+import { FrameCoalescer, LATEST, type Merge } from './FrameCoalescer';
 import { SlowGuests } from './SlowGuests';
 import { SyncScheduler } from './SyncScheduler';
 import { HostSeat } from './HostSeat';
 import { HostHandover } from './HostHandover';
+import type { Peer, RelayHooks, RelayOptions, RelayTransport } from './relayPorts';
+
+export type { Peer, RelayHooks, RelayOptions, RelayRestore, RelayTransport } from './relayPorts';
 
 export { HOST_SEAT_KEPT_MS } from './HostSeat';
 export { YIELD_TIMEOUT_MS } from './HostHandover';
@@ -42,56 +45,6 @@ export const MAX_MIRROR_BYTES_PER_ROOM = 16 * 1024 * 1024;
  * departure: per-departure broadcasts cost O(guests²) sends, seconds of server time at 500 guests. */
 const STATE_COALESCE_MS = 50;
 
-export interface Peer {
-  id: string;
-  clientId: string;
-  name?: string;
-  wantHost: boolean;
-  /** The server's own headless host browser; a human who wants to host takes its seat. */
-  headless?: boolean;
-  /** What this peer may do, as the access layer decided; sent to the peer with its state. */
-  me?: MemberInfo;
-  /** A guest reconnecting: the last sequence number it has of each tab (it gets what follows). */
-  resume?: Record<string, number>;
-}
-
-/** What the relay needs from a transport; Socket.IO provides it in production, tests fake it. */
-export interface RelayTransport {
-  send<E extends keyof ServerToClientEvents>(peerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
-  /** Send to every guest but `except`, encoding the frame once. */
-  broadcastGuests<E extends keyof ServerToClientEvents>(
-    except: readonly string[],
-    event: E,
-    ...args: Parameters<ServerToClientEvents[E]>
-  ): void;
-  /** Bytes accepted for this peer but not yet written to its connection. */
-  pendingBytes(peerId: string): number;
-  /** Guests join the broadcast group, hosts leave it. */
-  setGuest(peerId: string, isGuest: boolean): void;
-  /** Drops a peer's connection (a host replaced by its own newer connection). */
-  disconnect(peerId: string): void;
-}
-
-/** Observers of a room's stream: the command queue and recordings hang off these. */
-export interface RelayHooks {
-  onOutput?(roomId: string, tab: string, data: string): void;
-  onHostChange?(roomId: string, connected: boolean): void;
-  /** The recorder (server/recordings): every frame as relayed, before any guest gets it. */
-  record?(roomId: string, tab: string, seq: number, hostSeq: number, data: string, time: number): void;
-  /** A terminal's size as applied (after the output drawn at the old size went out). */
-  resized?(roomId: string, tab: string, cols: number, rows: number): void;
-  /** What the recordings know of a room whose relay starts (after a restart): tabs, sequence numbers, screens. */
-  restore?(roomId: string): RelayRestore | null;
-  /** Frames after `seq` for a resuming guest, or null (it then gets a snapshot). */
-  since?(roomId: string, tab: string, seq: number): { seq: number; data: string }[] | null;
-}
-
-export interface RelayRestore {
-  /** The page that hosted when the server stopped: its seat is kept for it a few seconds. */
-  hostClientId: string | null;
-  tabs: { id: string; title: string; seq: number; hostSeq: number; cols: number; rows: number; replay: string[] }[];
-}
-
 interface TabStream {
   title: string;
   mirror: TerminalMirror;
@@ -105,11 +58,8 @@ interface TabStream {
   resizes: FrameCoalescer<{ cols: number; rows: number }>;
   /** The host resumed its numbering (same page): frames must follow on exactly, lost ones are resent. */
   strict?: boolean;
-}
-
-export interface RelayOptions {
-  /** Output coalescing (tests shorten or lengthen the frame interval). */
-  frames?: CoalescerOptions;
+  /** A frame was dropped while strict (the host is asked again when its resend window ends). */
+  gap?: boolean;
 }
 
 /**
@@ -129,7 +79,10 @@ export class RoomRelay {
   /** The VM's graphical screen, for rooms that share one (/alpine). */
   private screen: ScreenRelay;
   /** The page that hosts (or hosted last), and the seat kept for it after a restart. */
-  private keptSeat = new HostSeat(() => this.releaseSeat());
+  private keptSeat = new HostSeat(
+    () => this.releaseSeat(),
+    () => this.endResend(),
+  );
   /** Who runs the VM next: the host's upload key, Take over, Give host to … (HostHandover). */
   private handover: HostHandover;
   /** Guests' resync requests: one snapshot in flight per peer, rate-limited (a looping client costs little). */
@@ -286,19 +239,29 @@ export class RoomRelay {
   }
 
   /**
-   * `peer` takes the host seat (a new upload key for the room's VM state). `resumed`: the same page after a server restart, which resends
-   * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
+   * `peer` takes the host seat: a new upload key, the screen from its VM, sequence numbers from 1.
+   * `resumed`: the same page after a server restart, which resends from the room's last frame, so
+   * the tabs keep their sequence numbers and take no gap.
    */
   private seatHost(peer: Peer, resumed = false): void {
     this.hostId = peer.id;
     this.hostStatus = null;
-    this.keptSeat.taken(peer.clientId);
+    this.keptSeat.taken(peer.clientId, resumed);
     this.handover.seated();
     for (const t of this.tabs.values()) {
       if (!resumed) t.hostSeq = 0;
       t.strict = resumed;
+      t.gap = false;
     }
     this.screen.hostChanged();
+  }
+
+  /** The resumed host's resend window is over: a gap it could not fill is accepted, and it resends what it has after it. */
+  private endResend(): void {
+    for (const [tab, t] of this.tabs) {
+      if (t.gap && this.hostId) this.transport.send(this.hostId, 'term:ack', { tab, hostSeq: t.hostSeq });
+      t.strict = t.gap = false;
+    }
   }
 
   /** Whether `key` may upload the room's VM state now (HostHandover). */
@@ -351,99 +314,78 @@ export class RoomRelay {
     return this.hostStatus?.phase ?? null;
   }
 
-  /** Validates and applies one inbound event. Throws TandemError for anything refused. */
+  /** Validates and applies one inbound event (transport-free callers: tests, benchmarks). Throws TandemError for anything refused. */
   handleMessage(peerId: string, event: string, payload: unknown): void {
+    if (!isInboundEvent(event)) throw new TandemError('BAD_MESSAGE', `unknown event ${event}`);
+    this.handle(peerId, event, parseClientEvent(event, payload));
+  }
+
+  /** Applies one inbound event whose payload the transport validated (parseClientEvent). Throws TandemError for anything refused. */
+  handle<E extends InboundEvent>(peerId: string, event: E, msg: ClientPayload<E>): void {
     if (this.closed) return;
     const peer = this.peers.get(peerId);
     if (!peer) throw new TandemError('FORBIDDEN', 'not connected to this room');
-    if (!(event in inboundSchemas)) throw new TandemError('BAD_MESSAGE', `unknown event ${event}`);
-    const schema = inboundSchemas[event as InboundEvent];
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      const tooLarge = parsed.error.issues.some((i) => i.code === 'too_big');
-      throw new TandemError(tooLarge ? 'TOO_LARGE' : 'BAD_MESSAGE', `${event}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    }
-    const msg = parsed.data;
-    const isHost = peerId === this.hostId;
-    switch (event as InboundEvent) {
-      case 'term:out': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
-        const m = msg as { tab: string; seq: number; data: string };
-        this.output(m.tab, m.seq, m.data);
-        return;
-      }
-      case 'term:resize': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
-        const m = msg as { tab: string; cols: number; rows: number };
-        this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
-        return;
-      }
-      case 'host:status': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
-        // The same status again (a host re-sending after a reconnect) changes nothing for anyone.
-        if (this.hostStatus && sameStatus(this.hostStatus, msg as HostStatus)) return;
-        this.hostStatus = msg as HostStatus;
-        this.broadcastState();
-        return;
-      }
-      case 'term:in': {
-        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
-        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
-          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
-        const m = msg as { tab: string; data: string };
-        this.transport.send(this.hostId, 'term:in', m);
-        return;
-      }
-      case 'screen:frame': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends the screen');
-        this.screen.frame(msg as ScreenFrame);
-        return;
-      }
-      case 'screen:input': {
-        if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
-        if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
-          throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
-        this.transport.send(this.hostId, 'screen:input', msg as ScreenInput);
-        return;
-      }
-      case 'term:sync': {
-        const m = msg as { tab: string };
-        this.tab(m.tab);
-        this.syncs.request(peerId, m.tab);
-        return;
-      }
-      case 'tab:open': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
-        const m = msg as { tab: string; title: string };
-        if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
-        if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
-        this.tabs.set(m.tab, this.newTab(m.tab, m.title));
-        this.shareMirrorBudget();
-        this.broadcastState();
-        return;
-      }
-      case 'host:take': {
-        this.handover.take(peer);
-        return;
-      }
-      case 'host:give': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
-        this.handover.give((msg as { to: string }).to);
-        return;
-      }
-      case 'tab:close': {
-        if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
-        const m = msg as { tab: string };
-        if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
-        this.disposeTab(this.tab(m.tab));
-        this.tabs.delete(m.tab);
-        this.slow.forgetTab(m.tab);
-        this.syncs.forgetTab(m.tab);
-        this.shareMirrorBudget();
-        this.broadcastState();
-        return;
-      }
-    }
+    this.handlers[event](peer, msg, peerId === this.hostId);
+  }
+
+  /** One handler per inbound event, each given the sender, its validated payload and whether the sender hosts. */
+  private readonly handlers: { [E in InboundEvent]: (peer: Peer, msg: ClientPayload<E>, isHost: boolean) => void } = {
+    'term:out': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends terminal output');
+      this.output(m.tab, m.seq, m.data);
+    },
+    'term:resize': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host resizes the terminal');
+      this.tab(m.tab).resizes.push({ cols: m.cols, rows: m.rows });
+    },
+    'host:status': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host reports VM status');
+      // The same status again (a host re-sending after a reconnect) changes nothing for anyone.
+      if (this.hostStatus && sameStatus(this.hostStatus, m)) return;
+      this.hostStatus = m;
+      this.broadcastState();
+    },
+    'term:in': (_, m) => this.transport.send(this.inputTarget(), 'term:in', m),
+    'screen:frame': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host sends the screen');
+      this.screen.frame(m);
+    },
+    'screen:input': (_, m) => this.transport.send(this.inputTarget(), 'screen:input', m),
+    'term:sync': (peer, m) => {
+      this.tab(m.tab);
+      this.syncs.request(peer.id, m.tab);
+    },
+    'tab:open': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host opens terminals');
+      if (this.tabs.has(m.tab)) throw new TandemError('CONFLICT', `tab ${m.tab} exists`);
+      if (this.tabs.size >= MAX_TABS_PER_ROOM) throw new TandemError('TOO_LARGE', `at most ${MAX_TABS_PER_ROOM} terminals per room`);
+      this.tabs.set(m.tab, this.newTab(m.tab, m.title));
+      this.shareMirrorBudget();
+      this.broadcastState();
+    },
+    'host:take': (peer) => this.handover.take(peer),
+    'host:give': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host gives the VM away');
+      this.handover.give(m.to);
+    },
+    'tab:close': (_, m, isHost) => {
+      if (!isHost) throw new TandemError('NOT_HOST', 'only the host closes terminals');
+      if (m.tab === DEFAULT_TAB) throw new TandemError('FORBIDDEN', 'the main terminal cannot be closed');
+      this.disposeTab(this.tab(m.tab));
+      this.tabs.delete(m.tab);
+      this.slow.forgetTab(m.tab);
+      this.syncs.forgetTab(m.tab);
+      this.shareMirrorBudget();
+      this.broadcastState();
+    },
+  };
+
+  /** The host, for keys and mouse from guests; refused when the host is away or not keeping up. */
+  private inputTarget(): string {
+    if (!this.hostId) throw new TandemError('NO_HOST', 'the host is away; input was not delivered');
+    if (this.transport.pendingBytes(this.hostId) > MAX_PENDING_BYTES_TO_HOST)
+      throw new TandemError('RATE_LIMITED', 'the host is not keeping up; input was dropped');
+    return this.hostId;
   }
 
   /** Takes a chunk of host output: observers see it at once, guests with the tab's next frame. */
@@ -451,7 +393,7 @@ export class RoomRelay {
     const t = this.tab(tabId);
     if (hostSeq <= t.hostSeq) return; // a retransmit: already relayed
     // A resumed host's frames after a lost one are dropped: it resends from the ack, in order.
-    if (t.strict && hostSeq !== t.hostSeq + 1) return;
+    if (t.strict && hostSeq !== t.hostSeq + 1) return void (t.gap = true);
     t.hostSeq = hostSeq;
     if (data.length === 0) return;
     this.hooks.onOutput?.(this.roomId, tabId, data);

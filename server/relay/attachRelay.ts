@@ -2,12 +2,15 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { TandemError } from '../../lib/shared/errors';
 import {
-  controlSchemas,
+  CLIENT_EVENTS,
   MAX_SOCKET_FRAME_BYTES,
   PROTOCOL_VERSION,
   ROOM_ID_RE,
   handshakeSchema,
-  inboundSchemas,
+  isClientEvent,
+  parseClientEvent,
+  type ClientEvent,
+  type ClientPayload,
   type ClientToServerEvents,
   type ControlEvent,
   type Handshake,
@@ -57,7 +60,8 @@ export interface RelayGate {
   /** The same decision again for a live connection; null: it lost access. */
   recheck(room: string, principal: unknown, hs: Handshake): Access | null;
   mayType(room: string, access: Access): boolean;
-  control(room: string, access: Access, event: ControlEvent, payload: unknown): void;
+  /** A keyboard-control request, its payload validated; throws TandemError when refused. */
+  control<E extends ControlEvent>(room: string, access: Access, event: E, msg: ClientPayload<E>): void;
   /** Membership role changes ('changed') and lost access ('removed', with '*' for everyone). */
   events: EventEmitter<{ changed: [string, string]; removed: [string, string[]] }>;
 }
@@ -81,9 +85,6 @@ export function memberInfo(a: Access): MemberInfo {
 type TandemServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TandemSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-/** Events that type into the VM: one permission (gate.mayType) covers them all. */
-const INPUT_EVENTS: ReadonlySet<string> = new Set(['term:in', 'screen:input']);
-
 /** Keep an empty room's mirror this long, so a host that reloads finds guests' screens intact. */
 export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
 /**
@@ -92,8 +93,6 @@ export const EMPTY_ROOM_TTL_MS = 10 * 60 * 1000;
  * cannot hold the server's memory.
  */
 export const DEFAULT_MAX_MIRROR_BYTES_TOTAL = 256 * 1024 * 1024;
-/** Events after which a room's mirrors may have grown. */
-const MIRROR_GROWING_EVENTS: ReadonlySet<string> = new Set(['tab:open', 'term:resize']);
 
 /** Hub-wide events: 'output' (roomId, tab, data), 'host' (roomId, connected), 'closed' (roomId). */
 export interface RelayEvents {
@@ -321,38 +320,64 @@ export function attachRelay(
       if (!resume) recording('join', () => rec.mark(room, 'join', `${who.name} joined${seat === 'host' ? ' (hosting)' : ''}`));
     }
 
-    for (const event of Object.keys(inboundSchemas)) {
-      socket.on(event as keyof ClientToServerEvents, (payload: unknown) => {
-        try {
-          // Keystrokes (terminal or screen) are judged by the sender's access now (a demoted guest's next key is refused).
-          if (INPUT_EVENTS.has(event) && opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
-            throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
-          r.handleMessage(socket.id, event, payload);
-          if (rec && RECORDED_EVENTS.has(event)) recording(event, () => recordEvent(rec, room, event, payload, who));
-          if (MIRROR_GROWING_EVENTS.has(event)) trimMirrors();
-        } catch (e) {
-          const code = e instanceof TandemError ? e.code : 'INTERNAL';
-          const message = e instanceof Error ? e.message : String(e);
-          if (code === 'INTERNAL') opts.log.error({ err: e, room, event }, 'relay failed');
-          socket.emit('room:error', { code, message, event });
-        }
-      });
-    }
-    for (const event of Object.keys(controlSchemas) as ControlEvent[]) {
-      socket.on(event, (payload: unknown) => {
-        try {
-          if (!opts.gate) throw new TandemError('UNAVAILABLE', 'keyboard control needs accounts');
-          opts.gate.control(room, socket.data.access, event, payload ?? {});
-        } catch (e) {
-          const code = e instanceof TandemError ? e.code : 'INTERNAL';
-          if (code === 'INTERNAL') opts.log.error({ err: e, room, event }, 'control failed');
-          socket.emit('room:error', { code, message: e instanceof Error ? e.message : String(e), event });
-        }
-      });
-    }
+    /** Keystrokes (terminal or screen) are judged by the sender's access now (a demoted guest's next key is refused). */
+    const typing = () => {
+      if (opts.gate && !socket.data.headless && !opts.gate.mayType(room, socket.data.access))
+        throw new TandemError('FORBIDDEN', socket.data.access.canType ? 'someone else holds the keyboard: raise your hand' : 'you are a viewer here: you cannot type');
+    };
+    const control = <E extends ControlEvent>(event: E, msg: ClientPayload<E>) => {
+      if (!opts.gate) throw new TandemError('UNAVAILABLE', 'keyboard control needs accounts');
+      opts.gate.control(room, socket.data.access, event, msg);
+    };
+    /** What the recording keeps of an event the relay accepted. */
+    const record = (what: string, fn: (rec: RelayRecorder) => void) => rec && recording(what, () => fn(rec));
+    /** Every event a client may send → what it does; dispatch() validates the payload against its schema first. */
+    const handlers: { [E in ClientEvent]: (msg: ClientPayload<E>) => void } = {
+      'term:out': (m) => r.handle(socket.id, 'term:out', m),
+      'term:in': (m) => {
+        typing();
+        r.handle(socket.id, 'term:in', m);
+        record('term:in', (rec) => rec.input(room, m.tab, m.data, who));
+      },
+      // These two may grow the room's mirrors: the total is checked after them. Resizes are recorded
+      // by the relay as it applies them (RelayHooks.resized), after the output before them.
+      'term:resize': (m) => (r.handle(socket.id, 'term:resize', m), trimMirrors()),
+      'tab:open': (m) => {
+        r.handle(socket.id, 'tab:open', m);
+        record('tab:open', (rec) => rec.tabOpened(room, m.tab, m.title));
+        trimMirrors();
+      },
+      'tab:close': (m) => {
+        r.handle(socket.id, 'tab:close', m);
+        record('tab:close', (rec) => rec.tabClosed(room, m.tab));
+      },
+      'term:sync': (m) => r.handle(socket.id, 'term:sync', m),
+      'host:status': (m) => r.handle(socket.id, 'host:status', m),
+      'screen:frame': (m) => r.handle(socket.id, 'screen:frame', m),
+      'screen:input': (m) => (typing(), r.handle(socket.id, 'screen:input', m)),
+      // Handing the VM over: the relay checks who may take or give it.
+      'host:take': (m) => r.handle(socket.id, 'host:take', m),
+      'host:give': (m) => r.handle(socket.id, 'host:give', m),
+      'control:mode': (m) => control('control:mode', m),
+      'control:grant': (m) => control('control:grant', m),
+      'control:take': (m) => control('control:take', m),
+      'control:request': (m) => control('control:request', m),
+      'control:lower': (m) => control('control:lower', m),
+      'control:release': (m) => control('control:release', m),
+    };
+    /** The one place an inbound payload is validated; anything refused goes back as room:error with its code. */
+    const dispatch = <E extends ClientEvent>(event: E, payload: unknown) => {
+      try {
+        handlers[event](parseClientEvent(event, payload));
+      } catch (e) {
+        const code = e instanceof TandemError ? e.code : 'INTERNAL';
+        if (code === 'INTERNAL') opts.log.error({ err: e, room, event }, 'relay failed');
+        socket.emit('room:error', { code, message: e instanceof Error ? e.message : String(e), event });
+      }
+    };
+    for (const event of CLIENT_EVENTS) socket.on(event, (payload: unknown) => dispatch(event, payload));
     socket.onAny((event: string) => {
-      if (!(event in inboundSchemas) && !(event in controlSchemas))
-        socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
+      if (!isClientEvent(event)) socket.emit('room:error', { code: 'BAD_MESSAGE', message: `unknown event ${event}`, event });
     });
     socket.on('disconnect', (reason) => {
       r.handleClose(socket.id);
@@ -392,17 +417,6 @@ export function attachRelay(
       await io.close();
     },
   };
-}
-
-/** Resizes are recorded by the relay as it applies them (RelayHooks.resized), after the output before them. */
-const RECORDED_EVENTS: ReadonlySet<string> = new Set(['term:in', 'tab:open', 'tab:close']);
-
-/** Events the relay accepted (so their payloads are valid) that the recording keeps. */
-function recordEvent(rec: RelayRecorder, room: string, event: string, payload: unknown, who: { memberId: string; name: string }): void {
-  const p = payload as { tab: string; data?: string; title?: string };
-  if (event === 'term:in') rec.input(room, p.tab, p.data!, who);
-  else if (event === 'tab:open') rec.tabOpened(room, p.tab, p.title!.trim());
-  else if (event === 'tab:close') rec.tabClosed(room, p.tab);
 }
 
 /** Bytes queued for a socket: engine.io's buffer plus the websocket's unsent bytes. */

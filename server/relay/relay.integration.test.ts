@@ -81,10 +81,14 @@ describe('relay over real Socket.IO', () => {
     guest.emit('term:out', { tab: 'main', seq: 1, data: 'I am the host now' });
     guest.emit('term:in', { tab: 'main', data: 'x'.repeat(5000) });
     guest.emit('term:in', 'not an object' as never);
-    (guest as unknown as { emit: (e: string, p: unknown) => void }).emit('rm -rf', {});
+    const raw = guest as unknown as { emit: (e: string, p: unknown) => void };
+    raw.emit('rm -rf', {});
+    // Names every object inherits are not events either.
+    raw.emit('constructor', {});
+    raw.emit('toString', {});
     await new Promise((r) => setTimeout(r, 200));
     // Socket.IO runs catch-all listeners before event handlers, so compare as a set.
-    expect(errors.sort()).toEqual(['BAD_MESSAGE:rm -rf', 'BAD_MESSAGE:term:in', 'NOT_HOST:term:out', 'TOO_LARGE:term:in']);
+    expect(errors.sort()).toEqual(['BAD_MESSAGE:constructor', 'BAD_MESSAGE:rm -rf', 'BAD_MESSAGE:term:in', 'BAD_MESSAGE:toString', 'NOT_HOST:term:out', 'TOO_LARGE:term:in']);
 
     // A frame beyond the socket cap closes only that connection.
     const big = await srv.client('default');

@@ -178,9 +178,9 @@ describe('room state on the server', () => {
 
   it('is described in the OpenAPI document, with the schemas the routes validate with', async () => {
     const doc = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } }>> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/rooms/{roomId}/state', '/api/rooms/{roomId}/state/missing', '/api/rooms/{roomId}/state/chunks', '/api/rooms/{roomId}/state/read']));
-    expect(Object.keys(doc.paths['/api/rooms/{roomId}/state'])).toEqual(expect.arrayContaining(['get', 'put']));
-    expect(doc.paths['/api/rooms/{roomId}/state'].put.requestBody?.content['application/json'].schema?.properties).toHaveProperty('guestVersion');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/rooms/{id}/state', '/api/rooms/{id}/state/missing', '/api/rooms/{id}/state/chunks', '/api/rooms/{id}/state/read']));
+    expect(Object.keys(doc.paths['/api/rooms/{id}/state'])).toEqual(expect.arrayContaining(['get', 'put']));
+    expect(doc.paths['/api/rooms/{id}/state'].put.requestBody?.content['application/json'].schema?.properties).toHaveProperty('guestVersion');
   });
 
   it('lets only people with the host right read a members-only room’s state', async () => {

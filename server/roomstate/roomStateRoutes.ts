@@ -112,6 +112,7 @@ export const ROOM_STATE_DOCS = {
     summary: `A chunk pack (application/octet-stream: [32-byte sha256][u32 BE length][bytes]…, at most ${MAX_PACK_BYTES} bytes), stored all or none. ${HOST_KEY}`,
     tag: 'room state',
     auth: 'session',
+    rawBody: { media: 'application/octet-stream' },
     responses: { 200: { description: 'Stored', schema: z.object({ stored: z.number().int(), bytes: z.number().int() }) } },
     errors: [413, 429],
   },
@@ -120,7 +121,7 @@ export const ROOM_STATE_DOCS = {
     tag: 'room state',
     auth: 'session',
     body: hashListSchema,
-    responses: { 200: { description: 'A chunk pack' } },
+    responses: { 200: { description: 'A chunk pack', media: 'application/octet-stream' } },
     errors: [413],
   },
 } satisfies Record<string, RouteDoc>;

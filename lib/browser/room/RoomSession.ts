@@ -50,13 +50,14 @@ export interface RoomSessionDeps {
   timers?: Timers;
 }
 
+/** Output kept for resending after a reconnect (the relay's per-frame cap is 64 KiB). */
+export const MAX_RESEND_CHARS = 1024 * 1024;
+
 /**
  * The terminal room's controller, free of React: the connection, a view per tab, and on the host
  * a VM per tab whose output it relays; on guests the relayed stream. Components render its
  * snapshot (subscribe/getSnapshot) and call its actions.
  */
-/** Output kept for resending after a reconnect (the relay's per-frame cap is 64 KiB). */
-export const MAX_RESEND_CHARS = 1024 * 1024;
 
 export class RoomSession extends SessionCore<RoomSnapshot> {
   private readonly views = new Map<string, TermView>();

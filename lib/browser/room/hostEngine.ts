@@ -27,12 +27,19 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
     const [cols, rows] = [req.view.cols(), req.view.rows()];
     const hostToken = o.hostToken;
     // The network card's relay, for this host's seat (the server refuses anyone else).
-    const net = m.net ? await fetchVmNet(o.roomId, req.sid) : null;
+    // A lookup refused because the room's Internet is off: say why next to the terminal (at most once a minute).
+    let saidAt = 0;
+    const refused = (why: string) => {
+      if (Date.now() - saidAt < 60_000) return;
+      saidAt = Date.now();
+      req.notice(`The VM's network request was refused: ${why}.`);
+    };
+    const net = m.net ? await fetchVmNet(o.roomId, req.sid, refused) : null;
     return createEngine({
       net,
       choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
       manifest: m,
-      cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', cols, rows },
+      cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', gatewayScriptUrl: '/vm/tandem-gw', room: o.roomId, cols, rows },
       notice: (text, opts) => {
         // Nobody reads the headless host's page: its notices go to the server's log (page console errors are logged).
         if (hostToken) console.error(`[tandem] ${text}`);

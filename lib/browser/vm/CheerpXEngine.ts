@@ -4,6 +4,19 @@ import { TailscaleLink } from './tailscale';
 import type { TailscaleControl } from './ScreenVm';
 import { createCheerpXLinux } from './cheerpxLinux';
 import { CHEERPX_LOAD_TIMEOUT_MS, CHEERPX_URL } from '../../shared/engines';
+import { GuestGateway } from './GuestGateway';
+
+/**
+ * Appended to the shell's rc file when the gateway wrappers are on: DataDevice files cannot be
+ * executed (CheerpX gives them no mode bits), so they are copied to a bin dir put first on PATH.
+ */
+const GATEWAY_RC = `
+if [ -r /data/tandem-gw ]; then
+  __tgw="$HOME/.local/share/tandem/bin"
+  mkdir -p "$__tgw" && for __t in curl wget; do cp /data/tandem-gw "$__tgw/$__t" && chmod +x "$__tgw/$__t"; done
+  PATH="$__tgw:$PATH"; unset __tgw __t
+fi
+`;
 
 type CX = typeof import('@leaningtech/cheerpx');
 
@@ -29,6 +42,8 @@ export interface CheerpXOptions {
   overlayKey: string;
   /** Shell integration rc file contents, written into /data. */
   bashrc: string;
+  /** curl/wget through POST /api/gateway (scripts/guest/gateway/tandem-gw); null: the image's own. */
+  gateway: { room: string; netToken: string; script: string } | null;
   cols: number;
   rows: number;
 }
@@ -46,6 +61,7 @@ export class CheerpXEngine implements Engine {
   private encoder = new TextEncoder();
   private shell = new ShellIntegration();
   private link = new TailscaleLink();
+  private gateway: GuestGateway | null = null;
   /** "Connect to Tailscale": login URL, state and tailnet IP through CheerpX's network interface. */
   readonly tailscale: TailscaleControl = this.link;
 
@@ -70,20 +86,33 @@ export class CheerpXEngine implements Engine {
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
     const t0 = performance.now();
     onProgress({ phase: 'loading', progress: 0.1, message: `Opening disk ${this.opts.disk}` });
+    const gw = this.opts.gateway;
+    let show: (text: string) => void = () => {};
     const cx = await createCheerpXLinux(this.mod, {
       disk: this.opts.disk,
       overlayKey: this.opts.overlayKey,
       link: this.link,
-      files: { '/tandem.bashrc': this.opts.bashrc },
+      files: gw ? { '/tandem.bashrc': this.opts.bashrc + GATEWAY_RC, '/tandem-gw': gw.script, '/tandem-gw.mode': 'gateway' } : { '/tandem.bashrc': this.opts.bashrc },
       onMounted: () => onProgress({ phase: 'booting', progress: 0.4, message: 'Starting Linux (CheerpX)' }),
+      onData: (writeFile) => {
+        if (!gw) return;
+        this.gateway = new GuestGateway({ baseUrl: '', room: gw.room, netToken: gw.netToken, writeFile: (name, text) => writeFile(`/${name}`, text), output: (t) => show(t) });
+        // With Tailscale up the guest has real TCP: the wrappers step aside for the image's curl/wget.
+        this.link.onChange((st) => void writeFile('/tandem-gw.mode', st.state === 'Running' ? 'tailscale' : 'gateway').catch(() => {}));
+      },
     });
     this.cx = cx;
     const prompt = new Promise<void>((resolve) => {
+      show = (text) => {
+        if (this.shell.push(text).some((e) => e.kind === 'prompt')) resolve();
+        for (const l of this.listeners) l(text);
+      };
       this.send = cx.setCustomConsole(
         (buf) => {
           const text = this.decoder.decode(buf, { stream: true });
-          if (this.shell.push(text).some((e) => e.kind === 'prompt')) resolve();
-          for (const l of this.listeners) l(text);
+          // The wrappers' frames are removed here, before the terminal, the relay or the shell integration see them.
+          if (this.gateway) this.gateway.push(text);
+          else show(text);
         },
         this.opts.cols,
         this.opts.rows,
@@ -100,6 +129,8 @@ export class CheerpXEngine implements Engine {
 
   async destroy(): Promise<void> {
     this.listeners = [];
+    this.gateway?.close();
+    this.gateway = null;
     this.link.close();
     this.send = null;
     this.cx?.delete();

@@ -319,6 +319,14 @@ export class V86Engine implements Engine {
     }
   }
 
+  /**
+   * A restored guest's clock runs from when its snapshot was taken (Linux reads the RTC only at
+   * boot). The guest's init waits on COM2 for a line of epoch seconds and sets its clock to it.
+   */
+  private syncGuestClock(): void {
+    this.emulator?.serial_send_bytes(1, this.encoder.encode(`${(Date.now() / 1000).toFixed(3)}\n`));
+  }
+
   private async stopEmulator(): Promise<void> {
     const e = this.emulator;
     this.emulator = null;
@@ -375,6 +383,8 @@ export class V86Engine implements Engine {
       // whole, and the guest's writes stay in this browser.
       ...(disk ? { hda: disk as unknown as V86Options['hda'] } : {}),
       autostart: true,
+      // COM2: the page's line to the guest's clock setter (syncGuestClock); never the user's terminal.
+      uart1: true,
       disable_keyboard: true,
       disable_mouse: true,
       disable_speaker: true,
@@ -430,12 +440,16 @@ export class V86Engine implements Engine {
     }, 200);
     // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
     if (state) setTimeout(() => this.write('\r'), 50);
+    if (state) this.syncGuestClock();
     const promptMs = state ? restoreMs : BOOT_TIMEOUT_MS;
     try {
       await stage(prompt, promptMs, `no shell prompt after ${promptMs / 1000} s`);
     } finally {
       clearInterval(ticker);
     }
+    // Again at the prompt: a snapshot taken while the guest's clock setter was still starting had
+    // no reader on COM2 at load time.
+    if (state) this.syncGuestClock();
     // From here a failing disk stops the running VM (see newDisk).
     this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);

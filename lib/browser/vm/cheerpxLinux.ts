@@ -10,13 +10,22 @@ export type CheerpXLinux = InstanceType<CX['Linux']>;
  */
 export async function createCheerpXLinux(
   mod: CX,
-  opts: { disk: string; overlayKey: string; link: TailscaleLink; files?: Record<string, string>; onMounted?: () => void },
+  opts: {
+    disk: string;
+    overlayKey: string;
+    link: TailscaleLink;
+    files?: Record<string, string>;
+    onMounted?: () => void;
+    /** Gets /data's writer, for files written while the VM runs (the gateway wrappers' answers). */
+    onData?: (writeFile: (path: string, text: string) => Promise<void>) => void;
+  },
 ): Promise<CheerpXLinux> {
   const { Linux, CloudDevice, HttpBytesDevice, IDBDevice, OverlayDevice, DataDevice } = mod;
   const base = opts.disk.startsWith('wss://') ? await CloudDevice.create(opts.disk) : await HttpBytesDevice.create(opts.disk);
   const overlay = await OverlayDevice.create(base, await IDBDevice.create(opts.overlayKey));
   const data = await DataDevice.create();
   for (const [name, text] of Object.entries(opts.files ?? {})) await data.writeFile(name, text);
+  opts.onData?.((path, text) => data.writeFile(path, text));
   opts.onMounted?.();
   const cx = await Linux.create({
     mounts: [

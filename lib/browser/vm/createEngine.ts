@@ -8,7 +8,7 @@ export interface EngineSetup {
   choice: EngineChoice;
   manifest: GuestManifest;
   /** For CheerpX: the disk (DISK_SOURCE or WebVM's Debian image) and the overlay key. */
-  cheerpx: { disk: string; overlayKey: string; bashrcUrl: string; cols: number; rows: number };
+  cheerpx: { disk: string; overlayKey: string; bashrcUrl: string; gatewayScriptUrl: string; room: string; cols: number; rows: number };
   publishSnapshot?: (gz: ArrayBuffer) => Promise<void>;
   /** v86: `room:tab`, the key of the disk overlay and of the VM's snapshots. */
   diskKey?: string;
@@ -19,7 +19,7 @@ export interface EngineSetup {
   /** Shown to the user, e.g. when auto falls back to v86; `reset`: offer "Reset VM" with it. */
   notice: (text: string, opts?: { reset?: boolean }) => void;
   /** v86: the network card's relay (lib/browser/vm/vmNetwork.ts). */
-  net?: { relayUrl: string; mtu: number; dohServer: string } | null;
+  net?: { relayUrl: string; mtu: number; dohServer: string; token: string } | null;
 }
 
 /**
@@ -30,8 +30,14 @@ export async function createEngine(s: EngineSetup): Promise<Engine> {
   if (s.choice !== 'v86') {
     try {
       const { loadCheerpX, CheerpXEngine } = await import('./CheerpXEngine');
-      const [mod, bashrc] = await Promise.all([loadCheerpX(), fetch(s.cheerpx.bashrcUrl).then((r) => r.text())]);
-      return new CheerpXEngine(mod, { ...s.cheerpx, bashrc });
+      const [mod, bashrc, gatewayScript] = await Promise.all([
+        loadCheerpX(),
+        fetch(s.cheerpx.bashrcUrl).then((r) => r.text()),
+        fetch(s.cheerpx.gatewayScriptUrl).then((r) => (r.ok ? r.text() : '')),
+      ]);
+      // curl/wget through POST /api/gateway, with this host seat's network token (none: no wrappers).
+      const gateway = s.net?.token && gatewayScript ? { room: s.cheerpx.room, netToken: s.net.token, script: gatewayScript } : null;
+      return new CheerpXEngine(mod, { ...s.cheerpx, bashrc, gateway });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       rememberCheerpXFailed();
