@@ -36,6 +36,9 @@ export default defineConfig({
     env: { PORT: String(PORT), HOST, DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEADLESS: 'auto',
       // Headless VMs a test left behind close soon instead of sharing 2 cores with later tests.
       HEADLESS_IDLE_SECONDS: '20',
+      // No boot-snapshot warm-up at start (on by default in production): a headless cold boot beside
+      // every run's first test would slow all of them; the first headless host publishes it as before.
+      BOOT_SNAPSHOT_WARM: 'off',
       // Tests never reach the internet: v86 by default; the fallback test routes CheerpX's CDN itself.
       VM_ENGINE: 'v86',
       API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key',

@@ -1,4 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import crypto from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
 
 const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
@@ -92,5 +94,28 @@ test('with nobody taking over, the headless host resumes the VM and a queued com
   await expect.poll(() => screen(guest)).toMatch(/^cmd:var-auto:file-auto\s*$/m);
   await typeLine(guest, 'echo typed-$((20+22))');
   await expect.poll(() => screen(guest)).toMatch(/^typed-42\s*$/m);
+  await Promise.all([hostCtx.close(), guestCtx.close()]);
+});
+
+test('a room state that does not restore: the new host boots from scratch and says so', async ({ browser, request }) => {
+  const { room, host, guest, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'handover of a broken state');
+  const m = (await (await request.get(`/vm/manifest.json?room=${room}`)).json()) as { version: string; disk?: { version: string } };
+  // The fault, injected at the boundary (the taking-over page's network): the room's newest state
+  // names one VM piece, and that piece is not a v86 state (a foreign or damaged file that hashes right).
+  const piece = gzipSync(crypto.randomBytes(64 * 1024));
+  const hash = crypto.createHash('sha256').update(piece).digest('hex');
+  const head = Buffer.alloc(36);
+  Buffer.from(hash, 'hex').copy(head);
+  head.writeUInt32BE(piece.length, 32);
+  const manifest = { format: 'tandem-room-state-1', guestVersion: m.version, diskVersion: m.disk?.version ?? null, overlayId: 'forged', overlayGeneration: 1, vm: { chunks: [hash], bytes: piece.length }, pages: [] };
+  await guest.route(`**/api/rooms/${room}/state`, (r) => r.fulfill({ json: { id: 'forged', createdAt: Date.now(), bytes: piece.length, manifest } }));
+  await guest.route(`**/api/rooms/${room}/state/read`, (r) => r.fulfill({ contentType: 'application/octet-stream', body: Buffer.concat([head, piece]) }));
+
+  await host.close();
+  await guest.getByRole('button', { name: 'Take over' }).click();
+  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'host');
+  await expect(guest.getByText(/The room's saved VM could not be restored \(the saved VM is not a v86 state/)).toBeVisible({ timeout: 60_000 });
+  await waitForPrompt(guest);
+  await expect(guest.locator('.status')).toContainText('Booted');
   await Promise.all([hostCtx.close(), guestCtx.close()]);
 });

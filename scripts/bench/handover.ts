@@ -146,3 +146,17 @@ export async function measureHandover(log: (s: string) => void): Promise<Handove
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+// `npm run bench:handover`: these figures alone (the full `npm run bench` includes them).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  measureHandover((s) => process.stderr.write(`${s}\n`)).then(
+    (t) => {
+      if (!t) return void process.stdout.write('no Chromium found: handover figures skipped\n');
+      for (const [k, v] of Object.entries(t)) process.stdout.write(`${k.padEnd(28)} ${v} ms\n`);
+    },
+    (err) => {
+      process.stderr.write(`handover bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -48,6 +48,18 @@ const make = (b: ReturnType<typeof fakeBrowser>, extra: Partial<ConstructorParam
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('HeadlessHostPool', () => {
+  it('prepare() starts the browser once, opening no page; the next host reuses it', async () => {
+    const b = fakeBrowser();
+    let launches = 0;
+    const p = make(b, { launchBrowser: async () => (launches++, b.browser) });
+    p.prepare();
+    p.prepare();
+    await sleep(10);
+    expect([launches, b.open()]).toEqual([1, 0]);
+    await p.ensureHost('a');
+    expect([launches, b.open()]).toEqual([1, 1]);
+  });
+
   it('checks capacity atomically: concurrent ensureHost calls for many rooms never open more than maxHosts', async () => {
     const b = fakeBrowser({ delayMs: 20 });
     const p = make(b);

@@ -91,6 +91,11 @@ export class HeadlessHostPool {
     return q;
   }
 
+  /** Starts the browser now (a few seconds) if it is not running, so a host that may soon be needed opens at once. */
+  prepare(): void {
+    if (!this.closed) void this.launch().catch((err) => this.opts.log.warn({ err: String(err) }, 'headless browser did not start'));
+  }
+
   async release(room: string): Promise<void> {
     const h = this.hosts.get(room);
     if (!h) return;

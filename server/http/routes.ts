@@ -2,7 +2,7 @@ import type { createAccountHandlers } from '../accounts/accountRoutes';
 import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
-import type { createRoomStateHandlers } from '../roomstate/roomStateRoutes';
+import { ROOM_STATE_DOCS as RS, type createRoomStateHandlers } from '../roomstate/roomStateRoutes';
 import type { Route, RouteHandler } from './router';
 
 export interface RouteHandlers {
@@ -89,11 +89,11 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'POST', path: '/api/gateway', handler: net.gateway },
 
     // The room's VM state (handover): the host uploads (its host key), whoever may host reads.
-    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest },
-    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit },
-    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing },
-    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks },
-    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read },
+    { method: 'GET', path: '/api/rooms/:id/state', handler: roomStates.latest, doc: RS.latest },
+    { method: 'PUT', path: '/api/rooms/:id/state', handler: roomStates.commit, doc: RS.commit },
+    { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing, doc: RS.missing },
+    { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks, doc: RS.chunks },
+    { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read, doc: RS.read },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi },
   ];

@@ -285,9 +285,8 @@ export class RoomRelay {
     this.transport.send(peerId, 'room:state', { ...this.state(isHost ? 'host' : 'guest'), me: peer.me });
   }
 
-  /** Makes `peerId` the host: a new upload key, sequence numbers from 1, the screen from its VM. */
   /**
-   * `peer` takes the host seat. `resumed`: the same page after a server restart, which resends
+   * `peer` takes the host seat (a new upload key for the room's VM state). `resumed`: the same page after a server restart, which resends
    * from the room's last frame, so the tabs keep their sequence numbers and take no gap.
    */
   private seatHost(peer: Peer, resumed = false): void {

@@ -61,7 +61,9 @@ export function attachRoomStates(d: RoomStateDeps) {
     clearTimeout(waits.get(room));
     waits.delete(room);
     if (connected || !(d.hub.relay(room)?.size ?? 0) || d.handoverWaitMs <= 0) return;
-    // People remain: a guest may take over; if nobody does, the server's headless host restores the room's state.
+    // People remain: a guest may take over; if nobody does, the server's headless host restores the
+    // room's state. Its browser starts now (seconds of the handover otherwise), its page only then.
+    d.headless()?.prepare();
     waits.set(
       room,
       setTimeout(() => {

@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, nextWhere } from '../testing/startServer';
 import { as, signUp } from '../testing/accounts';
-import { ROOM_STATE_FORMAT, VM_CHUNK_BYTES, decodePack, encodePack, type RoomStateManifest } from '../../lib/shared/roomState';
+import { MAX_PACK_BYTES, MAX_STATE_PAGES, ROOM_STATE_FORMAT, VM_CHUNK_BYTES, decodePack, encodePack, type RoomStateManifest } from '../../lib/shared/roomState';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-roomstate-'));
 const disk = path.join(dir, 'disk.ext2');
@@ -139,6 +139,30 @@ describe('room state on the server', () => {
     expect(r.status).toBe(400);
     const miss = await fetch(`${srv.url}/api/rooms/${room}/state/missing`, { method: 'POST', headers: { 'x-host-key': key }, body: JSON.stringify({ hashes: [sha(page(4))] }) });
     expect(((await miss.json()) as { missing: string[] }).missing).toEqual([sha(page(4))]);
+    expect((await latest(srv, room, key)).status).toBe(204);
+  });
+
+  it('refuses oversize packs (413), oversize chunks and manifests, before storing anything', async () => {
+    const { room, key } = await openRoom(srv);
+    // One pack is at most MAX_PACK_BYTES (8 MiB): a bigger one is refused from its Content-Length.
+    const big = Buffer.alloc(MAX_PACK_BYTES + 1);
+    const r = await fetch(`${srv.url}/api/rooms/${room}/state/chunks`, { method: 'POST', headers: { 'x-host-key': key, 'content-type': 'application/octet-stream' }, body: big });
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('TOO_LARGE');
+    // A chunk framed as longer than a chunk may be (a VM piece is at most 1 MiB).
+    const frame = Buffer.alloc(36 + 16);
+    frame.writeUInt32BE(VM_CHUNK_BYTES + 1, 32);
+    const f = await fetch(`${srv.url}/api/rooms/${room}/state/chunks`, { method: 'POST', headers: { 'x-host-key': key }, body: frame });
+    expect([f.status, ((await f.json()) as { error: { code: string } }).error.code]).toEqual([400, 'STATE_CORRUPT']);
+    // A manifest naming more pages than a state may hold.
+    const pages = Array.from({ length: MAX_STATE_PAGES + 1 }, (_, i) => [i, 0xffff, sha(page(i % 250))]);
+    const m = await fetch(`${srv.url}/api/rooms/${room}/state`, {
+      method: 'PUT',
+      headers: { 'x-host-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ format: ROOM_STATE_FORMAT, guestVersion: srv.server.guest.version, diskVersion: srv.server.guest.disk!.version, overlayId: null, overlayGeneration: 0, vm: { chunks: ['ab'.repeat(32)], bytes: 10 }, pages }),
+    });
+    expect([m.status, ((await m.json()) as { error: { code: string } }).error.code]).toEqual([400, 'STATE_CORRUPT']);
+    expect(await srv.server.roomStates.states.usedBytes(room)).toBe(0);
     expect((await latest(srv, room, key)).status).toBe(204);
   });
 

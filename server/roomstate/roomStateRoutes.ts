@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { ROOM_ID_RE } from '../../lib/shared/protocol';
-import { MAX_PACK_BYTES, MAX_STATE_PAGES, hashListSchema } from '../../lib/shared/roomState';
+import { z } from 'zod';
+import { MAX_PACK_BYTES, MAX_STATE_PAGES, hashListSchema, roomStateManifestSchema } from '../../lib/shared/roomState';
 import { readBuffer, readJsonObject, sendJson } from '../http/json';
 import { HttpError } from '../http/errors';
 import type { RequestContext } from '../http/router';
+import type { RouteDoc } from '../http/routeDoc';
 import type { RoomStates } from './RoomStates';
 
 /** A manifest names up to MAX_STATE_PAGES pages at ~80 bytes of JSON each. */
@@ -78,3 +80,47 @@ export function createRoomStateHandlers(o: RoomStateRouteOptions) {
     }),
   };
 }
+
+const stateInfoSchema = z.object({ id: z.string(), createdAt: z.number().int(), bytes: z.number().int(), manifest: roomStateManifestSchema });
+const HOST_KEY = 'Upload: the `x-host-key` header the relay gives the room’s host with its seat.';
+const READER = 'Read: the host key, the server’s headless host token (`x-host-token`), or the session of a member who may host.';
+
+/** What the OpenAPI document says about each room-state route (the schemas are the ones the handlers validate with). */
+export const ROOM_STATE_DOCS = {
+  latest: {
+    summary: `The room’s newest VM state (manifest); 204 when it has none. ${READER}`,
+    tag: 'room state',
+    auth: 'session',
+    responses: { 200: { description: 'The newest state', schema: stateInfoSchema }, 204: { description: 'No state saved' } },
+  },
+  commit: {
+    summary: `Commits a state whose chunks were all sent; it becomes the room’s newest. ${HOST_KEY}`,
+    tag: 'room state',
+    auth: 'session',
+    body: roomStateManifestSchema,
+    responses: { 201: { description: 'Stored', schema: z.object({ id: z.string(), createdAt: z.number().int(), bytes: z.number().int() }) } },
+    errors: [409, 413, 429],
+  },
+  missing: {
+    summary: `Which of these chunks the server lacks (send only those). ${HOST_KEY}`,
+    tag: 'room state',
+    auth: 'session',
+    body: hashListSchema,
+    responses: { 200: { description: 'The hashes to send', schema: z.object({ missing: z.array(z.string()) }) } },
+  },
+  chunks: {
+    summary: `A chunk pack (application/octet-stream: [32-byte sha256][u32 BE length][bytes]…, at most ${MAX_PACK_BYTES} bytes), stored all or none. ${HOST_KEY}`,
+    tag: 'room state',
+    auth: 'session',
+    responses: { 200: { description: 'Stored', schema: z.object({ stored: z.number().int(), bytes: z.number().int() }) } },
+    errors: [413, 429],
+  },
+  read: {
+    summary: `These chunks as one pack (application/octet-stream). ${READER}`,
+    tag: 'room state',
+    auth: 'session',
+    body: hashListSchema,
+    responses: { 200: { description: 'A chunk pack' } },
+    errors: [413],
+  },
+} satisfies Record<string, RouteDoc>;

@@ -9,7 +9,7 @@ import { InternetBadge } from './NetworkPanel';
 import RoleBadge from './RoleBadge';
 import RoomMenu, { MenuSection } from './RoomMenu';
 import { PANEL_ID } from './RoomSidebar';
-import HostSeat from './HostSeat';
+import HandoverControls from './HandoverControls';
 import ShareLink from './ShareLink';
 import { LeaveRoomButton, NewRoomForm, ResetVmButton, SaveVmButton } from './VmActions';
 
@@ -48,7 +48,7 @@ export default function RoomTopBar({
       label={`room ${roomId}`}
       end={
         <>
-          <HostSeat state={state} watching={typeof window !== 'undefined' && new URLSearchParams(window.location.search).has('watch')} onTake={() => session?.take()} onGive={(peer) => session?.give(peer) ?? Promise.resolve()} />
+          <HandoverControls state={state} watching={typeof window !== 'undefined' && new URLSearchParams(window.location.search).has('watch')} onTake={() => session?.take()} onGive={(peer) => session?.give(peer) ?? Promise.resolve()} />
           <ShareLink url={shareUrl} />
           <a className="button secondary" href={`/r/${encodeURIComponent(roomId)}/replay`} target="_blank" rel="noopener" title="Play back this room's recorded terminals">
             Replay

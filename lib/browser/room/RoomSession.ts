@@ -249,6 +249,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     if (seat === 'host') {
       // Taking a running room over (handover): the screen goes on from where the mirror had it.
       if (was !== 'guest') for (const v of this.views.values()) v.reset();
+      this.sent.clear(); // frames of an earlier stint as host are not this VM's
       this.syncTabs(st.tabs);
       for (const v of this.views.values()) void this.startEngine(v);
       return;

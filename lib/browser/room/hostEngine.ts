@@ -40,7 +40,11 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
       choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
       manifest: m,
       cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', gatewayScriptUrl: '/vm/tandem-gw', room: o.roomId, cols, rows },
-      notice: req.notice,
+      notice: (text, opts) => {
+        // Nobody reads the headless host's page: its notices go to the server's log (page console errors are logged).
+        if (hostToken) console.error(`[tandem] ${text}`);
+        req.notice(text, opts);
+      },
       diskKey: `${o.roomId}:${req.view.id}`,
       coldBoot: req.coldBoot,
       // The main terminal's VM is the room's: saved on the server, restored by the next host (crypto.subtle: https or localhost).

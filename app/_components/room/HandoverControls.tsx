@@ -8,7 +8,7 @@ import type { RoomState } from '../../../lib/shared/protocol';
  * server's headless host), and the host gives it to someone on purpose. Either way the new host
  * restores the room's newest saved state, so the terminal goes on where it was.
  */
-export default function HostSeat(p: { state: RoomState | null; watching: boolean; onTake: () => void; onGive: (peer: string) => Promise<void> }) {
+export default function HandoverControls(p: { state: RoomState | null; watching: boolean; onTake: () => void; onGive: (peer: string) => Promise<void> }) {
   const [giving, setGiving] = useState(false);
   const st = p.state;
   if (!st) return null;
