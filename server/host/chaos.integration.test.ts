@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../testing/startServer';
+import { fakeHostPages } from '../testing/fakeHostPage';
 import { call, type Json } from '../testing/http';
 import { findChromium } from './findChromium';
 
@@ -17,19 +15,7 @@ import { findChromium } from './findChromium';
 const KEY = 'chaos-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
 const chromium = findChromium();
-const here = path.dirname(fileURLToPath(import.meta.url));
 let srv: Awaited<ReturnType<typeof startServer>>;
-
-/** The host page: connects with the host token from the URL and answers as a shell. */
-const PAGE_SCRIPT = `
-import { io } from 'socket.io-client';
-import { PROTOCOL_VERSION } from '../../lib/shared/protocol';
-import { hostFakeShell } from '../testing/FakeShell';
-const room = location.pathname.split('/').pop();
-const hostToken = new URLSearchParams(location.hash.slice(1)).get('host') ?? undefined;
-const s = io({ path: '/socket.io', transports: ['websocket'], auth: { v: PROTOCOL_VERSION, room, clientId: 'headless-' + Math.random().toString(36).slice(2, 12), wantHost: true, hostToken } });
-s.once('room:state', (st) => { if (st.seat === 'host') hostFakeShell(s); });
-`;
 
 /** Chromium processes started by this process (the pool's browser), the main one first. */
 function browserPids(): number[] {
@@ -42,16 +28,9 @@ function browserPids(): number[] {
 
 beforeAll(async () => {
   if (!chromium) return;
-  const bundle = await build({ stdin: { contents: PAGE_SCRIPT, resolveDir: here, loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' });
-  const html = `<!doctype html><title>host</title><script>${bundle.outputFiles[0].text.replace(/<\/script/g, '<\\/script')}</script>`;
   srv = await startServer(
     { API_KEY: KEY, HEADLESS: 'auto', HOST: '127.0.0.1', CHROMIUM_PATH: chromium },
-    {
-      next: (req, res) => {
-        if (!req.url?.startsWith('/r/')) return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-      },
-    },
+    { next: await fakeHostPages() },
   );
 }, 60_000);
 afterAll(async () => {

@@ -161,6 +161,22 @@ describe('the CheerpX curl/wget wrapper through the page and POST /api/gateway',
     expect(r.stdout.length).toBe(0);
   });
 
+  it("says why when the room's Internet is off (curl 7, wget 4), and works again once it is on", async () => {
+    srv.server.rooms.update(room, { internet: false });
+    try {
+      const c = await run('curl', [url('/hello')]);
+      expect(c.code).toBe(7);
+      expect(c.terminal).toBe("curl: (7) Tandem's gateway: the room's Internet is turned off (the owner's switch)\n");
+      const w = await run('wget', [url('/hello')]);
+      expect(w.code).toBe(4);
+      expect(w.terminal).toBe("wget: Tandem's gateway: the room's Internet is turned off (the owner's switch)\n");
+      expect((await run('wget', ['-q', url('/hello')])).terminal).toBe('');
+    } finally {
+      srv.server.rooms.update(room, { internet: null });
+    }
+    expect((await run('curl', ['-s', url('/hello')])).stdout.toString()).toBe('hello from the origin\n');
+  });
+
   it('an unknown option exits 2 like curl', async () => {
     const r = await run('curl', ['--frobnicate', url('/hello')]);
     expect(r.code).toBe(2);

@@ -176,6 +176,13 @@ describe('room state on the server', () => {
     expect(((await (await latest(srv, room, key)).json()) as { bytes: number }).bytes).toBeGreaterThan(2 * 1024 * 1024);
   });
 
+  it('is described in the OpenAPI document, with the schemas the routes validate with', async () => {
+    const doc = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } }>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/rooms/{id}/state', '/api/rooms/{id}/state/missing', '/api/rooms/{id}/state/chunks', '/api/rooms/{id}/state/read']));
+    expect(Object.keys(doc.paths['/api/rooms/{id}/state'])).toEqual(expect.arrayContaining(['get', 'put']));
+    expect(doc.paths['/api/rooms/{id}/state'].put.requestBody?.content['application/json'].schema?.properties).toHaveProperty('guestVersion');
+  });
+
   it('lets only people with the host right read a members-only room’s state', async () => {
     const owner = await signUp(srv, 'Olga Owner');
     const made = await as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json: { name: 'private' } });
