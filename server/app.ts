@@ -33,7 +33,7 @@ import { createAccountHandlers } from './accounts/accountRoutes';
 import { clientAddressOf, parseTrustedProxies } from './http/clientAddress';
 import { Router } from './http/router';
 import { Recorder } from './recordings/Recorder';
-import { createRecordingHandler } from './recordings/recordingRoutes';
+import { createRecordingHandlers } from './recordings/recordingRoutes';
 import { routeTable } from './http/routes';
 import { createSiteHandlers } from './http/siteRoutes';
 import { createRequestListener, createUpgradeListener } from './http/serve';
@@ -154,7 +154,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     roomExists,
     log: rootLog.child({ cap: 'recordings' }),
   });
-  const recordings = createRecordingHandler({
+  const recordings = createRecordingHandlers({
     recorder,
     authorize: async (req, roomId) => {
       authn.resolve(roomId, await authn.principals(req.headers, roomId));
@@ -394,7 +394,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   });
   const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
   const router = new Router(
-    routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings: recordings.run, roomStates: roomStates.routes }),
+    routeTable({ site, api: apiHandlers, accounts: accountHandlers, net: net.routes, recordings, roomStates: roomStates.routes }),
   );
   server.on(
     'request',

@@ -3,11 +3,12 @@ import type { createApiHandlers } from '../commands/apiRoutes';
 import type { createSiteHandlers } from './siteRoutes';
 import type { createNetHandler } from '../net/netRoutes';
 import { ROOM_STATE_DOCS as RS, type createRoomStateHandlers } from '../roomstate/roomStateRoutes';
-import type { Route, RouteHandler } from './router';
+import type { Route } from './router';
 import { apiDocs } from '../commands/apiDocs';
 import { accountDocs } from '../accounts/accountDocs';
 import { netDocs } from '../net/netDocs';
 import { recordingDocs } from '../recordings/recordingDocs';
+import type { createRecordingHandlers } from '../recordings/recordingRoutes';
 import { siteDocs } from './siteDocs';
 
 export interface RouteHandlers {
@@ -15,8 +16,7 @@ export interface RouteHandlers {
   api: ReturnType<typeof createApiHandlers>;
   accounts: ReturnType<typeof createAccountHandlers>;
   net: ReturnType<typeof createNetHandler>;
-  /** The recordings API (server/recordings/recordingRoutes.ts): one handler that reads its own path. */
-  recordings: RouteHandler;
+  recordings: ReturnType<typeof createRecordingHandlers>;
   roomStates: ReturnType<typeof createRoomStateHandlers>;
 }
 
@@ -43,14 +43,14 @@ export function routeTable(h: RouteHandlers): Route[] {
   const { site, api, accounts, net, recordings, roomStates } = h;
   return [
     // Recordings: read by the room's members (viewer and up; anyone in an open room), import of a .cast.
-    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings, doc: recordingDocs.list },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings, doc: recordingDocs.info },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings, doc: recordingDocs.seek },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings, doc: recordingDocs.events },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings, doc: recordingDocs.marks },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings, doc: recordingDocs.search },
-    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings, doc: recordingDocs.exportCast },
-    { method: 'POST', path: '/api/recordings/import', handler: recordings, doc: recordingDocs.importCast },
+    { method: 'GET', path: '/api/rooms/:id/recordings', handler: recordings.list, doc: recordingDocs.list },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab', handler: recordings.terminal, doc: recordingDocs.info },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/seek', handler: recordings.seek, doc: recordingDocs.seek },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/events', handler: recordings.events, doc: recordingDocs.events },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/marks', handler: recordings.marks, doc: recordingDocs.marks },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/search', handler: recordings.search, doc: recordingDocs.search },
+    { method: 'GET', path: '/api/rooms/:id/recordings/:tab/export.cast', handler: recordings.exportCast, doc: recordingDocs.exportCast },
+    { method: 'POST', path: '/api/recordings/import', handler: recordings.importCast, doc: recordingDocs.importCast },
 
     // The site: health, the VM's files, the signed-out "new room" form.
     { method: 'GET', path: '/healthz', handler: site.health, doc: siteDocs.health },

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TerminalMirror } from '../relay/TerminalMirror';
-import { decodeEvent, encodeEvent, type CastEvent, type OutputEvent } from './castEvents';
+import { encodeEvent, type CastEvent, type OutputEvent } from './castEvents';
+import { readAt, readEvents, scanSegments, segName, type Cursor, type Segment } from './segmentFiles';
+
+export type { Cursor } from './segmentFiles';
 
 /** A segment file closes at this size and a new one starts (retention and the size cap drop whole segments). */
 export const SEGMENT_BYTES = 4 * 1024 * 1024;
@@ -11,8 +14,6 @@ export const KEYFRAME_EVERY_BYTES = 256 * 1024;
 export const KEYFRAME_SCROLLBACK_LINES = 200;
 /** Frames kept in memory for guests that reconnect and resume from their last sequence number. */
 export const MAX_TAIL_BYTES = 1024 * 1024;
-/** The longest single line a reader accepts (an output frame is ≤ 64 KiB, ≤ 6 bytes each once JSON-escaped). */
-const MAX_LINE_BYTES = 512 * 1024;
 
 export interface Keyframe {
   t: number;
@@ -31,24 +32,11 @@ interface KfIndex {
   kfOff: number;
   kfLen: number;
 }
-interface Segment {
-  n: number;
-  bytes: number;
-  kfBytes: number;
-  headerBytes: number;
-  firstT: number;
-}
-export interface Cursor {
-  seg: number;
-  off: number;
-}
 export interface TabMeta {
   tab: string;
   title: string;
   closed: boolean;
 }
-
-const segName = (n: number) => String(n).padStart(6, '0');
 
 /**
  * One terminal's recording: append-only segment files of asciicast-compatible event lines
@@ -302,45 +290,7 @@ export class TabLog {
    * first event later than `untilT`. `next` is where to continue; null at the end of the recording.
    */
   readRange(cursor: Cursor, maxBytes: number, untilT = Infinity): { events: CastEvent[]; next: Cursor | null } {
-    const events: CastEvent[] = [];
-    let { seg: n, off } = cursor;
-    let read = 0;
-    for (;;) {
-      const i = this.segs.findIndex((s) => s.n === n);
-      if (i < 0) return { events, next: null };
-      const seg = this.segs[i];
-      if (off < seg.headerBytes) off = seg.headerBytes;
-      const fd = fs.openSync(path.join(this.dir, `${segName(n)}.cast`), 'r');
-      try {
-        while (off < seg.bytes) {
-          const want = Math.min(seg.bytes - off, Math.max(64 * 1024, Math.min(maxBytes - read, 4 * 1024 * 1024)) + MAX_LINE_BYTES);
-          const buf = Buffer.allocUnsafe(want);
-          const got = fs.readSync(fd, buf, 0, want, off);
-          let at = 0;
-          while (at < got) {
-            const end = buf.indexOf(0x0a, at);
-            if (end < 0 || end >= got) break;
-            const e = decodeEvent(buf.subarray(at, end).toString('utf8'));
-            if (e && e.t > untilT) return { events, next: { seg: n, off: off + at } };
-            if (e) events.push(e);
-            read += end + 1 - at;
-            at = end + 1;
-            if (read >= maxBytes) return { events, next: { seg: n, off: off + at } };
-          }
-          if (at === 0) {
-            off = seg.bytes; // a torn last line (the process died mid-write): nothing more here
-            break;
-          }
-          off += at;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-      const nextSeg = this.segs[i + 1];
-      if (!nextSeg) return { events, next: null };
-      n = nextSeg.n;
-      off = 0;
-    }
+    return readEvents(this.dir, this.segs, cursor, maxBytes, untilT);
   }
 
   /**
@@ -348,24 +298,7 @@ export class TabLog {
    * in order, at most `max`. Marks are found by their code, text by its JSON-escaped form.
    */
   scan(needle: string, max: number, accept: (e: CastEvent) => boolean): CastEvent[] {
-    const out: CastEvent[] = [];
-    const pat = Buffer.from(needle);
-    for (const seg of this.segs) {
-      const buf = fs.readFileSync(path.join(this.dir, `${segName(seg.n)}.cast`));
-      let at = buf.indexOf(pat, seg.headerBytes);
-      while (at >= 0) {
-        const start = buf.lastIndexOf(0x0a, at) + 1;
-        const end = buf.indexOf(0x0a, at);
-        if (end < 0) break;
-        const e = decodeEvent(buf.subarray(start, end).toString('utf8'));
-        if (e && accept(e)) {
-          out.push(e);
-          if (out.length >= max) return out;
-        }
-        at = buf.indexOf(pat, end + 1);
-      }
-    }
-    return out;
+    return scanSegments(this.dir, this.segs, needle, max, accept);
   }
 
   /** Where the recording starts (the first segment's first keyframe). */
@@ -428,16 +361,5 @@ export class TabLog {
     this.closed = true;
     this.closeFds();
     this.term.dispose();
-  }
-}
-
-/** Up to `len` bytes of a file from `off`. */
-function readAt(file: string, off: number, len: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(len);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, len, off));
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -1,12 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { TandemError } from '../../lib/shared/errors';
 import { TAB_ID_RE } from '../../lib/shared/protocol';
 import { HttpError } from '../http/errors';
 import { parse } from '../http/validate';
 import type { RequestContext } from '../http/router';
-import { sendHttpError, sendJson } from '../http/json';
+import { sendJson } from '../http/json';
 import { plainEvent, type CastEvent } from './castEvents';
 import { exportCast, MAX_IMPORT_CAST_BYTES, parseCast } from './asciicast';
 import { plainText, type Recorder } from './Recorder';
@@ -19,7 +18,7 @@ export const MAX_SEARCH_RESULTS = 200;
 export const MAX_MARKS = 2000;
 export const MAX_SEARCH_CHARS = 100;
 
-/** Query parameters of the recording routes (also the source of their OpenAPI description). */
+/** Query parameters of the recording routes (also the source of their OpenAPI description, recordingDocs.ts). */
 export const seekQuerySchema = z.object({ t: z.coerce.number().finite().nonnegative() });
 export const eventsQuerySchema = z.object({
   cursor: z.string().regex(/^\d{1,9}:\d{1,12}$/, 'cursor is "segment:offset" as returned by seek or events'),
@@ -39,41 +38,32 @@ export interface RecordingRouteDeps {
   log: Logger;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
-
 /**
  * GET /api/rooms/:id/recordings[/:tab[/seek|/events|/marks|/search|/export.cast]] and
- * POST /api/recordings/import. Seeking reads the keyframe at or before the time and the events from
- * it (at most a keyframe interval), never the recording from its start.
+ * POST /api/recordings/import, one handler per route of the route table (server/http/routes.ts).
+ * Seeking reads the keyframe at or before the time and the events from it (at most a keyframe
+ * interval), never the recording from its start.
  */
-export function createRecordingHandler(d: RecordingRouteDeps): Handler & { run: (ctx: RequestContext) => Promise<void> } {
-  const handler: Handler = (req, res, url) => {
-    const p = url.pathname.replace(/\/$/, '');
-    if (p !== '/api/recordings/import' && !/^\/api\/rooms\/[^/]+\/recordings(\/|$)/.test(p)) return false;
-    void route(req, res, url, p).catch((e) => {
-      if (!(e instanceof TandemError)) d.log.error({ err: e, path: p }, 'recording route failed');
-      sendHttpError(res, e);
-    });
-    return true;
-  };
-  // For the route table (server/http/routes.ts): it matched the path; errors go to its handling.
-  return Object.assign(handler, { run: (ctx: RequestContext) => route(ctx.req, ctx.res, ctx.url, ctx.url.pathname.replace(/\/$/, '')) });
-
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, p: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (p === '/api/recordings/import') {
-      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED', 'use POST', { allow: 'POST' });
-      return importCast(req, res, url);
-    }
-    if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
-    const m = /^\/api\/rooms\/([^/]+)\/recordings(?:\/([^/]+)(?:\/(seek|events|marks|search|export\.cast))?)?$/.exec(p);
-    if (!m) throw new HttpError('NOT_FOUND', `no route ${p}`);
-    const roomId = decodeURIComponent(m[1]);
-    await d.authorize(req, roomId);
+export function createRecordingHandlers(d: RecordingRouteDeps) {
+  /** The room (after the caller's access was checked) and its terminals' recordings. */
+  const roomOf = async (ctx: RequestContext) => {
+    const roomId = ctx.params.id;
+    await d.authorize(ctx.req, roomId);
     const room = d.room(roomId);
     if (!room) throw new HttpError('ROOM_NOT_FOUND', `no room ${roomId}`);
-    const logs = d.recorder.logs(roomId);
-    if (!m[2]) {
+    return { room, logs: d.recorder.logs(roomId) };
+  };
+  const terminal = async (ctx: RequestContext) => {
+    const { room, logs } = await roomOf(ctx);
+    const tab = ctx.params.tab;
+    const log = TAB_ID_RE.test(tab) ? logs.get(tab) : undefined;
+    if (!log) throw new HttpError('NOT_FOUND', `no recording of terminal ${tab} in this room`);
+    return { room, tab, log, q: Object.fromEntries(ctx.url.searchParams) };
+  };
+
+  return {
+    list: async (ctx: RequestContext) => {
+      const { room, logs } = await roomOf(ctx);
       const terminals = [...logs.values()].map((l) => ({
         tab: l.meta.tab,
         title: l.meta.title,
@@ -85,71 +75,66 @@ export function createRecordingHandler(d: RecordingRouteDeps): Handler & { run: 
         cols: l.cols,
         rows: l.rows,
       }));
-      return sendJson(res, 200, { room: { id: room.id, name: room.name, replayOnly: room.replayOnly, recordInput: room.recordInput }, terminals });
-    }
-    const tab = decodeURIComponent(m[2]);
-    const log = TAB_ID_RE.test(tab) ? logs.get(tab) : undefined;
-    if (!log) throw new HttpError('NOT_FOUND', `no recording of terminal ${tab} in this room`);
-    const q = Object.fromEntries(url.searchParams);
-    switch (m[3]) {
-      case undefined:
-        return sendJson(res, 200, info(log));
-      case 'seek': {
-        const { t } = parse(seekQuerySchema, q);
-        const s = log.seek(t);
-        return sendJson(res, 200, { t, keyframe: s.keyframe, events: s.events.map(plainEvent), next: cursorText(s.next), ...info(log) });
+      sendJson(ctx.res, 200, { room: { id: room.id, name: room.name, replayOnly: room.replayOnly, recordInput: room.recordInput }, terminals });
+    },
+    terminal: async (ctx: RequestContext) => sendJson(ctx.res, 200, info((await terminal(ctx)).log)),
+    seek: async (ctx: RequestContext) => {
+      const { log, q } = await terminal(ctx);
+      const { t } = parse(seekQuerySchema, q);
+      const s = log.seek(t);
+      sendJson(ctx.res, 200, { t, keyframe: s.keyframe, events: s.events.map(plainEvent), next: cursorText(s.next), ...info(log) });
+    },
+    events: async (ctx: RequestContext) => {
+      const { log, q } = await terminal(ctx);
+      const c = parse(eventsQuerySchema, q);
+      const [seg, off] = c.cursor.split(':').map(Number);
+      const r = log.readRange({ seg, off }, c.maxBytes);
+      sendJson(ctx.res, 200, { events: r.events.map(plainEvent), next: cursorText(r.next) });
+    },
+    marks: async (ctx: RequestContext) => {
+      const { log } = await terminal(ctx);
+      const marks = log.scan(',"m",', MAX_MARKS, (e) => e.code === 'm');
+      sendJson(ctx.res, 200, { marks: marks.map(markView) });
+    },
+    search: async (ctx: RequestContext) => {
+      const { log, q } = await terminal(ctx);
+      const { q: text } = parse(searchQuerySchema, q);
+      const needle = JSON.stringify(text).slice(1, -1);
+      const hits = log.scan(needle, MAX_SEARCH_RESULTS, (e) => e.code === 'o' && plainText(e.data).includes(text));
+      sendJson(ctx.res, 200, { q: text, results: hits.map((e) => ({ t: e.t, text: excerpt(plainText(e.data), text) })) });
+    },
+    exportCast: async (ctx: RequestContext) => {
+      const { room, tab, log } = await terminal(ctx);
+      ctx.res.writeHead(200, {
+        'content-type': 'application/x-asciicast; charset=utf-8',
+        'content-disposition': `attachment; filename="${room.id}-${tab}.cast"`,
+        'cache-control': 'no-store',
+      });
+      for (const chunk of exportCast(log)) if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
+      ctx.res.end();
+    },
+    importCast: async ({ req, res, url }: RequestContext) => {
+      // Not a type a cross-site form can send: a page elsewhere cannot import into someone's account.
+      if (!/^application\/x-asciicast\b/i.test(String(req.headers['content-type'] ?? '')))
+        throw new HttpError('UNSUPPORTED_MEDIA', 'send the .cast file as the body with content-type: application/x-asciicast');
+      const origin = req.headers.origin;
+      if (origin && origin !== d.publicOrigin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
+        throw new HttpError('FORBIDDEN', `requests from ${origin} are not allowed`);
+      const body = await readCapped(req, MAX_IMPORT_CAST_BYTES);
+      const cast = parseCast(body);
+      const name = (url.searchParams.get('name') || cast.title || 'Imported recording').slice(0, 80);
+      const room = await d.createReplayRoom(req, name);
+      try {
+        await d.recorder.write(room.id, name, cast.width, cast.height, cast.events);
+      } catch (e) {
+        d.recorder.forget(room.id);
+        d.deleteRoom(room.id);
+        throw e;
       }
-      case 'events': {
-        const c = parse(eventsQuerySchema, q);
-        const [seg, off] = c.cursor.split(':').map(Number);
-        const r = log.readRange({ seg, off }, c.maxBytes);
-        return sendJson(res, 200, { events: r.events.map(plainEvent), next: cursorText(r.next) });
-      }
-      case 'marks': {
-        const marks = log.scan(',"m",', MAX_MARKS, (e) => e.code === 'm');
-        return sendJson(res, 200, { marks: marks.map(markView) });
-      }
-      case 'search': {
-        const { q: text } = parse(searchQuerySchema, q);
-        const needle = JSON.stringify(text).slice(1, -1);
-        const hits = log.scan(needle, MAX_SEARCH_RESULTS, (e) => e.code === 'o' && plainText(e.data).includes(text));
-        return sendJson(res, 200, { q: text, results: hits.map((e) => ({ t: e.t, text: excerpt(plainText(e.data), text) })) });
-      }
-      case 'export.cast': {
-        const name = `${room.id}-${tab}.cast`;
-        res.writeHead(200, {
-          'content-type': 'application/x-asciicast; charset=utf-8',
-          'content-disposition': `attachment; filename="${name}"`,
-          'cache-control': 'no-store',
-        });
-        for (const chunk of exportCast(log)) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-        res.end();
-        return;
-      }
-    }
-  }
-
-  async function importCast(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    // Not a type a cross-site form can send: a page elsewhere cannot import into someone's account.
-    if (!/^application\/x-asciicast\b/i.test(String(req.headers['content-type'] ?? '')))
-      throw new HttpError('UNSUPPORTED_MEDIA', 'send the .cast file as the body with content-type: application/x-asciicast');
-    const origin = req.headers.origin;
-    if (origin && origin !== d.publicOrigin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
-      throw new HttpError('FORBIDDEN', `requests from ${origin} are not allowed`);
-    const body = await readCapped(req, MAX_IMPORT_CAST_BYTES);
-    const cast = parseCast(body);
-    const name = (url.searchParams.get('name') || cast.title || 'Imported recording').slice(0, 80);
-    const room = await d.createReplayRoom(req, name);
-    try {
-      await d.recorder.write(room.id, name, cast.width, cast.height, cast.events);
-    } catch (e) {
-      d.recorder.forget(room.id);
-      d.deleteRoom(room.id);
-      throw e;
-    }
-    d.log.info({ room: room.id, events: cast.events.length, bytes: body.length }, 'recording imported');
-    sendJson(res, 201, { room, url: `/r/${room.id}/replay` });
-  }
+      d.log.info({ room: room.id, events: cast.events.length, bytes: body.length }, 'recording imported');
+      sendJson(res, 201, { room, url: `/r/${room.id}/replay` });
+    },
+  };
 }
 
 function info(log: TabLog) {
@@ -168,7 +153,6 @@ function excerpt(text: string, q: string): string {
   const i = text.indexOf(q);
   return text.slice(Math.max(0, i - 40), i + q.length + 40).replace(/\s+/g, ' ');
 }
-
 
 /** The body, refused as a whole (nothing kept) once it passes `max` bytes. */
 async function readCapped(req: IncomingMessage, max: number): Promise<Buffer> {

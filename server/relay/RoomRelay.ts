@@ -239,9 +239,9 @@ export class RoomRelay {
   }
 
   /**
-   * `peer` takes the host seat: a new upload key, the screen from its VM, sequence numbers from 1.
-   * `resumed`: the same page after a server restart, which resends from the room's last frame, so
-   * the tabs keep their sequence numbers and take no gap.
+   * `peer` takes the host seat: a new upload key for the room's VM state, the screen from its VM,
+   * sequence numbers from 1. `resumed`: the same page after a server restart, which resends from
+   * the room's last frame, so the tabs keep their sequence numbers and take no gap.
    */
   private seatHost(peer: Peer, resumed = false): void {
     this.hostId = peer.id;
