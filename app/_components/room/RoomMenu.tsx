@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
 /**
  * The top bar's one menu for everything that is not essential: a button that opens a panel of
@@ -11,6 +11,19 @@ export default function RoomMenu({ children, label = 'Menu' }: { children: React
   const id = useId();
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  // The panel ends inside the window whatever the top bar's height (it wraps on narrow windows):
+  // past that its own scrollbar takes over, so every entry stays reachable.
+  useLayoutEffect(() => {
+    if (!open) return;
+    const fit = () => {
+      const p = panel.current;
+      if (p) p.style.maxHeight = `${Math.max(120, window.innerHeight - p.getBoundingClientRect().top - 8)}px`;
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, [open]);
   useEffect(() => {
     if (!open) return;
     const away = (e: PointerEvent) => {
@@ -33,7 +46,7 @@ export default function RoomMenu({ children, label = 'Menu' }: { children: React
       <button ref={button} className="secondary" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
         {label} <span aria-hidden="true">▾</span>
       </button>
-      <div id={id} className="menu-panel" hidden={!open} role="group" aria-label={label}>
+      <div id={id} ref={panel} className="menu-panel" hidden={!open} role="group" aria-label={label}>
         {children}
       </div>
     </div>

@@ -50,9 +50,6 @@ export default function RoomTopBar({
         <>
           <HandoverControls state={state} watching={typeof window !== 'undefined' && new URLSearchParams(window.location.search).has('watch')} onTake={() => session?.take()} onGive={(peer) => session?.give(peer) ?? Promise.resolve()} />
           <ShareLink url={shareUrl} />
-          <a className="button secondary" href={`/r/${encodeURIComponent(roomId)}/replay`} target="_blank" rel="noopener" title="Play back this room's recorded terminals">
-            Replay
-          </a>
           {seat && drawer !== undefined && (
             <button id="panel-toggle" className="secondary" aria-expanded={drawer} aria-controls={PANEL_ID} onClick={() => setDrawer(!drawer)}>
               People &amp; notes
@@ -69,6 +66,10 @@ export default function RoomTopBar({
               <label className="check">
                 <input type="checkbox" checked={prefs.screenReader} onChange={(e) => setPrefs({ screenReader: e.target.checked })} /> Screen reader mode
               </label>
+              {/* In the menu, not the bar: the bar's room is for what changes (seat, connection, guests, Internet). */}
+              <a className="button secondary" href={`/r/${encodeURIComponent(roomId)}/replay`} target="_blank" rel="noopener" title="Play back this room's recorded terminals">
+                Replay
+              </a>
             </MenuSection>
             {host && (
               <MenuSection title="This VM (host)">
