@@ -14,8 +14,10 @@ const DRAWER_BELOW_PX = 1000;
 async function cursorBox(page: Page) {
   const rows = activeTerm(page).locator('.xterm-rows');
   const cursor = rows.locator('.xterm-cursor');
-  if (await cursor.count()) return { box: (await cursor.first().boundingBox())!, cell: true };
-  return { box: (await rows.locator('> div', { hasText: /user@tandem:~\$\s*$/ }).last().boundingBox())!, cell: false };
+  // xterm redraws its rows: an element found a moment ago may be gone; then no box, and the poll asks again.
+  const nowhere = { x: -1e6, y: -1e6, width: 0, height: 0 };
+  if (await cursor.count()) return { box: (await cursor.first().boundingBox().catch(() => null)) ?? nowhere, cell: true };
+  return { box: (await rows.locator('> div', { hasText: /user@tandem:~\$\s*$/ }).last().boundingBox().catch(() => null)) ?? nowhere, cell: false };
 }
 
 /** The cursor's row lies inside the window and inside the terminal's box (not scrolled away). */

@@ -23,7 +23,8 @@ test('Save VM keeps the running VM as it is: a reload restores it, shell variabl
   page.once('dialog', (d) => void d.accept());
   await (await roomMenu(page)).getByRole('button', { name: 'Reset VM' }).click();
   await waitForPrompt(page);
-  await expect(page.locator('.status')).toContainText('Booted');
+  // A cold boot: tens of seconds on a busy 2-core machine (the prompt on screen may still be the old one).
+  await expect(page.locator('.status')).toContainText('Booted', { timeout: 120_000 });
   await typeLine(page, 'echo after-${MARK:-unset}');
   await expect.poll(() => screen(page)).toMatch(/^after-unset\s*$/m);
   await ctx.close();
