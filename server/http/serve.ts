@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TandemError } from '../../lib/shared/errors';
@@ -129,4 +129,21 @@ function checkNextBody(req: http.IncomingMessage): void {
     return;
   }
   if (req.headers['transfer-encoding'] !== undefined) throw new HttpError('LENGTH_REQUIRED', 'send a Content-Length with the body', { connection: 'close' });
+}
+
+/**
+ * The HTTP server, which answers a malformed request line or header with a 400 at once (Node's
+ * default answer), logged at debug only.
+ */
+export function createHttpServer(log: Logger): http.Server {
+  const server = http.createServer();
+  server.on('clientError', (err, socket) => {
+    log.debug({ err: String(err) }, 'bad request');
+    // Junk after a request that was already answered must not get a second response on the same
+    // socket (a client reads that as a broken answer): only a socket with no answer under way gets the 400.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !answering?.headersSent) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
 }
