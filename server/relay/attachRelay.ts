@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { TandemError } from '../../lib/shared/errors';
 import {
@@ -11,11 +11,9 @@ import {
   type ControlEvent,
   type Handshake,
 } from '../../lib/shared/protocol';
-import type { Logger } from 'pino';
 import { EventEmitter } from 'node:events';
 import { RoomRelay, type RelayHooks, type RelayTransport } from './RoomRelay';
-import type { SocketQuota } from '../access/SocketQuota';
-import { handshakeMiddleware, memberInfo, quotaMiddleware, type RelayGate, type TandemServer, type TandemSocket } from './relayHandshake';
+import { handshakeMiddleware, memberInfo, quotaMiddleware, type HandshakeOptions, type TandemServer, type TandemSocket } from './relayHandshake';
 
 /**
  * What the relay tells the recordings (server/recordings/Recorder.ts implements it): the stream
@@ -62,19 +60,9 @@ export interface RelayHub {
 /** Socket.IO adapter around RoomRelay: authenticates the handshake, then forwards each event. */
 export function attachRelay(
   http: HttpServer,
-  opts: {
-    roomExists: (id: string) => boolean;
-    verifyHostToken: (room: string, token: string) => boolean;
-    log: Logger;
-    gate?: RelayGate;
-    /** Whether a browser page from this Origin may connect (server/http/security.ts); absent Origin is a non-browser client. */
-    isAllowedOrigin?: (origin: string) => boolean;
+  opts: HandshakeOptions & {
     /** Cap on all rooms' mirrors (default DEFAULT_MAX_MIRROR_BYTES_TOTAL). */
     maxMirrorBytes?: number;
-    /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
-    quota?: SocketQuota;
-    /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
-    clientAddress?: (req: IncomingMessage) => string;
     recorder?: RelayRecorder;
   },
 ): RelayHub {

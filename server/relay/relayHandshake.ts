@@ -79,8 +79,22 @@ function connectError(code: TandemError['code'], message: string): Error {
 
 type Middleware = (socket: TandemSocket, next: (err?: Error) => void) => void;
 
+/** What deciding a handshake needs (attachRelay's options include these). */
+export interface HandshakeOptions {
+  roomExists: (id: string) => boolean;
+  verifyHostToken: (room: string, token: string) => boolean;
+  log: Logger;
+  gate?: RelayGate;
+  /** Whether a browser page from this Origin may connect (server/http/security.ts); absent Origin is a non-browser client. */
+  isAllowedOrigin?: (origin: string) => boolean;
+  /** Live sockets per client address; past it a handshake is refused with QUOTA_EXCEEDED. */
+  quota?: SocketQuota;
+  /** The client's address for the quota (TRUST_PROXY); the handshake's peer when absent. */
+  clientAddress?: (req: IncomingMessage) => string;
+}
+
 /** Live sockets per client address; past the quota a handshake is refused with QUOTA_EXCEEDED. */
-export function quotaMiddleware(opts: { quota?: SocketQuota; clientAddress?: (req: IncomingMessage) => string }): Middleware {
+export function quotaMiddleware(opts: Pick<HandshakeOptions, 'quota' | 'clientAddress'>): Middleware {
   return (socket, next) => {
     if (!opts.quota) return next();
     const release = opts.quota.acquire(opts.clientAddress ? opts.clientAddress(socket.request) : socket.handshake.address);
@@ -92,16 +106,7 @@ export function quotaMiddleware(opts: { quota?: SocketQuota; clientAddress?: (re
 }
 
 /** Validates the handshake and decides the connection's access; `handshakes` keeps it for later rechecks. */
-export function handshakeMiddleware(
-  opts: {
-    roomExists: (id: string) => boolean;
-    verifyHostToken: (room: string, token: string) => boolean;
-    log: Logger;
-    gate?: RelayGate;
-    isAllowedOrigin?: (origin: string) => boolean;
-  },
-  handshakes: WeakMap<TandemSocket, Handshake>,
-): Middleware {
+export function handshakeMiddleware(opts: HandshakeOptions, handshakes: WeakMap<TandemSocket, Handshake>): Middleware {
   return async (socket, next) => {
     const origin = socket.handshake.headers.origin;
     if (origin !== undefined && opts.isAllowedOrigin && !opts.isAllowedOrigin(origin))
