@@ -172,6 +172,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     hostConnected: (id) => hub.relay(id)?.hasHost ?? false,
     maxAlwaysOn: MAX_HEADLESS_HOSTS,
     alwaysOnChanged: () => hosting.keepAlwaysOn(),
+    roomArchived: (id) => commands.cancelQueuedOf(id, 'cancelled before it ran: the room was archived'),
     internetChanged: (id) => net.changed(id),
     internetState: (id) => net.state(id),
   });

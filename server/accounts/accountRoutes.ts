@@ -85,6 +85,8 @@ export interface AccountRouteDeps {
   maxAlwaysOn: number;
   /** A room became always on: start its VM now rather than at the next periodic check. */
   alwaysOnChanged?(roomId: string): void;
+  /** The room was archived (its queued commands are cancelled). */
+  roomArchived?(roomId: string): void;
   /** The room's Internet switch changed: cut or allow its VM's connections now. */
   internetChanged?(roomId: string): void;
   /** The room's Internet as its VM sees it now (switch, NET, who hosts). */
@@ -198,7 +200,10 @@ export function createAccountHandlers(d: AccountRouteDeps) {
             throw new HttpError('CONFLICT', `at most ${d.maxAlwaysOn} rooms can be always on (each keeps a VM running on the server)`);
         }
         const room = d.rooms.update(roomId, b);
-        if (b.archived) d.access.roomClosed(roomId);
+        if (b.archived) {
+          d.access.roomClosed(roomId);
+          d.roomArchived?.(roomId);
+        }
         if (b.alwaysOn) d.alwaysOnChanged?.(roomId);
         if (b.internet !== undefined) d.internetChanged?.(roomId);
         sendJson(res, 200, { room: roomView(room, role) });

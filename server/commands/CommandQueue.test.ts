@@ -280,6 +280,26 @@ describe('CommandQueue', () => {
     expect((await q.cancel(running.id))!.state).toBe('cancelled');
   });
 
+  it('cancels every queued command of an archived room with its reason; the running one finishes, other rooms go on', async () => {
+    const f = fakeHub();
+    const h = f.connect('default');
+    const q = makeQueue(f.hub);
+    const running = q.enqueue({ room: 'default', cmd: 'sleep 0.3' }).command;
+    const queued = [q.enqueue({ room: 'default', cmd: 'echo never 1' }).command, q.enqueue({ room: 'default', cmd: 'echo never 2' }).command];
+    const elsewhere = q.enqueue({ room: 'r2', cmd: 'echo other room' }).command;
+    await vi.waitFor(() => expect(h.typed.length).toBeGreaterThan(0));
+    const seen: string[] = [];
+    q.events.on('finished', (row) => seen.push(row.id));
+    expect(q.cancelQueuedOf('default', 'cancelled before it ran: the room was archived')).toBe(2);
+    for (const c of queued) expect(q.get(c.id)).toMatchObject({ state: 'cancelled', error: 'cancelled before it ran: the room was archived' });
+    expect(seen).toEqual(queued.map((c) => c.id));
+    expect(await finished(q, running.id)).toMatchObject({ state: 'done', exitCode: 0 });
+    expect(h.shell.executed).toEqual(['sleep 0.3']);
+    expect(q.get(elsewhere.id)!.state).toBe('queued');
+    expect(q.busy('default')).toBe(false);
+    expect(q.cancelQueuedOf('default', 'again')).toBe(0);
+  });
+
   it('marks the running command interrupted when the host leaves; queued ones wait for the next host', async () => {
     const f = fakeHub();
     f.connect('default');

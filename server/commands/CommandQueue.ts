@@ -220,6 +220,19 @@ export class CommandQueue {
     return row;
   }
 
+  /**
+   * The room was archived: the commands waiting in its queue are cancelled with `reason` (and their
+   * waiting requests answered); one already running finishes. The API refuses new ones.
+   */
+  cancelQueuedOf(room: string, reason: string): number {
+    const ids = this.store.cancelAllQueued(room, reason);
+    if (!ids.length) return 0;
+    this.store.prune(room);
+    for (const id of ids) this.finished(id);
+    this.log.info({ room, count: ids.length }, 'queued commands cancelled');
+    return ids.length;
+  }
+
   /** A command of the room is running or waits: its host must stay (the headless pool asks). */
   busy(room: string): boolean {
     return this.active.has(room) || this.store.hasQueued(room);

@@ -96,6 +96,17 @@ export class CommandStore {
     );
   }
 
+  /** Every queued command of the room becomes `cancelled` with `error`; returns their ids. */
+  cancelAllQueued(room: string, error: string): string[] {
+    return this.db
+      .update(commands)
+      .set({ state: 'cancelled', finishedAt: new Date(), error })
+      .where(and(eq(commands.room, room), eq(commands.state, 'queued')))
+      .returning({ id: commands.id })
+      .all()
+      .map((r) => r.id);
+  }
+
   markRunning(id: string): void {
     this.db.update(commands).set({ state: 'running', startedAt: new Date() }).where(eq(commands.id, id)).run();
   }

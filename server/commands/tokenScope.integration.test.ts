@@ -113,6 +113,31 @@ describe('archived rooms', () => {
       const b = await call(srv, '/api/commands/batch?wait=false', { method: 'POST', json: { rooms: [room], cmd: 'id' }, headers: bearer(auth) });
       expect(b.json.results[0].error.code).toBe('FORBIDDEN');
     }
-    expect((await call(srv, `/api/rooms/${room}/commands/${old}`, { headers: bearer(ownerToken) })).status).toBe(202);
+    const read = await call(srv, `/api/rooms/${room}/commands/${old}`, { headers: bearer(ownerToken) });
+    expect([read.status, read.json.state]).toEqual([200, 'cancelled']);
+  });
+
+  it('cancel the commands still queued, saying why, and answer a long poll waiting on one; unarchived, the room takes commands again', async () => {
+    const room = (await as(srv, owner.cookie, '/api/me/rooms', { method: 'POST', json: { name: 'Archived mid-queue' } })).json.room.id;
+    const ids: string[] = [];
+    for (const cmd of ['echo first', 'echo second']) {
+      const r = await call(srv, `/api/rooms/${room}/commands?wait=false`, { method: 'POST', json: { cmd }, headers: bearer(ownerToken) });
+      expect([r.status, r.json.state]).toEqual([202, 'queued']);
+      ids.push(r.json.id);
+    }
+    const t0 = Date.now();
+    const waiting = call(srv, `/api/rooms/${room}/commands/${ids[0]}?wait=true&waitMs=20000`, { headers: bearer(ownerToken) });
+    await new Promise((r) => setTimeout(r, 200)); // the long poll is waiting
+    expect((await as(srv, owner.cookie, `/api/rooms/${room}`, { method: 'PATCH', json: { archived: true } })).status).toBe(200);
+    const answered = await waiting;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect([answered.status, answered.json.state, answered.json.error]).toEqual([200, 'cancelled', 'cancelled before it ran: the room was archived']);
+    const list = await call(srv, `/api/rooms/${room}/commands`, { headers: bearer(ownerToken) });
+    expect(list.json.commands.map((c: Json) => [c.id, c.state]).sort()).toEqual(ids.map((id) => [id, 'cancelled']).sort());
+    // Unarchiving does not bring them back; new commands queue again.
+    expect((await as(srv, owner.cookie, `/api/rooms/${room}`, { method: 'PATCH', json: { archived: false } })).status).toBe(200);
+    expect((await call(srv, `/api/rooms/${room}/commands/${ids[1]}`, { headers: bearer(ownerToken) })).json.state).toBe('cancelled');
+    const again = await call(srv, `/api/rooms/${room}/commands?wait=false`, { method: 'POST', json: { cmd: 'echo back' }, headers: bearer(ownerToken) });
+    expect([again.status, again.json.state]).toEqual([202, 'queued']);
   });
 });
