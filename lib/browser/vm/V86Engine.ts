@@ -12,7 +12,8 @@ import { RoomStateSync, type VmCapture } from './RoomStateSync';
 import { SerialConsole } from './SerialConsole';
 import { CaptureGate, type RunningVm } from './CaptureGate';
 import { chooseBootState, snapshotKeys, type FoundState, type StateSource } from './bootState';
-import { loadV86, notAV86State } from './v86Lib';
+import { loadV86, notAV86State, preloadV86, v86WasmFn } from './v86Lib';
+import { bootMark } from './bootMarks';
 
 export type { GuestManifest };
 export { notAV86State };
@@ -182,6 +183,9 @@ export class V86Engine implements Engine {
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
     this.progress = onProgress;
+    bootMark('start');
+    // The engine downloads and compiles while the state to restore is chosen and fetched.
+    if (!this.manifest.diskError) preloadV86(this.manifest.lib, this.manifest.wasm);
     let disk = this.newDisk();
     this.disk = disk;
     if (disk) {
@@ -198,6 +202,7 @@ export class V86Engine implements Engine {
         onProgress({ phase: 'failed', progress: 0, message: disk.fatal });
         throw new Error(disk.fatal);
       }
+      bootMark('disk-open');
     }
     let found: FoundState | null = null;
     if (this.opts.snapshots !== false && !this.opts.coldBoot) {
@@ -212,6 +217,7 @@ export class V86Engine implements Engine {
       disk = chosen.disk;
       this.disk = disk;
     }
+    bootMark('state-chosen', { source: found?.source ?? 'cold', bytes: found?.state.byteLength ?? 0 });
     if (!found) return this.bootOnce(onProgress, null, disk);
     const wasEmpty = disk?.isEmpty ?? false;
     try {
@@ -271,6 +277,7 @@ export class V86Engine implements Engine {
     if (bad) throw new Error(bad);
     report('loading', 0.02, 'Loading the v86 engine');
     const V86Ctor = await loadV86(this.manifest.lib);
+    bootMark('lib-loaded');
     const useSnapshots = this.opts.snapshots !== false;
     const wasEmpty = disk?.isEmpty ?? true;
 
@@ -284,6 +291,8 @@ export class V86Engine implements Engine {
         host: location.host,
       }),
       ...(state ? { initial_state: { buffer: state } } : {}),
+      // The wasm preloadV86 compiled while the state was fetched.
+      wasm_fn: v86WasmFn(this.manifest.wasm),
     });
     this.emulator = emulator;
     this.opts.onEmulator?.(emulator);
@@ -300,7 +309,12 @@ export class V86Engine implements Engine {
       const hint = this.manifest.disk ? ` (is the disk ${this.manifest.disk.url} corrupt? Reset the VM, or rebuild it with npm run build:disk)` : '';
       this.diskFailed?.(`the guest kernel stopped: ${reason}${hint}`);
     });
-    const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+    const loaded = new Promise<void>((resolve) =>
+      emulator.add_listener('emulator-loaded', () => {
+        bootMark('emulator-loaded');
+        resolve();
+      }),
+    );
     /** Waits for `p`, the disk's failure, or `ms` (then fails with `timeoutMessage`); a cold boot that fails says so. */
     const stage = async (p: Promise<unknown>, ms: number, timeoutMessage: string) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -335,6 +349,7 @@ export class V86Engine implements Engine {
     // Again at the prompt: a snapshot taken while the guest's clock setter was still starting had
     // no reader on COM2 at load time.
     if (state) this.serial.syncGuestClock();
+    bootMark('prompt', { restored: !!state });
     // From here a failing disk stops the running VM (see newDisk).
     this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);

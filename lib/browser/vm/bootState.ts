@@ -4,6 +4,7 @@ import type { OverlayDisk } from './OverlayDisk';
 import { OverlayIdbStore } from './OverlayIdbStore';
 import type { RoomStateSync } from './RoomStateSync';
 import { deleteSnapshot, gunzip, loadSnapshot } from './snapshotStore';
+import { bootMark } from './bootMarks';
 
 /** Where a restored state came from: this browser, the server's boot snapshot, or the room's saved VM. */
 export type StateSource = 'local' | 'server' | 'room';
@@ -109,7 +110,13 @@ async function localOrTrusted(manifest: GuestManifest, disk: OverlayDisk | null,
   }
   try {
     const r = await fetch(trustedSnapshotUrl(manifest.version));
-    if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
+    if (r.status === 200) {
+      const gz = await r.arrayBuffer();
+      bootMark('trusted-fetched', { bytes: gz.byteLength });
+      const state = await gunzip(gz);
+      bootMark('trusted-unzipped', { bytes: state.byteLength });
+      return { state, source: 'server' };
+    }
   } catch {
     /* none published yet */
   }
