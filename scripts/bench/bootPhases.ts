@@ -35,12 +35,12 @@ export function bootPhases(page: Page): Promise<BootPhases> {
       at[name] ??= m.startTime;
       const d = m.detail as Record<string, unknown> | null;
       if (m.name === 'tandem:boot:state-chosen') source = String(d?.source);
-      if (m.name === 'tandem:boot:trusted-fetched') snapshotGzBytes = Number(d?.bytes);
       if (m.name === 'tandem:boot:trusted-unzipped') snapshotBytes = Number(d?.bytes);
     }
     const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
     const path = (e: PerformanceResourceTiming) => new URL(e.name).pathname;
     const snap = res.find((e) => path(e).startsWith('/vm/boot-snapshot/'));
+    if (snap) snapshotGzBytes = snap.encodedBodySize;
     for (const [key, file] of [['lib', '/vm/libv86.js'], ['wasm', '/vm/v86.wasm'], ['manifest', '/vm/manifest.json']] as const) {
       const e = res.find((x) => path(x) === file);
       if (e) at[`${key}_fetched`] = e.responseEnd;

@@ -312,6 +312,8 @@ export class V86Engine implements Engine {
     const loaded = new Promise<void>((resolve) =>
       emulator.add_listener('emulator-loaded', () => {
         bootMark('emulator-loaded');
+        // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
+        if (state) this.write('\r');
         resolve();
       }),
     );
@@ -337,8 +339,6 @@ export class V86Engine implements Engine {
       const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
       report('booting', 0.35 + 0.6 * (1 - Math.exp(-2 * f)), state ? 'Restoring saved VM' : 'Booting Linux');
     }, 200);
-    // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
-    if (state) setTimeout(() => this.write('\r'), 50);
     if (state) this.serial.syncGuestClock();
     const promptMs = state ? restoreMs : BOOT_TIMEOUT_MS;
     try {

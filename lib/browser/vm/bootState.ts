@@ -3,7 +3,7 @@ import type { BootProgress } from './Engine';
 import type { OverlayDisk } from './OverlayDisk';
 import { OverlayIdbStore } from './OverlayIdbStore';
 import type { RoomStateSync } from './RoomStateSync';
-import { deleteSnapshot, gunzip, loadSnapshot } from './snapshotStore';
+import { deleteSnapshot, loadSnapshot } from './snapshotStore';
 import { bootMark } from './bootMarks';
 
 /** Where a restored state came from: this browser, the server's boot snapshot, or the room's saved VM. */
@@ -110,10 +110,9 @@ async function localOrTrusted(manifest: GuestManifest, disk: OverlayDisk | null,
   }
   try {
     const r = await fetch(trustedSnapshotUrl(manifest.version));
-    if (r.status === 200) {
-      const gz = await r.arrayBuffer();
-      bootMark('trusted-fetched', { bytes: gz.byteLength });
-      const state = await gunzip(gz);
+    if (r.status === 200 && r.body) {
+      // Unzipped while it downloads: the state is ready when its last byte arrives.
+      const state = await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
       bootMark('trusted-unzipped', { bytes: state.byteLength });
       return { state, source: 'server' };
     }
