@@ -48,9 +48,29 @@ export interface BootStateInput {
  * replaces the overlay (and so the disk).
  */
 export async function chooseBootState(b: BootStateInput): Promise<{ found: FoundState | null; disk: OverlayDisk | null }> {
-  const room = b.room ? await roomState(b) : null;
-  if (room) return room;
-  return { found: await localOrTrusted(b.manifest, b.disk, b.keys), disk: b.disk };
+  // An empty overlay (a new room, or a browser new to it) will most likely restore the trusted boot snapshot: its
+  // download starts now, beside the room-state check, and is dropped when something newer wins.
+  const trusted = b.disk?.isEmpty ? fetchTrusted(b.manifest.version) : null;
+  try {
+    const room = b.room ? await roomState(b, trusted) : null;
+    if (room) return room;
+    return { found: await localOrTrusted(b.manifest, b.disk, b.keys, trusted), disk: b.disk };
+  } finally {
+    trusted?.abort();
+  }
+}
+
+/** The server's trusted boot snapshot, unzipped while it downloads; null when none is published (or it failed). */
+function fetchTrusted(version: string): { state: Promise<ArrayBuffer | null>; abort: () => void } {
+  const ac = new AbortController();
+  const state = (async () => {
+    const r = await fetch(trustedSnapshotUrl(version), { signal: ac.signal });
+    if (r.status !== 200 || !r.body) return null;
+    const state = await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+    bootMark('trusted-unzipped', { bytes: state.byteLength });
+    return state;
+  })().catch(() => null); // none published yet, or dropped
+  return { state, abort: () => ac.abort() };
 }
 
 /**
@@ -58,7 +78,7 @@ export async function chooseBootState(b: BootStateInput): Promise<{ found: Found
  * restores. Null when there is none newer; a failed download says so and boots from what this
  * browser has.
  */
-async function roomState(b: BootStateInput): Promise<{ found: FoundState | null; disk: OverlayDisk | null } | null> {
+async function roomState(b: BootStateInput, trusted: ReturnType<typeof fetchTrusted> | null): Promise<{ found: FoundState | null; disk: OverlayDisk | null } | null> {
   const info = await b.room!.newer(b.disk);
   if (!info) return null;
   console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
@@ -83,7 +103,7 @@ async function roomState(b: BootStateInput): Promise<{ found: FoundState | null;
     if (!b.disk) return null;
     await b.disk.close().catch(() => {});
     const disk = await b.reopenDisk();
-    return { found: await localOrTrusted(b.manifest, disk, b.keys), disk };
+    return { found: await localOrTrusted(b.manifest, disk, b.keys, trusted), disk };
   }
 }
 
@@ -98,7 +118,12 @@ async function roomState(b: BootStateInput): Promise<{ found: FoundState | null;
  * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
  * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
  */
-async function localOrTrusted(manifest: GuestManifest, disk: OverlayDisk | null, keys: { room: string; auto: string }): Promise<FoundState | null> {
+async function localOrTrusted(
+  manifest: GuestManifest,
+  disk: OverlayDisk | null,
+  keys: { room: string; auto: string },
+  trusted: ReturnType<typeof fetchTrusted> | null,
+): Promise<FoundState | null> {
   // This room's own (with a disk, every snapshot; without one, a "Save VM").
   const local = await loadSnapshot(keys.room);
   if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local', key: keys.room };
@@ -108,16 +133,6 @@ async function localOrTrusted(manifest: GuestManifest, disk: OverlayDisk | null,
     const booted = await loadSnapshot(keys.auto);
     if (booted) return { state: booted.state, source: 'local', key: keys.auto };
   }
-  try {
-    const r = await fetch(trustedSnapshotUrl(manifest.version));
-    if (r.status === 200 && r.body) {
-      // Unzipped while it downloads: the state is ready when its last byte arrives.
-      const state = await new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
-      bootMark('trusted-unzipped', { bytes: state.byteLength });
-      return { state, source: 'server' };
-    }
-  } catch {
-    /* none published yet */
-  }
-  return null;
+  const state = await (trusted ?? fetchTrusted(manifest.version)).state;
+  return state ? { state, source: 'server' } : null;
 }
