@@ -23,9 +23,11 @@ test('Save VM keeps the running VM as it is: a reload restores it, shell variabl
   // Reset VM forgets the saved VM and the room's disk changes: the next boot is cold, the variable and the file are gone.
   page.once('dialog', (d) => void d.accept());
   await (await roomMenu(page)).getByRole('button', { name: 'Reset VM' }).click();
-  await waitForPrompt(page);
-  // A cold boot: tens of seconds on a busy 2-core machine (the prompt on screen may still be the old one).
+  // A cold boot: tens of seconds on a busy 2-core machine. Its 'Booted' first: until the reset has
+  // taken effect the page still says 'ready' and shows the old prompt, and the fresh screen stays
+  // empty for longer than waitForPrompt's poll while the kernel boots.
   await expect(page.locator('.status')).toContainText('Booted', { timeout: 120_000 });
+  await waitForPrompt(page);
   await typeLine(page, 'cat ~/note.txt; echo after-${MARK:-unset}');
   await expect.poll(() => screen(page)).toMatch(/^after-unset\s*$/m);
   expect(await screen(page)).toContain('No such file');
