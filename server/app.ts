@@ -132,7 +132,10 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     // Any room's valid host token: the headless browser is the server's own.
     isTrustedHost: (token) => verifyHostToken(secret, token, token.split('.')[0] ?? ''),
   });
-  const server = http.createServer();
+  // An idle keep-alive connection is kept longer than a client's or a reverse proxy's (undici 4 s,
+  // common load balancers 60 s), so it is always the client that closes it: a server closing first
+  // races the client's next request on that socket, which then fails with ECONNRESET.
+  const server = http.createServer({ keepAliveTimeout: 65_000 });
   server.on('clientError', (err, socket) => {
     // A malformed request line or header: 400 at once (Node's default answer), logged at debug only.
     log.debug({ err: String(err) }, 'bad request');
