@@ -16,6 +16,7 @@ import { createApiHandlers } from './commands/apiRoutes';
 import { API_INFO, openApiDocument } from './http/openapi';
 import { apiKeyAuthenticator } from './commands/apiAuth';
 import { MAX_HEADLESS_HOSTS, type HeadlessHostPool } from './host/HeadlessHostPool';
+import { internalBaseUrl } from './host/internalBase';
 import type { AccountStore } from './accounts/AccountStore';
 import type { SessionStore } from './accounts/SessionStore';
 import { createAccountHandlers } from './accounts/accountRoutes';
@@ -93,7 +94,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   /** Where the server's own headless browser reaches us, once listening. */
   const internalBase = (): string | null => {
     const addr = server.address();
-    return addr && typeof addr !== 'string' ? `http://${env.HOST}:${addr.port}` : null;
+    return addr && typeof addr !== 'string' ? internalBaseUrl(env.HOST, addr.port) : null;
   };
   const isAllowedOrigin = originChecker(env.PUBLIC_URL, () => internalBase());
 

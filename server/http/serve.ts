@@ -136,7 +136,10 @@ function checkNextBody(req: http.IncomingMessage): void {
  * default answer), logged at debug only.
  */
 export function createHttpServer(log: Logger): http.Server {
-  const server = http.createServer();
+  // An idle keep-alive connection is kept longer than a client's or a reverse proxy's (undici 4 s,
+  // common load balancers 60 s), so it is always the client that closes it: a server closing first
+  // races the client's next request on that socket, which then fails with ECONNRESET.
+  const server = http.createServer({ keepAliveTimeout: 65_000 });
   server.on('clientError', (err, socket) => {
     log.debug({ err: String(err) }, 'bad request');
     // Junk after a request that was already answered must not get a second response on the same

@@ -19,7 +19,7 @@ export function guestFiles(d: { env: Env; rootDir: string; dataDir: string; secr
   const v86Version = (createRequire(import.meta.url)('v86/package.json') as { version: string }).version;
   const rootDisk = findRootDisk(d.rootDir, d.env.DISK_SOURCE);
   if (rootDisk && 'error' in rootDisk) d.log.error({ disk: d.env.DISK_SOURCE }, rootDisk.error);
-  const guest = buildGuestManifest(publicVm, v86Version, rootDisk);
+  const guest = buildGuestManifest(publicVm, v86Version, rootDisk, { overlayMemoryMB: d.env.OVERLAY_MEMORY_MB });
   // The bundled guest, also when a root disk is announced: /alpine's v86 screen needs its login
   // shell on the VGA console (tty1), which the Debian disk does not run (its shell is on ttyS0).
   const bundledGuest = rootDisk && 'file' in rootDisk ? buildGuestManifest(publicVm, v86Version, null) : guest;
