@@ -116,17 +116,18 @@ describe('CommandQueue', () => {
       const running = db.select().from(commands).where(eq(commands.state, 'running')).all();
       expect(running.length).toBeLessThanOrEqual(1);
     });
-    const ids = ['sleep 1', 'echo 1', 'echo 2', 'echo 3'].map((cmd) => q.enqueue({ room: 'default', cmd }).command.id);
-    // Only the first is typed until its prompt returns (a long first command: a loaded machine runs timers late).
+    const ids = ['sleep 3', 'echo 1', 'echo 2', 'echo 3'].map((cmd) => q.enqueue({ room: 'default', cmd }).command.id);
+    // Only the first is typed until its prompt returns. The first runs 3 s: on a loaded machine a
+    // timer can fire a second late, and a 1 s command could then be done before this looks.
     await vi.waitFor(() => expect(h.typed.length).toBeGreaterThan(0));
     await sleep(40);
     expect(h.typed.length).toBe(1);
     expect(ids.map((id) => q.get(id)!.state)).toEqual(['running', 'queued', 'queued', 'queued']);
     for (const id of ids) await finished(q, id);
-    expect(seen).toEqual(['sleep 1', 'echo 1', 'echo 2', 'echo 3']);
-    expect(h.shell.executed).toEqual(['sleep 1', 'echo 1', 'echo 2', 'echo 3']);
+    expect(seen).toEqual(['sleep 3', 'echo 1', 'echo 2', 'echo 3']);
+    expect(h.shell.executed).toEqual(['sleep 3', 'echo 1', 'echo 2', 'echo 3']);
     expect((await finished(q, ids[3])).output).toBe('3\n');
-  });
+  }, 15_000);
 
   it('is busy while a command of the room runs or waits, so its host is not closed as idle', async () => {
     const f = fakeHub();
