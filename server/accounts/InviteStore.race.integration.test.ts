@@ -68,8 +68,10 @@ describe('InviteStore under concurrent redemption', () => {
     for (const p of procs) p.go();
     const results = await Promise.all(procs.map((p) => p.done));
 
-    // They really ran at the same time: each started before every other one finished.
-    expect(Math.max(...results.map((r) => r.startedMs))).toBeLessThan(Math.min(...results.map((r) => r.finishedMs)));
+    // They really raced: at least two of them ran at the same time (on a loaded 2-core machine the
+    // third may be scheduled only after the others are done; two writers are a race already).
+    const overlapping = results.some((a, i) => results.some((b, j) => i !== j && a.startedMs < b.finishedMs && b.startedMs < a.finishedMs));
+    expect(overlapping, JSON.stringify(results.map((r) => [r.startedMs, r.finishedMs]))).toBe(true);
     const sum = (k: string) => results.reduce((n, r) => n + (r.tally[k] ?? 0), 0);
     expect(sum('ok')).toBe(MAX_USES);
     expect(sum('USED_UP')).toBe(PROCS * USERS_PER_PROC - MAX_USES);

@@ -1,9 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SyncScheduler } from './SyncScheduler';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Fake clock (setTimeout and Date.now): the schedule is checked exactly, whatever the machine's load.
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 let s: SyncScheduler | undefined;
-afterEach(() => s?.close());
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => {
+  s?.close();
+  vi.useRealTimers();
+});
 
 describe('SyncScheduler', () => {
   it('sends one snapshot at a time per peer; requests while one is in flight collapse into one', async () => {
