@@ -109,6 +109,8 @@ async function firstPrompt(browser: Browser, base: string): Promise<{ ms: number
     const page = await ctx.newPage();
     // Every resource stays in the timeline (a room page loads more than the default 250).
     await page.addInitScript('performance.setResourceTimingBufferSize(100000)');
+    // tsx keeps function names through a `__name` helper the page does not have (bootPhases runs there).
+    await page.addInitScript('window.__name = (f) => f;');
     const room = await newRoom(base);
     const t0 = Date.now();
     await page.goto(`${base}/r/${room}`);

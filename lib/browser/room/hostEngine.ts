@@ -4,6 +4,7 @@ import { createEngine, type EngineChoice } from '../vm/createEngine';
 import { effectiveChoice } from '../vm/enginePreference';
 import { fetchVmNet } from '../vm/vmNetwork';
 import { RoomStateClient } from '../vm/RoomStateClient';
+import { preloadV86 } from '../vm/v86Lib';
 import type { EngineRequest } from './RoomSession';
 
 type RoomManifest = GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string };
@@ -20,12 +21,16 @@ export function engineFromQuery(params: URLSearchParams): EngineChoice | undefin
  * main terminal's VM is linked to the room's state on the server (handover).
  */
 export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; hostToken?: string }) {
-  let manifest: Promise<RoomManifest> | null = null;
+  // Asked for as the page starts (it is small), not once the socket has given this page its seat.
+  const manifest: Promise<RoomManifest> = fetch(`/vm/manifest.json?room=${encodeURIComponent(o.roomId)}`).then((r) => r.json());
+  manifest.catch(() => {}); // a page that never hosts never reads it; one that does gets the error below
   return async (req: EngineRequest): Promise<Engine> => {
-    manifest ??= fetch(`/vm/manifest.json?room=${encodeURIComponent(o.roomId)}`).then((r) => r.json());
     const m = await manifest;
     const [cols, rows] = [req.view.cols(), req.view.rows()];
     const hostToken = o.hostToken;
+    const choice = hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice);
+    // v86's files load while the network token is fetched (V86Engine.boot would start them only later).
+    if (choice === 'v86' && !m.diskError) preloadV86(m.lib, m.wasm);
     // The network card's relay, for this host's seat (the server refuses anyone else).
     // A lookup refused because the room's Internet is off: say why next to the terminal (at most once a minute).
     let saidAt = 0;
@@ -37,7 +42,7 @@ export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; 
     const net = m.net ? await fetchVmNet(o.roomId, req.sid, refused) : null;
     return createEngine({
       net,
-      choice: hostToken ? 'v86' : effectiveChoice(engineFromQuery(o.params) ?? m.engineChoice),
+      choice,
       manifest: m,
       cheerpx: { disk: m.cheerpxDisk, overlayKey: `tandem:${o.roomId}:${req.view.id}:${m.cheerpxDisk}`, bashrcUrl: '/vm/tandem.bashrc', gatewayScriptUrl: '/vm/tandem-gw', room: o.roomId, cols, rows },
       notice: (text, opts) => {

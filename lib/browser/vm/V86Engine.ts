@@ -11,7 +11,7 @@ import type { RoomStateClient } from './RoomStateClient';
 import { RoomStateSync, type VmCapture } from './RoomStateSync';
 import { SerialConsole } from './SerialConsole';
 import { CaptureGate, type RunningVm } from './CaptureGate';
-import { chooseBootState, snapshotKeys, type FoundState, type StateSource } from './bootState';
+import { chooseBootState, fetchTrusted, snapshotKeys, type FoundState, type StateSource, type TrustedFetch } from './bootState';
 import { loadV86, notAV86State, preloadV86, v86WasmFn } from './v86Lib';
 import { bootMark } from './bootMarks';
 
@@ -187,6 +187,19 @@ export class V86Engine implements Engine {
     bootMark('start');
     // The engine downloads and compiles while the state to restore is chosen and fetched.
     if (!this.manifest.diskError) preloadV86(this.manifest.lib, this.manifest.wasm);
+    // What a new room restores downloads from the start too (a browser that has it reads its cache);
+    // bootState drops it when the overlay or the room has something else.
+    const useState = this.opts.snapshots !== false && !this.opts.coldBoot;
+    const trusted = useState && !this.manifest.diskError ? fetchTrusted(this.manifest.version) : null;
+    try {
+      return await this.bootFrom(onProgress, useState, trusted);
+    } finally {
+      trusted?.abort();
+    }
+  }
+
+  /** Opens the disk, chooses the state to restore (see bootState) and boots; a state that does not restore falls back to a cold boot. */
+  private async bootFrom(onProgress: (p: BootProgress) => void, useState: boolean, trusted: TrustedFetch | null): Promise<{ restored: boolean; ms: number }> {
     let disk = this.newDisk();
     this.disk = disk;
     if (disk) {
@@ -206,13 +219,13 @@ export class V86Engine implements Engine {
       bootMark('disk-open');
     }
     let found: FoundState | null = null;
-    if (this.opts.snapshots !== false && !this.opts.coldBoot) {
+    if (useState) {
       const reopenDisk = async () => {
         this.disk = this.newDisk();
         await this.disk?.open();
         return this.disk;
       };
-      const chosen = await chooseBootState({ manifest: this.manifest, disk, keys: this.keys, overlayKey: this.overlayKey, room: this.room, reopenDisk, notice: this.opts.notice, onProgress });
+      const chosen = await chooseBootState({ manifest: this.manifest, disk, keys: this.keys, overlayKey: this.overlayKey, room: this.room, trusted, reopenDisk, notice: this.opts.notice, onProgress });
       // The room's state may have replaced the overlay (and closed the old disk), whether or not it restores.
       found = chosen.found;
       disk = chosen.disk;

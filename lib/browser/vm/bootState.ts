@@ -35,6 +35,8 @@ export interface BootStateInput {
   /** The IndexedDB key of this tab's overlay (see V86Engine.overlayKey). */
   overlayKey: string;
   room: RoomStateSync | null;
+  /** The trusted boot snapshot's download, started with the boot (see fetchTrusted); dropped here when it cannot fit. */
+  trusted?: TrustedFetch | null;
   /** A new, opened disk over what storage holds now (after the overlay was replaced). */
   reopenDisk(): Promise<OverlayDisk | null>;
   notice?: (text: string) => void;
@@ -48,9 +50,10 @@ export interface BootStateInput {
  * replaces the overlay (and so the disk).
  */
 export async function chooseBootState(b: BootStateInput): Promise<{ found: FoundState | null; disk: OverlayDisk | null }> {
-  // An empty overlay (a new room, or a browser new to it) will most likely restore the trusted boot snapshot: its
-  // download starts now, beside the room-state check, and is dropped when something newer wins.
-  const trusted = b.disk?.isEmpty ? fetchTrusted(b.manifest.version) : null;
+  // Only an empty overlay (a new room, or a browser new to it) can take the trusted boot snapshot;
+  // its download runs beside the room-state check and is dropped when something newer wins.
+  const trusted = b.disk && !b.disk.isEmpty ? null : (b.trusted ?? null);
+  if (!trusted) b.trusted?.abort();
   try {
     const room = b.room ? await roomState(b, trusted) : null;
     if (room) return room;
@@ -60,8 +63,17 @@ export async function chooseBootState(b: BootStateInput): Promise<{ found: Found
   }
 }
 
-/** The server's trusted boot snapshot, unzipped while it downloads; null when none is published (or it failed). */
-function fetchTrusted(version: string): { state: Promise<ArrayBuffer | null>; abort: () => void } {
+export interface TrustedFetch {
+  state: Promise<ArrayBuffer | null>;
+  abort(): void;
+}
+
+/**
+ * The server's trusted boot snapshot, unzipped while it downloads; null when none is published
+ * (or it failed, or was aborted). Served immutable (its URL names the guest version), so a browser
+ * that fetched it once reads its cache.
+ */
+export function fetchTrusted(version: string): TrustedFetch {
   const ac = new AbortController();
   const state = (async () => {
     const r = await fetch(trustedSnapshotUrl(version), { signal: ac.signal });
@@ -78,7 +90,7 @@ function fetchTrusted(version: string): { state: Promise<ArrayBuffer | null>; ab
  * restores. Null when there is none newer; a failed download says so and boots from what this
  * browser has.
  */
-async function roomState(b: BootStateInput, trusted: ReturnType<typeof fetchTrusted> | null): Promise<{ found: FoundState | null; disk: OverlayDisk | null } | null> {
+async function roomState(b: BootStateInput, trusted: TrustedFetch | null): Promise<{ found: FoundState | null; disk: OverlayDisk | null } | null> {
   const info = await b.room!.newer(b.disk);
   if (!info) return null;
   console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
@@ -122,7 +134,7 @@ async function localOrTrusted(
   manifest: GuestManifest,
   disk: OverlayDisk | null,
   keys: { room: string; auto: string },
-  trusted: ReturnType<typeof fetchTrusted> | null,
+  trusted: TrustedFetch | null,
 ): Promise<FoundState | null> {
   // This room's own (with a disk, every snapshot; without one, a "Save VM").
   const local = await loadSnapshot(keys.room);
