@@ -17,6 +17,13 @@ export interface RoomStateLink {
   hostKey(): string | undefined;
   /** The server's headless host proves itself with its host token (reads). */
   hostToken?: string;
+  /** A leaving host's final state (lib/browser/room/finalState.ts): its commit ends the next host's wait for it. */
+  final?: boolean;
+}
+
+/** A capture made where nothing can be awaited (a closing page): the v86 state not yet gzip'd. */
+export interface RawRoomStateCapture extends Omit<RoomStateCapture, 'vmGz'> {
+  state: ArrayBuffer;
 }
 
 /** What a capture of the running VM gives to upload. */
@@ -60,6 +67,7 @@ export class RoomStateClient {
     const key = this.link.hostKey();
     if (key) h['x-host-key'] = key;
     if (this.link.hostToken) h['x-host-token'] = this.link.hostToken;
+    if (this.link.final) h['x-final-state'] = '1';
     if (json) h['content-type'] = 'application/json';
     return h;
   }

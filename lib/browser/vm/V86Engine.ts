@@ -7,7 +7,7 @@ export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
 import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
 import { OverlayIdbStore } from './OverlayIdbStore';
-import type { RoomStateClient } from './RoomStateClient';
+import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
 import type { RoomStateInfo } from '../../shared/roomState';
 
 
@@ -596,6 +596,27 @@ export class V86Engine implements Engine {
       if (this.roomUpload === p) this.roomUpload = null;
     }).catch(() => {});
     return p;
+  }
+
+  /**
+   * The running VM's state for the room, captured synchronously with the disk pages beside it: a
+   * closing page cannot await (lib/browser/room/finalState.ts). v86's inner save_state is
+   * synchronous (its async wrapper only wraps it). Null when there is nothing to send: no room
+   * link, uploads refused, or disk changes too large to save on the server.
+   */
+  captureRoomStateNow(): RawRoomStateCapture | null {
+    const inner = (this.emulator as unknown as { v86?: { save_state(): ArrayBuffer } } | null)?.v86;
+    const disk = this.disk;
+    if (!this.opts.roomState || !inner || this.roomSyncOff) return null;
+    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return null;
+    try {
+      const { result: state, pages } = disk ? disk.exportStateSync(() => inner.save_state()) : { result: inner.save_state(), pages: [] };
+      const meta = disk?.loadedMeta ?? null;
+      return { state, pages, guestVersion: this.manifest.version, diskVersion: this.manifest.disk?.version ?? null, overlayId: meta?.id ?? null, overlayGeneration: meta?.generation ?? 0 };
+    } catch (e) {
+      console.warn('[tandem] the final room state could not be captured:', e);
+      return null;
+    }
   }
 
   /**
