@@ -46,3 +46,21 @@ test('nobody takes over: the headless host resumes from the closed page’s fina
   expect(output).toContain('cmd:var-auto:file-auto');
   await Promise.all([hostCtx.close(), guestCtx.close()]);
 });
+
+test('the host reloads its page a moment after a change: its own final state beats its older local copy', async ({ browser, request }) => {
+  const { roomPath, room, host, hostCtx, guestCtx } = await hostAndGuest(browser, request, 'final state on reload');
+  await guestCtx.close(); // nobody else: the seat waits for this browser, no headless host steps in
+  await changeAndClose(host, room, 'reload');
+  // The same browser opens the room again: its local snapshot predates the change, the server's final state does not.
+  const again = await hostCtx.newPage();
+  const logs: string[] = [];
+  again.on('console', (m) => logs.push(m.text()));
+  await again.goto(roomPath);
+  await expect(again.locator('main.room')).toHaveAttribute('data-seat', 'host');
+  await waitForPrompt(again);
+  await expect(again.locator('.status')).toContainText('Restored');
+  expect(logs.join('\n')).toContain('restoring the room\'s saved VM');
+  await typeLine(again, 'echo "got:$FINAL_VAR:$(cat ~/final.txt)"');
+  await expect.poll(() => screen(again)).toMatch(/^got:var-reload:file-reload\s*$/m);
+  await hostCtx.close();
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROOM_ID_RE } from '../../shared/protocol';
-import type { RawRoomStateCapture } from '../vm/RoomStateClient';
+import { rememberFinalCapture, type RawRoomStateCapture } from '../vm/RoomStateClient';
 
 /**
  * A host closing its page loses nothing (issue 11): in pagehide, where nothing can be awaited, the
@@ -30,6 +30,7 @@ export const finalStateMessageSchema = z.object({
   diskVersion: z.string().nullable(),
   overlayId: z.string().nullable(),
   overlayGeneration: z.number().int(),
+  captureId: z.string().max(64),
 });
 export type FinalStateMessage = z.infer<typeof finalStateMessageSchema>;
 
@@ -64,7 +65,9 @@ export function finalStateHandoff(room: string): FinalStateHandoff | undefined {
       if (!worker) return false;
       // Keepalive: this small request outlives the page. The state itself is far past keepalive's 64 KiB.
       void fetch(`/api/rooms/${encodeURIComponent(room)}/state/final`, { method: 'POST', keepalive: true, headers: { 'x-host-key': hostKey } }).catch(() => {});
-      const msg: FinalStateMessage = { type: 'tandem-final-state', room, hostKey, ...c };
+      const captureId = crypto.randomUUID();
+      rememberFinalCapture(room, captureId);
+      const msg: FinalStateMessage = { type: 'tandem-final-state', room, hostKey, ...c, captureId };
       worker.postMessage(msg, [c.state, ...c.pages.map((p) => p[1].buffer as ArrayBuffer)]);
       return true;
     },

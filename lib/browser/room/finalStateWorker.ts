@@ -27,6 +27,7 @@ async function upload(m: FinalStateMessage): Promise<void> {
     diskVersion: m.diskVersion,
     overlayId: m.overlayId,
     overlayGeneration: m.overlayGeneration,
+    captureId: m.captureId,
   });
   console.info(`[tandem] the room's final VM state is saved on the server (${sentBytes} bytes sent)`);
 }

@@ -7,7 +7,7 @@ export type { GuestManifest };
 import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
 import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
 import { OverlayIdbStore } from './OverlayIdbStore';
-import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
+import { isOwnFinalCapture, type RawRoomStateCapture, type RoomStateClient } from './RoomStateClient';
 import type { RoomStateInfo } from '../../shared/roomState';
 
 
@@ -495,7 +495,9 @@ export class V86Engine implements Engine {
       return null; // the server cannot say: boot from what this browser has
     }
     if (!info || info.manifest.guestVersion !== this.manifest.version) return null;
-    if (disk && disk.loadedMeta?.id === info.manifest.overlayId) return null; // this browser's own lineage, at least as new
+    // This browser's own lineage is at least as new, unless the state is the final one this
+    // browser's page sent as it closed: that one is newer than any local copy (finalState.ts).
+    if (disk && disk.loadedMeta?.id === info.manifest.overlayId && !isOwnFinalCapture(rs.room, info)) return null;
     console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
     try {
       onProgress({ phase: 'loading', progress: 0.03, message: 'Downloading the room’s saved VM' });
