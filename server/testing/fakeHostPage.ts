@@ -14,27 +14,11 @@ const room = location.pathname.split('/').pop();
 const hostToken = new URLSearchParams(location.hash.slice(1)).get('host') ?? undefined;
 const s = io({ path: '/socket.io', transports: ['websocket'], auth: { v: PROTOCOL_VERSION, room, clientId: 'headless-' + Math.random().toString(36).slice(2, 12), wantHost: true, hostToken } });
 s.once('room:state', (st) => { if (st.seat === 'host') hostFakeShell(s); });
+// For the browser-side test helpers bundled beside this script (see fakeHostPages' saveOnYield).
+globalThis.tandemTestHost = { socket: s, room, hostToken };
 `;
-
-/**
- * With saveOnYield: asked to yield (host:yield), the page saves a small state of its "VM" through
- * the real RoomStateClient with its host key (a v86 state's magic and some bytes), then gives the
- * VM, as the real page does (RoomSession.give).
- */
-const SAVE_ON_YIELD = `
-import { RoomStateClient } from '../../lib/browser/vm/RoomStateClient';
-let hostKey;
-s.on('room:state', (st) => { if (st.seat === 'host') hostKey = st.hostKey; });
-const gzip = async (b) => new Response(new Blob([b]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
-s.on('host:yield', async (y) => {
-  const m = await (await fetch('/vm/manifest.json?room=' + room)).json();
-  const raw = new Uint8Array(4096);
-  new DataView(raw.buffer).setUint32(0, 0x86768676, true);
-  crypto.getRandomValues(raw.subarray(4));
-  await new RoomStateClient({ room, hostKey: () => hostKey, hostToken }).upload({ vmGz: await gzip(raw), pages: [], guestVersion: m.version, diskVersion: m.disk?.version ?? null, overlayId: null, overlayGeneration: 0 });
-  s.emit('host:give', { to: y.peer });
-});
-`;
+/** saveOnYield: asked to yield, the page saves a small state through the real RoomStateClient, then gives the VM. */
+const SAVE_ON_YIELD = path.resolve(here, '../../lib/browser/room/testing/saveOnYield.ts');
 
 /**
  * What Next would serve at /r/<room> for the server's headless host, as a stand-in for the VM:
@@ -42,9 +26,10 @@ s.on('host:yield', async (y) => {
  * integration tests that run the real HeadlessHostPool in a real Chromium (heavy: flock /tmp/heavy.lock).
  */
 export async function fakeHostPages(o: { saveOnYield?: boolean } = {}): Promise<NextHandler> {
-  const contents = PAGE_SCRIPT + (o.saveOnYield ? SAVE_ON_YIELD : '');
-  const bundle = await build({ stdin: { contents, resolveDir: here, loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' });
-  const html = `<!doctype html><title>host</title><script>${bundle.outputFiles[0].text.replace(/<\/script/g, '<\\/script')}</script>`;
+  const opts = { bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' } as const;
+  const bundles = [await build({ ...opts, stdin: { contents: PAGE_SCRIPT, resolveDir: here, loader: 'ts' } })];
+  if (o.saveOnYield) bundles.push(await build({ ...opts, entryPoints: [SAVE_ON_YIELD] }));
+  const html = `<!doctype html><title>host</title>${bundles.map((b) => `<script>${b.outputFiles[0].text.replace(/<\/script/g, '<\\/script')}</script>`).join('')}`;
   return (req, res) => {
     if (!req.url?.startsWith('/r/')) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/html' }).end(html);
