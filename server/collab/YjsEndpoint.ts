@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as encoding from 'lib0/encoding';
@@ -179,7 +180,7 @@ export class YjsEndpoint {
       const before = pendingBytes(room.doc);
       const enc = encoding.createEncoder();
       encoding.writeVarUint(enc, MESSAGE_SYNC);
-      syncProtocol.readSyncMessage(dec, enc, room.doc, ws);
+      readSync(dec, enc, room, ws);
       this.checkPending(ws, conn, room, before);
       if (encoding.length(enc) > 1) send(ws, encoding.toUint8Array(enc));
     } else if (type === MESSAGE_AWARENESS) {
@@ -214,4 +215,17 @@ export class YjsEndpoint {
       ws.ping();
     }
   }
+}
+
+/**
+ * y-protocols' readSyncMessage, except that an update that does not decode throws to our message
+ * handler (the sender is closed with BAD_MESSAGE and it is logged, throttled) instead of being
+ * swallowed with a console.error, as y-protocols does.
+ */
+function readSync(dec: decoding.Decoder, enc: encoding.Encoder, room: RoomDoc, origin: WebSocket): void {
+  const kind = decoding.readVarUint(dec);
+  if (kind === syncProtocol.messageYjsSyncStep1) syncProtocol.readSyncStep1(dec, enc, room.doc);
+  else if (kind === syncProtocol.messageYjsSyncStep2 || kind === syncProtocol.messageYjsUpdate) {
+    Y.applyUpdate(room.doc, decoding.readVarUint8Array(dec), origin);
+  } else throw new Error(`unknown sync message type ${kind}`);
 }

@@ -63,6 +63,22 @@ describe('Yjs endpoint (attacker)', () => {
     await healthy();
   });
 
+  it('an update that does not decode closes its sender (1003, BAD_MESSAGE), nothing of it lands, the room works on', async () => {
+    const mine = new Y.Doc();
+    mine.getText('notes').insert(0, 'truncated-secret');
+    const whole = Y.encodeStateAsUpdate(mine);
+    const ws = new WebSocket(wsUrl('default'));
+    ws.on('error', () => {});
+    await opened(ws);
+    const closed = new Promise<[number, string]>((r) => ws.on('close', (code, why) => r([code, why.toString()])));
+    ws.send(updateFrame(whole.subarray(0, whole.length - 6)));
+    expect(await closed).toEqual([1003, 'BAD_MESSAGE']);
+    const honest = provider('default');
+    await honest.synced;
+    expect(honest.doc.getText('notes').toString()).not.toContain('truncated-secret');
+    await healthy();
+  });
+
   it('updates whose dependencies never arrive are capped per connection: the sender is closed, the room works on', async () => {
     // The attacker's own document: the first insert is never sent, so everything after it is pending on the server.
     const mine = new Y.Doc();
