@@ -371,6 +371,8 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   }
 
   dispose(): void {
+    // Left without the page closing (an in-app link): the VM's last state goes to the server all the same.
+    this.sendFinalState();
     super.dispose();
     this.deps.resizeTarget?.removeEventListener('resize', this.onWindowResize);
     this.offPageHidden();
