@@ -27,9 +27,9 @@ const SAVE_ON_YIELD = path.resolve(here, '../../lib/browser/room/testing/saveOnY
  */
 export async function fakeHostPages(o: { saveOnYield?: boolean } = {}): Promise<NextHandler> {
   const opts = { bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' } as const;
-  const bundles = [await build({ ...opts, stdin: { contents: PAGE_SCRIPT, resolveDir: here, loader: 'ts' } })];
-  if (o.saveOnYield) bundles.push(await build({ ...opts, entryPoints: [SAVE_ON_YIELD] }));
-  const html = `<!doctype html><title>host</title>${bundles.map((b) => `<script>${b.outputFiles[0].text.replace(/<\/script/g, '<\\/script')}</script>`).join('')}`;
+  const scripts = [(await build({ ...opts, stdin: { contents: PAGE_SCRIPT, resolveDir: here, loader: 'ts' } })).outputFiles[0].text];
+  if (o.saveOnYield) scripts.push((await build({ ...opts, entryPoints: [SAVE_ON_YIELD] })).outputFiles[0].text);
+  const html = `<!doctype html><title>host</title>${scripts.map((js) => `<script>${js.replace(/<\/script/g, '<\\/script')}</script>`).join('')}`;
   return (req, res) => {
     if (!req.url?.startsWith('/r/')) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/html' }).end(html);
