@@ -45,9 +45,9 @@ test('the command API runs commands in a real VM hosted by the server’s headle
 });
 
 test('a command that runs longer than the headless host’s idle time is not cut off', async ({ request }) => {
-  // The e2e server closes idle headless hosts after 20 s (playwright.config.ts); this command runs 45.
+  // The e2e server closes idle headless hosts after 20 s (playwright.config.ts); this command runs 30.
   const room = await newRoom(request, 'api long command');
-  const long = await run(request, room, 'sleep 45; echo long-$((6*7))', 120_000);
+  const long = await run(request, room, 'sleep 30; echo long-$((6*7))', 120_000);
   expect(long).toMatchObject({ state: 'done', exitCode: 0 });
   expect(long.output.trim()).toBe('long-42');
 });

@@ -3,7 +3,11 @@
  * (OSC 133;A), and restore of a state saved right after it. Runs in a blank page of the bench
  * server's origin, loading the same /vm files the room page uses.
  */
+import type { V86Options } from 'v86';
 import { CHROMIUM_ARGS, findChromium } from '../../server/host/findChromium';
+import type { GuestManifest } from '../../lib/shared/GuestManifest';
+import { v86Options } from '../../lib/shared/v86Options';
+import { DISK_CHUNK_BYTES } from '../../lib/browser/vm/BaseImageCache';
 
 export interface BootTimes {
   coldMs: number;
@@ -19,6 +23,13 @@ export async function measureBoot(baseUrl: string, runs: number): Promise<BootTi
   const executablePath = findChromium();
   if (!executablePath) return null;
   const { chromium } = await import('playwright-core');
+  const m = (await (await fetch(`${baseUrl}/vm/manifest.json`)).json()) as GuestManifest;
+  // The room page's options (built in Node, handed to the page), with v86's own Range reader for
+  // the disk where the page has OverlayDisk: the same machine, without the page's storage layer.
+  const host = new URL(baseUrl).host;
+  const hda = m.disk ? ({ url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: DISK_CHUNK_BYTES } as V86Options['hda']) : undefined;
+  // Plain objects to the page (v86's option type is too deep for Playwright's argument typing).
+  const opts: BootInPage = { cold: v86Options(m, { restoring: false, hda, host }), restore: v86Options(m, { restoring: true, hda, host }), disk: m.disk ?? null };
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   try {
     const cold: number[] = [];
@@ -34,7 +45,8 @@ export async function measureBoot(baseUrl: string, runs: number): Promise<BootTi
       await page.goto(`${baseUrl}/vm/manifest.json`);
       page.on('console', (m) => process.env.BOOT_DEBUG && process.stderr.write(`page: ${m.text()}\n`));
       page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
-      const r = await page.evaluate(bootInPage);
+      await page.addScriptTag({ url: m.lib });
+      const r = await page.evaluate(bootInPage, opts);
       cold.push(r.coldMs);
       restore.push(r.restoreMs);
       stateMb = r.stateMb;
@@ -55,8 +67,15 @@ export async function measureBoot(baseUrl: string, runs: number): Promise<BootTi
   }
 }
 
-/** Runs inside the page: boot cold, save, boot again from the saved state. */
-async function bootInPage(): Promise<BootTimes> {
+/** The v86 options of a cold boot and of a restore, and the disk whose reads are counted. */
+interface BootInPage {
+  cold: object;
+  restore: object;
+  disk: { url: string; size: number } | null;
+}
+
+/** Runs inside the page (libv86 loaded): boot cold, save, boot again from the saved state. */
+async function bootInPage(o: BootInPage): Promise<BootTimes> {
   type Emu = {
     add_listener(e: string, f: (x: number) => void): void;
     add_listener(e: 'emulator-loaded', f: () => void): void;
@@ -64,32 +83,14 @@ async function bootInPage(): Promise<BootTimes> {
     save_state(): Promise<ArrayBuffer>;
     destroy(): Promise<void>;
   };
-  const m = await (await fetch('/vm/manifest.json')).json();
   // Every Range read must stay countable: the default buffer holds only 250 entries.
   performance.setResourceTimingBufferSize(100_000);
   performance.clearResourceTimings();
   const diskFetched = () => {
-    const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => m.disk && new URL(e.name).pathname === m.disk.url);
+    const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => o.disk && new URL(e.name).pathname === o.disk.url);
     return { bytes: entries.reduce((n, e) => n + e.encodedBodySize, 0), requests: entries.length };
   };
-  await new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = m.lib;
-    s.onload = resolve;
-    s.onerror = reject;
-    document.head.appendChild(s);
-  });
   const V86 = (window as unknown as { V86: new (o: object) => Emu }).V86;
-  const base = {
-    wasm_path: m.wasm,
-    memory_size: m.memoryMB * 1024 * 1024,
-    vga_memory_size: 2 * 1024 * 1024,
-    bios: { url: m.bios },
-    vga_bios: { url: m.vgaBios },
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-  };
   const untilPrompt = (e: Emu) =>
     new Promise<void>((resolve) => {
       let tail = '';
@@ -99,16 +100,14 @@ async function bootInPage(): Promise<BootTimes> {
       });
     });
   let t0 = performance.now();
-  // The same guest the room page boots: the initrd guest, or the root disk read over Range.
-  const disk = m.disk ? { hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: 128 * 1024 } } : {};
-  const first = new V86({ ...base, ...disk, bzimage: { url: m.bzimage }, ...(m.initrd ? { initrd: { url: m.initrd } } : {}), cmdline: m.cmdline });
+  const first = new V86(o.cold);
   await untilPrompt(first);
   const coldMs = performance.now() - t0;
   const fetched = diskFetched();
   const state = await first.save_state();
   await first.destroy();
   t0 = performance.now();
-  const second = new V86({ ...base, ...disk, initial_state: { buffer: state } });
+  const second = new V86({ ...o.restore, initial_state: { buffer: state } });
   const prompt = untilPrompt(second);
   // The restored shell sits at its prompt: once the state is loaded, Enter asks for a fresh one.
   second.add_listener('emulator-loaded', () => setTimeout(() => second.serial0_send('\r'), 50));
@@ -119,6 +118,6 @@ async function bootInPage(): Promise<BootTimes> {
     coldMs,
     restoreMs,
     stateMb: state.byteLength / 1024 / 1024,
-    ...(m.disk ? { diskBytesToPrompt: fetched.bytes, diskRequestsToPrompt: fetched.requests, diskSizeBytes: m.disk.size } : {}),
+    ...(o.disk ? { diskBytesToPrompt: fetched.bytes, diskRequestsToPrompt: fetched.requests, diskSizeBytes: o.disk.size } : {}),
   };
 }

@@ -230,7 +230,10 @@ async function main(): Promise<void> {
   // ---- handover and first prompt (issue 11): the production server with Next, in its own child
   if (o.bootRuns > 0) {
     const h = await measureHandover(log).catch((err) => (log(`handover bench failed: ${err instanceof Error ? err.message : String(err)}`), null));
-    if (h) Object.assign(m, h);
+    if (h) {
+      const { phases: _logged, ...times } = h; // measureHandover logged the phases
+      Object.assign(m, times);
+    }
   }
 
   childCpuMs += cpuMs(await tandem.call<NodeJS.CpuUsage>('cpu'));

@@ -13,7 +13,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { V86Options } from 'v86';
 import { CHROMIUM_ARGS, findChromium } from '../../server/host/findChromium';
+import type { GuestManifest } from '../../lib/shared/GuestManifest';
+import { v86Options } from '../../lib/shared/v86Options';
+import { DISK_CHUNK_BYTES } from '../../lib/browser/vm/BaseImageCache';
 import { loadEnv } from '../../server/env';
 import { createTandemServer } from '../../server/app';
 import { open, connected } from './clients';
@@ -87,8 +91,8 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const host = open(base, 'default', true);
   try {
-    const m = (await (await fetch(`${base}/vm/manifest.json`)).json()) as { disk?: unknown; lib: string };
-    if (!m.disk) {
+    const m = (await (await fetch(`${base}/vm/manifest.json`)).json()) as GuestManifest;
+    if (!m.disk || !m.net) {
       log('net: no Debian disk (npm run build:disk): the small guest has no curl, skipped');
       return null;
     }
@@ -100,7 +104,15 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
     await page.goto(`${base}/vm/manifest.json`);
     page.on('pageerror', (e) => log(`net: page error ${e.message}`));
     await page.addScriptTag({ url: m.lib });
-    const r = await page.evaluate(netInPage, { relay: `wisp://127.0.0.1:${port}${t.path}`, originPort, bytes: DOWNLOAD_BYTES, connectRuns: CONNECT_RUNS });
+    // The room page's VM (built in Node, handed to the page), with v86's own Range reader for the disk.
+    const server = `127.0.0.1:${port}`;
+    const options: object = v86Options(m, {
+      restoring: false,
+      hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: DISK_CHUNK_BYTES } as V86Options['hda'],
+      net: { relayUrl: `wisp://${server}${t.path}`, mtu: m.net.mtu, dohServer: server },
+      host: server,
+    });
+    const r = await page.evaluate(netInPage, { options, originPort, bytes: DOWNLOAD_BYTES, connectRuns: CONNECT_RUNS });
     return r;
   } finally {
     host.disconnect();
@@ -113,29 +125,14 @@ export async function measureNet(log: (s: string) => void): Promise<NetFigures |
 }
 
 /** Runs inside the page (libv86 loaded): boot the disk with a NIC, wait for DHCP, run curl, read its figures. */
-async function netInPage(a: { relay: string; originPort: number; bytes: number; connectRuns: number }): Promise<NetFigures> {
+async function netInPage(a: { options: object; originPort: number; bytes: number; connectRuns: number }): Promise<NetFigures> {
   type Emu = { add_listener(e: string, f: (x: number) => void): void; serial0_send(s: string): void; destroy(): Promise<void> };
-  const m = await (await fetch('/vm/manifest.json')).json();
   // v86 asks DNS at https://<doh_server>/dns-query; this page is http: route that one URL here.
   const original = window.fetch.bind(window);
   window.fetch = (input: RequestInfo | URL, init?: RequestInit) =>
     String(input instanceof Request ? input.url : input) === `https://${location.host}/dns-query` ? original('/dns-query', init) : original(input, init);
   const V86 = (window as unknown as { V86: new (o: object) => Emu }).V86;
-  const emu = new V86({
-    wasm_path: m.wasm,
-    memory_size: m.memoryMB * 1024 * 1024,
-    vga_memory_size: 2 * 1024 * 1024,
-    bios: { url: m.bios },
-    vga_bios: { url: m.vgaBios },
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-    hda: { url: m.disk.url, async: true, size: m.disk.size, fixed_chunk_size: 128 * 1024 },
-    bzimage: { url: m.bzimage },
-    cmdline: m.cmdline,
-    net_device: { type: 'virtio', relay_url: a.relay, mtu: m.net?.mtu ?? 9000, doh_server: location.host },
-  });
+  const emu = new V86(a.options);
   let out = '';
   emu.add_listener('serial0-output-byte', (b: number) => {
     out = (out + String.fromCharCode(b)).slice(-20000);

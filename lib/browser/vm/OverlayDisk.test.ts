@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DISK_CHUNK_BYTES, DiskReadError, MemoryOverlayStore, OverlayDisk, PAGE_BYTES, httpRangeReader, type RangeReader } from './OverlayDisk';
+import { DISK_CHUNK_BYTES } from './BaseImageCache';
+import { DiskReadError, httpRangeReader, type RangeReader } from './httpRangeReader';
+import { OverlayDisk } from './OverlayDisk';
+import { PAGE_BYTES } from './OverlayPages';
+import { MemoryOverlayStore } from './OverlayStore';
 
 const SIZE = 4 * DISK_CHUNK_BYTES;
 /** A base image whose every byte says where it is: base[i] = i % 251. */

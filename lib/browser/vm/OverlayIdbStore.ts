@@ -1,4 +1,4 @@
-import type { OverlayMeta, OverlayPage, OverlayStore } from './OverlayDisk';
+import type { OverlayMeta, OverlayPage, OverlayStore } from './OverlayStore';
 import { openIdb, txDone as done } from './idb';
 
 /**

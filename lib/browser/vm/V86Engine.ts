@@ -1,15 +1,22 @@
-import type { V86, V86Options } from 'v86';
+import type { V86 } from 'v86';
 import type { BootProgress, Engine } from './Engine';
-import { ShellIntegration } from '../../shared/ShellIntegration';
 import type { GuestManifest } from '../../shared/GuestManifest';
+import { v86Options } from '../../shared/v86Options';
+import { deleteSnapshot } from './snapshotStore';
+import { OverlayDisk } from './OverlayDisk';
+import { LocalSnapshots } from './LocalSnapshots';
+import { httpRangeReader } from './httpRangeReader';
+import { OverlayIdbStore } from './OverlayIdbStore';
+import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
+import { RoomStateSync, type VmCapture } from './RoomStateSync';
+import { SerialConsole } from './SerialConsole';
+import { CaptureGate, type RunningVm } from './CaptureGate';
+import { chooseBootState, snapshotKeys, type FoundState, type StateSource } from './bootState';
+import { loadV86, notAV86State, preloadV86, v86WasmFn } from './v86Lib';
+import { bootMark } from './bootMarks';
 
 export type { GuestManifest };
-import { deleteSnapshot, gunzip, gzip, loadSnapshot, saveSnapshot } from './snapshotStore';
-import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk, httpRangeReader } from './OverlayDisk';
-import { OverlayIdbStore } from './OverlayIdbStore';
-import { isOwnFinalCapture, type RawRoomStateCapture, type RoomStateClient } from './RoomStateClient';
-import type { RoomStateInfo } from '../../shared/roomState';
-
+export { notAV86State };
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
 const EXPECTED_BOOT_MS = 8000;
@@ -19,69 +26,24 @@ const BOOT_TIMEOUT_MS = 120_000;
 const RESTORE_TIMEOUT_MS = 20_000;
 /** The room's saved VM (a handover) is worth waiting longer for on a busy machine: giving up loses its memory. */
 const ROOM_RESTORE_TIMEOUT_MS = 60_000;
-/**
- * With a disk, the VM is snapshotted once its disk and terminal have been quiet this long (and the
- * disk changed since the last snapshot): the kernel has written back what it will (≈2 s, see the
- * writeback sysctls on its command line), so the snapshot matches the overlay a reload finds.
- */
-const QUIET_SNAPSHOT_MS = 4000;
-/** The room's state goes to the server once the VM has been quiet (no output, no disk writes) this long after a change. */
-const ROOM_STATE_QUIET_MS = 2500;
-const MAX_BOOT_TAIL_CHARS = 4096;
 /** How long a boot waits for another tab of this browser to let go of the same disk overlay. */
 const DISK_LOCK_WAIT_MS = 15_000;
 /** Loading the engine files and the saved state (before the guest runs) gives up after this. */
 const LOAD_TIMEOUT_MS = 60_000;
-/** Output is batched this long before it reaches listeners: one socket frame per burst, not per byte. */
-const OUTPUT_FLUSH_MS = 4;
-
-let libPromise: Promise<new (o: V86Options) => V86> | null = null;
-
-/** libv86.js is a classic script that defines window.V86; loading it this way keeps it out of the bundle. */
-function loadLib(src: string): Promise<new (o: V86Options) => V86> {
-  libPromise ??= new Promise((resolve, reject) => {
-    const w = window as unknown as { V86?: new (o: V86Options) => V86 };
-    if (w.V86) return resolve(w.V86);
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = () => (w.V86 ? resolve(w.V86) : reject(new Error('v86 did not load')));
-    s.onerror = () => {
-      libPromise = null;
-      reject(new Error(`could not load the v86 engine from ${src}`));
-    };
-    document.head.appendChild(s);
-  });
-  return libPromise;
-}
-
-/** v86's state header (src/state.js): STATE_MAGIC, or zstd's frame magic for a compressed state. */
-const V86_STATE_MAGIC = 0x86768676;
-const ZSTD_MAGIC = 0xfd2fb528;
 
 /**
- * Why `state` cannot be a v86 state, or null. v86 reports a bad state only by throwing inside
- * its own loader, where nobody can catch it (the VM then never loads), so look first.
+ * The v86 VM of one room tab: its disk (a copy-on-write overlay, OverlayDisk), which state it
+ * starts from (bootState), its serial lines (SerialConsole), this browser's snapshots of it, and
+ * the room's state on the server (RoomStateSync).
  */
-export function notAV86State(state: ArrayBuffer): string | null {
-  if (state.byteLength < 16) return `the saved VM is ${state.byteLength} bytes, too short to be one`;
-  const magic = new DataView(state).getUint32(0, true);
-  if (magic !== V86_STATE_MAGIC && magic !== ZSTD_MAGIC) return 'the saved VM is not a v86 state (damaged, or from another engine)';
-  return null;
-}
-
-/** Where a restored state came from: this browser, the server's boot snapshot, or the room's saved VM. */
-type StateSource = 'local' | 'server' | 'room';
-
 export class V86Engine implements Engine {
   readonly name = 'v86' as const;
   private emulator: V86 | null = null;
-  private listeners: ((data: string) => void)[] = [];
-  private decoder = new TextDecoder();
-  private encoder = new TextEncoder();
-  private bytes: number[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private shell = new ShellIntegration();
-  private onPrompt: (() => void) | null = null;
+  private serial = new SerialConsole();
+  private gate = new CaptureGate();
+  private local: LocalSnapshots;
+  private room: RoomStateSync | null;
+  private keys: { room: string; auto: string };
 
   constructor(
     private manifest: GuestManifest,
@@ -105,7 +67,23 @@ export class V86Engine implements Engine {
       /** The room's state on the server: restored when it is newer than this browser's, uploaded when quiet. */
       roomState?: RoomStateClient;
     } = {},
-  ) {}
+  ) {
+    this.keys = snapshotKeys(manifest, opts.diskKey);
+    const engine = this;
+    const vm: RunningVm = {
+      get emulator() {
+        return engine.emulator;
+      },
+      get disk() {
+        return engine.disk;
+      },
+      get lastOutputAt() {
+        return engine.serial.lastOutputAt;
+      },
+    };
+    this.local = new LocalSnapshots(vm, this.gate, this.keys, opts.publishSnapshot);
+    this.room = opts.roomState ? new RoomStateSync(opts.roomState, vm, this.gate, manifest, opts.notice) : null;
+  }
 
   /** The root disk of the current boot (null for the initrd guest). */
   disk: OverlayDisk | null = null;
@@ -113,15 +91,7 @@ export class V86Engine implements Engine {
   private diskFailed: ((message: string) => void) | null = null;
   private progress: ((p: BootProgress) => void) | null = null;
   private destroyed = false;
-  private quietTimer: ReturnType<typeof setInterval> | null = null;
-  private lastOutputAt = 0;
-  /** disk.writeCount when the last snapshot was taken (-1: none yet). */
-  private snapshotWrites = -1;
-  private snapshotting = false;
   private releaseDiskLock: (() => void) | null = null;
-  /** The end of the console output while booting (a kernel panic is looked for in it). */
-  private bootTail = '';
-
   /**
    * One VM per overlay: two tabs of this browser writing the same overlay (e.g. a page that just
    * lost hosting and is still flushing, and the one that took over) would interleave two
@@ -171,97 +141,45 @@ export class V86Engine implements Engine {
     return disk;
   }
 
-  private get trustedSnapshotUrl(): string {
-    return `/vm/boot-snapshot/${this.manifest.version}`;
-  }
-
-  /**
-   * This browser's own snapshot, else the server's trusted one, else null (cold boot).
-   *
-   * With a root disk, a RAM snapshot holds the guest's page cache: restoring it over a disk that
-   * changed since would mix two filesystems and corrupt it. So a local snapshot is restored only
-   * when the overlay is exactly as it was (same overlay id and persisted generation, its `tag`),
-   * and the server's boot snapshot only into an empty overlay (a new room, or after a reset).
-   * Otherwise the VM boots cold from the overlay, which is always consistent on its own: the
-   * guest sees a disk after a clean `sync` or, at worst, after a crash. Writes since the snapshot
-   * are the usual case (a user did something), so reloads after work boot cold; a boot takes seconds.
-   */
-  private async findState(disk: OverlayDisk | null): Promise<{ state: ArrayBuffer; source: StateSource; key?: string } | null> {
-    if (this.opts.snapshots === false || this.opts.coldBoot) return null;
-    // This room's own (with a disk, every snapshot; without one, a "Save VM").
-    const local = await loadSnapshot(this.roomSnapshotKey);
-    if (local && (!disk || local.tag === disk.stateTag)) return { state: local.state, source: 'local', key: this.roomSnapshotKey };
-    if (local) await deleteSnapshot(this.roomSnapshotKey); // the disk moved on: this snapshot can never fit again
-    if (disk && !disk.isEmpty) return null;
-    if (!disk) {
-      const booted = await loadSnapshot(this.snapshotKey);
-      if (booted) return { state: booted.state, source: 'local', key: this.snapshotKey };
-    }
-    try {
-      const r = await fetch(this.trustedSnapshotUrl);
-      if (r.status === 200) return { state: await gunzip(await r.arrayBuffer()), source: 'server' };
-    } catch {
-      /* none published yet */
-    }
-    return null;
-  }
-
-  /** Where the automatic snapshot goes: with a disk per room and tab like the overlay it belongs to; without, one clean boot per guest version. */
+  /** Where the automatic snapshot goes (see snapshotKeys). */
   get snapshotKey(): string {
-    return this.manifest.disk ? this.roomSnapshotKey : `v86:${this.manifest.version}`;
-  }
-
-  /** This room's tab's own snapshot (Reset VM deletes it). */
-  private get roomSnapshotKey(): string {
-    return `v86:room:${this.opts.diskKey ?? 'default:main'}:${this.manifest.version}`;
+    return this.keys.auto;
   }
 
   /**
    * "Save VM": the running VM as it is now (memory, and with a disk its overlay flushed first), for
    * this room's next load in this browser to restore. Resolves with the stored size; throws with a
-   * readable reason (not running, storage full).
+   * readable reason (not running, still starting, storage full).
    */
   async save(): Promise<{ bytes: number; ms: number }> {
-    if (!this.emulator) throw new Error('the VM is not running');
-    if (this.diskFailed) throw new Error('the VM is still starting');
-    if (this.snapshotting) throw new Error('a snapshot is being taken already');
-    const t0 = performance.now();
-    this.snapshotting = true;
-    try {
-      const c = await this.capture();
-      const bytes = await saveSnapshot(this.roomSnapshotKey, c.state, c.tag);
-      this.snapshotWrites = c.writes;
-      return { bytes, ms: Math.round(performance.now() - t0) };
-    } finally {
-      this.snapshotting = false;
-    }
+    if (this.emulator && this.diskFailed) throw new Error('the VM is still starting');
+    return this.local.save();
   }
 
   /**
-   * The running VM's state with the tag of the overlay it fits (flushed first, so storage holds
-   * what the state's page cache expects). Throws when the overlay is too big to carry, or the VM
-   * stopped meanwhile. Callers set `snapshotting` around it.
+   * Uploads the running VM's state to the room on the server now (Save VM, giving the VM away,
+   * leaving): resolves with the bytes sent (only what the server lacked). Null without a room link.
    */
-  private async capture(): Promise<{ state: ArrayBuffer; tag: string; writes: number }> {
-    const emulator = this.emulator;
-    const disk = this.disk;
-    if (!emulator) throw new Error('the VM is not running');
-    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
-      throw new Error(`this VM's disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to snapshot; they are kept on disk and the VM boots cold`);
-    await disk?.flush();
-    if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
-    // Read right before the state is captured: no guest code runs in between.
-    const tag = disk?.stateTag ?? '';
-    const writes = disk?.writeCount ?? 0;
-    return { state: await emulator.save_state(), tag, writes };
+  syncRoomState(): Promise<{ bytes: number; ms: number } | null> {
+    return this.room?.sync() ?? Promise.resolve(null);
+  }
+
+  /** The running VM's state for the room as it is now, not uploaded (see RoomStateSync.capture); null without a room link or a VM. */
+  captureRoomState(): Promise<VmCapture | null> {
+    return this.room?.capture() ?? Promise.resolve(null);
+  }
+
+  /** The VM's state for the room captured synchronously, as the page closes (see RoomStateSync.captureNow). */
+  captureRoomStateNow(): RawRoomStateCapture | null {
+    return this.room?.captureNow() ?? null;
   }
 
   onOutput(cb: (data: string) => void): void {
-    this.listeners.push(cb);
+    this.serial.onOutput(cb);
   }
 
   write(data: string): void {
-    this.emulator?.serial_send_bytes(0, this.encoder.encode(data));
+    this.serial.write(data);
   }
 
   resize(): void {
@@ -270,6 +188,9 @@ export class V86Engine implements Engine {
 
   async boot(onProgress: (p: BootProgress) => void): Promise<{ restored: boolean; ms: number }> {
     this.progress = onProgress;
+    bootMark('start');
+    // The engine downloads and compiles while the state to restore is chosen and fetched.
+    if (!this.manifest.diskError) preloadV86(this.manifest.lib, this.manifest.wasm);
     let disk = this.newDisk();
     this.disk = disk;
     if (disk) {
@@ -286,11 +207,22 @@ export class V86Engine implements Engine {
         onProgress({ phase: 'failed', progress: 0, message: disk.fatal });
         throw new Error(disk.fatal);
       }
+      bootMark('disk-open');
     }
-    const fromRoom = await this.roomRestore(disk, onProgress);
-    // The room's state may have replaced the overlay (and closed the old disk), whether or not it restores.
-    disk = this.disk;
-    const found = fromRoom ?? (await this.findState(disk));
+    let found: FoundState | null = null;
+    if (this.opts.snapshots !== false && !this.opts.coldBoot) {
+      const reopenDisk = async () => {
+        this.disk = this.newDisk();
+        await this.disk?.open();
+        return this.disk;
+      };
+      const chosen = await chooseBootState({ manifest: this.manifest, disk, keys: this.keys, overlayKey: this.overlayKey, room: this.room, reopenDisk, notice: this.opts.notice, onProgress });
+      // The room's state may have replaced the overlay (and closed the old disk), whether or not it restores.
+      found = chosen.found;
+      disk = chosen.disk;
+      this.disk = disk;
+    }
+    bootMark('state-chosen', { source: found?.source ?? 'cold', bytes: found?.state.byteLength ?? 0 });
     if (!found) return this.bootOnce(onProgress, null, disk);
     const wasEmpty = disk?.isEmpty ?? false;
     try {
@@ -319,25 +251,13 @@ export class V86Engine implements Engine {
     }
   }
 
-  /**
-   * A restored guest's clock runs from when its snapshot was taken (Linux reads the RTC only at
-   * boot). The guest's init waits on COM2 for a line of epoch seconds and sets its clock to it.
-   */
-  private syncGuestClock(): void {
-    this.emulator?.serial_send_bytes(1, this.encoder.encode(`${(Date.now() / 1000).toFixed(3)}\n`));
-  }
-
   private async stopEmulator(): Promise<void> {
     const e = this.emulator;
     this.emulator = null;
     this.diskFailed = null;
-    this.bootTail = '';
-    if (this.quietTimer) clearInterval(this.quietTimer);
-    this.quietTimer = null;
-    if (this.roomTimer) clearInterval(this.roomTimer);
-    this.roomTimer = null;
-    this.onPrompt = null;
-    this.shell = new ShellIntegration();
+    this.local.stop();
+    this.room?.stop();
+    this.serial.detach();
     if (e) await e.destroy().catch(() => {});
   }
 
@@ -361,61 +281,47 @@ export class V86Engine implements Engine {
     const bad = state && notAV86State(state);
     if (bad) throw new Error(bad);
     report('loading', 0.02, 'Loading the v86 engine');
-    const V86Ctor = await loadLib(this.manifest.lib);
+    const V86Ctor = await loadV86(this.manifest.lib);
+    bootMark('lib-loaded');
     const useSnapshots = this.opts.snapshots !== false;
     const wasEmpty = disk?.isEmpty ?? true;
 
-    const options: V86Options = {
-      wasm_path: this.manifest.wasm,
-      memory_size: this.manifest.memoryMB * 1024 * 1024,
-      vga_memory_size: 2 * 1024 * 1024,
-      bios: { url: this.manifest.bios },
-      vga_bios: { url: this.manifest.vgaBios },
-      // A saved state already holds kernel and initrd in guest memory: skip their download.
-      ...(state
-        ? {}
-        : {
-            bzimage: { url: this.manifest.bzimage },
-            ...(this.manifest.initrd ? { initrd: { url: this.manifest.initrd } } : {}),
-            cmdline: this.manifest.cmdline,
-          }),
-      // The root disk is read on demand, in chunks (OverlayDisk): the browser never downloads it
-      // whole, and the guest's writes stay in this browser.
-      ...(disk ? { hda: disk as unknown as V86Options['hda'] } : {}),
-      autostart: true,
-      // COM2: the page's line to the guest's clock setter (syncGuestClock); never the user's terminal.
-      uart1: true,
-      disable_keyboard: true,
-      disable_mouse: true,
-      disable_speaker: true,
-      ...(this.opts.screen ? { screen: { container: this.opts.screen, use_graphical_text: !!this.opts.graphicalText } } : { screen_container: null }),
+    const emulator = new V86Ctor({
+      ...v86Options(this.manifest, {
+        restoring: !!state,
+        // The root disk is read on demand (OverlayDisk): the guest's writes stay in this browser.
+        hda: (disk ?? undefined) as unknown as Parameters<typeof v86Options>[1]['hda'],
+        screen: this.opts.screen ? { container: this.opts.screen, graphicalText: !!this.opts.graphicalText } : null,
+        net: this.opts.net,
+        host: location.host,
+      }),
       ...(state ? { initial_state: { buffer: state } } : {}),
-      // Every guest of this version has the card (its snapshots include it); the relay gives it a link.
-      ...(this.manifest.net
-        ? {
-            net_device: {
-              type: 'virtio' as const,
-              relay_url: this.opts.net?.relayUrl ?? `wisp://${location.host}/net/none/`,
-              mtu: this.opts.net?.mtu ?? this.manifest.net.mtu,
-              doh_server: this.opts.net?.dohServer ?? location.host,
-            },
-          }
-        : {}),
-    };
-    const emulator = new V86Ctor(options);
+      // The wasm preloadV86 compiled while the state was fetched.
+      wasm_fn: v86WasmFn(this.manifest.wasm),
+    });
     this.emulator = emulator;
     this.opts.onEmulator?.(emulator);
     emulator.add_listener('download-progress', (e) => {
       const file = e.file_count > 0 ? (e.file_index + (e.lengthComputable && e.total ? e.loaded / e.total : 0)) / e.file_count : 0;
       report('loading', 0.05 + 0.3 * file, `Downloading ${e.file_name.split('/').pop()?.split('?')[0] ?? 'files'}`);
     });
-    emulator.add_listener('serial0-output-byte', (b) => this.pushByte(b));
+    this.serial.attach(emulator);
 
     this.disk = disk;
-    const prompt = new Promise<void>((resolve) => (this.onPrompt = resolve));
     const diskError = new Promise<never>((_, reject) => (this.diskFailed = (m) => reject(new Error(m))));
     diskError.catch(() => {});
-    const loaded = new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+    const prompt = this.serial.untilPrompt((reason) => {
+      const hint = this.manifest.disk ? ` (is the disk ${this.manifest.disk.url} corrupt? Reset the VM, or rebuild it with npm run build:disk)` : '';
+      this.diskFailed?.(`the guest kernel stopped: ${reason}${hint}`);
+    });
+    const loaded = new Promise<void>((resolve) =>
+      emulator.add_listener('emulator-loaded', () => {
+        bootMark('emulator-loaded');
+        // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
+        if (state) this.write('\r');
+        resolve();
+      }),
+    );
     /** Waits for `p`, the disk's failure, or `ms` (then fails with `timeoutMessage`); a cold boot that fails says so. */
     const stage = async (p: Promise<unknown>, ms: number, timeoutMessage: string) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -438,9 +344,7 @@ export class V86Engine implements Engine {
       const f = (performance.now() - bootStart) / (state ? 1000 : EXPECTED_BOOT_MS);
       report('booting', 0.35 + 0.6 * (1 - Math.exp(-2 * f)), state ? 'Restoring saved VM' : 'Booting Linux');
     }, 200);
-    // A restored VM sits at its prompt already: ask for a fresh one so the screen shows it.
-    if (state) setTimeout(() => this.write('\r'), 50);
-    if (state) this.syncGuestClock();
+    if (state) this.serial.syncGuestClock();
     const promptMs = state ? restoreMs : BOOT_TIMEOUT_MS;
     try {
       await stage(prompt, promptMs, `no shell prompt after ${promptMs / 1000} s`);
@@ -449,241 +353,21 @@ export class V86Engine implements Engine {
     }
     // Again at the prompt: a snapshot taken while the guest's clock setter was still starting had
     // no reader on COM2 at load time.
-    if (state) this.syncGuestClock();
+    if (state) this.serial.syncGuestClock();
+    bootMark('prompt', { restored: !!state });
     // From here a failing disk stops the running VM (see newDisk).
     this.diskFailed = null;
     const ms = Math.round(performance.now() - t0);
     report('ready', 1, state ? `Restored in ${(ms / 1000).toFixed(1)} s` : `Booted in ${(ms / 1000).toFixed(1)} s`);
-    if (disk && useSnapshots && !this.opts.publishSnapshot) {
-      // Restored from this browser's snapshot: it still fits. From the server's, the overlay now
-      // holds its pages but this browser has no snapshot of them yet: take one when quiet.
-      this.snapshotWrites = source === 'local' ? disk.writeCount : -1;
-      this.quietTimer = setInterval(() => {
-        const now = performance.now();
-        if (this.snapshotting || disk.writeCount === this.snapshotWrites) return;
-        if (now - disk.lastWriteAt < QUIET_SNAPSHOT_MS || now - this.lastOutputAt < QUIET_SNAPSHOT_MS) return;
-        void this.takeSnapshot(false);
-      }, 1000);
-    } else if (!state && useSnapshots) void this.takeSnapshot(wasEmpty);
-    if (this.opts.roomState) this.watchRoomState(source === 'room');
+    if (disk && useSnapshots && !this.opts.publishSnapshot) this.local.watch(disk, source === 'local');
+    else if (!state && useSnapshots) void this.local.take(wasEmpty);
+    this.room?.watch(source === 'room');
     return { restored: !!state, ms };
   }
 
-  // ---- the room's state on the server (issue 11): restore the newest, upload when quiet ----
-
-  private roomTimer: ReturnType<typeof setInterval> | null = null;
-  /** disk.writeCount and the time (performance.now()) the server's copy of the state matches. */
-  private roomWrites = -1;
-  private roomSyncedAt = -Infinity;
-  private roomUpload: Promise<{ bytes: number; ms: number } | null> | null = null;
-  /** Uploads are refused for good (no longer the host, another version): stop trying. */
-  private roomSyncOff = false;
-
-  /**
-   * The room's newest state when this browser does not have it: with a disk, when the state was
-   * not made from this browser's own overlay (another browser hosted since); without one, always.
-   * Its pages go into a fresh overlay (the old one is dropped) before the VM restores. Null: boot
-   * as before (local snapshot, boot snapshot, or cold).
-   */
-  private async roomRestore(disk: OverlayDisk | null, onProgress: (p: BootProgress) => void): Promise<{ state: ArrayBuffer; source: StateSource; key?: string } | null> {
-    const rs = this.opts.roomState;
-    if (!rs || this.opts.coldBoot || this.opts.snapshots === false) return null;
-    let info: RoomStateInfo | null;
-    try {
-      info = await rs.latest();
-    } catch {
-      return null; // the server cannot say: boot from what this browser has
-    }
-    if (!info || info.manifest.guestVersion !== this.manifest.version) return null;
-    // This browser's own lineage is at least as new, unless the state is the final one this
-    // browser's page sent as it closed: that one is newer than any local copy (finalState.ts).
-    if (disk && disk.loadedMeta?.id === info.manifest.overlayId && !isOwnFinalCapture(rs.room, info)) return null;
-    console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
-    try {
-      onProgress({ phase: 'loading', progress: 0.03, message: 'Downloading the room’s saved VM' });
-      const { vmGz, pages } = await rs.download(info);
-      const state = await gunzip(vmGz);
-      if (disk) {
-        await disk.close();
-        const store = new OverlayIdbStore(this.overlayKey);
-        await store.clear();
-        const id = crypto.randomUUID();
-        await store.put({ id, diskVersion: this.manifest.disk!.version, generation: 1 }, pages.map(([i, data, mask]) => [i, { data, mask }]));
-        store.close();
-        await deleteSnapshot(this.roomSnapshotKey); // belongs to the overlay just replaced
-        this.disk = this.newDisk();
-        await this.disk!.open();
-      }
-      return { state, source: 'room' };
-    } catch (e) {
-      this.opts.notice?.(`The room's saved VM could not be loaded (${e instanceof Error ? e.message : String(e)}); starting from this browser's copy instead.`);
-      // The old disk may be closed already (the failure came while replacing the overlay): a fresh one reads what storage holds.
-      if (disk) {
-        await this.disk?.close().catch(() => {});
-        this.disk = this.newDisk();
-        await this.disk?.open();
-      }
-      return null;
-    }
-  }
-
-  /** Uploads the state once the VM is quiet after a change (output or disk writes). */
-  private watchRoomState(restoredFromRoom: boolean): void {
-    if (restoredFromRoom) {
-      // The server holds this very state; the prompt the restore asked for is not a change.
-      this.roomWrites = this.disk?.writeCount ?? 0;
-      this.roomSyncedAt = performance.now() + 1000;
-    }
-    this.roomTimer = setInterval(() => {
-      const now = performance.now();
-      const disk = this.disk;
-      if (this.roomSyncOff || this.roomUpload || this.snapshotting || !this.emulator) return;
-      if ((disk?.writeCount ?? 0) === this.roomWrites && this.lastOutputAt <= this.roomSyncedAt) return;
-      if (now - (disk?.lastWriteAt ?? 0) < ROOM_STATE_QUIET_MS || now - this.lastOutputAt < ROOM_STATE_QUIET_MS) return;
-      void this.syncRoomState().catch((e) => console.warn('[tandem] room state not uploaded:', e));
-    }, 1000);
-  }
-
-  /**
-   * Uploads the running VM's state to the server now (Save VM, giving the VM away, leaving):
-   * resolves with the bytes sent (only what the server lacked). Null without a room link.
-   */
-  syncRoomState(): Promise<{ bytes: number; ms: number } | null> {
-    // One at a time; a request during an upload waits for it, then captures what is newer.
-    const run = async () => {
-      const rs = this.opts.roomState;
-      const emulator = this.emulator;
-      if (!rs || !emulator || this.roomSyncOff) return null;
-      const t0 = performance.now();
-      while (this.snapshotting) await new Promise((r) => setTimeout(r, 50));
-      this.snapshotting = true;
-      let cap: { state: ArrayBuffer; pages: [number, Uint8Array, number][]; writes: number; at: number; meta: OverlayDisk['loadedMeta'] };
-      try {
-        const disk = this.disk;
-        if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) throw new Error(`the disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to save on the server`);
-        await disk?.flush();
-        if (this.emulator !== emulator) throw new Error('the VM stopped while saving');
-        const writes = disk?.writeCount ?? 0;
-        const at = performance.now();
-        const meta = disk?.loadedMeta ?? null;
-        const { result: state, pages } = disk ? await disk.exportState(() => emulator.save_state()) : { result: await emulator.save_state(), pages: [] };
-        cap = { state, pages, writes, at, meta };
-      } finally {
-        this.snapshotting = false;
-      }
-      try {
-        const r = await rs.upload({
-          vmGz: await gzip(cap.state),
-          pages: cap.pages,
-          guestVersion: this.manifest.version,
-          diskVersion: this.manifest.disk?.version ?? null,
-          overlayId: cap.meta?.id ?? null,
-          overlayGeneration: cap.meta?.generation ?? 0,
-        });
-        return { bytes: r.sentBytes, ms: Math.round(performance.now() - t0) };
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === 'FORBIDDEN' || code === 'STATE_VERSION') this.roomSyncOff = true;
-        if (code === 'QUOTA_EXCEEDED' || code === 'TOO_LARGE') this.opts.notice?.(`The VM's state is not saved on the server: ${(e as Error).message}`);
-        throw e;
-      } finally {
-        // Not again until something changes (a refused upload would fail every second).
-        this.roomWrites = cap.writes;
-        this.roomSyncedAt = cap.at;
-      }
-    };
-    const p = (this.roomUpload ?? Promise.resolve(null)).catch(() => null).then(run);
-    this.roomUpload = p;
-    void p.finally(() => {
-      if (this.roomUpload === p) this.roomUpload = null;
-    }).catch(() => {});
-    return p;
-  }
-
-  /**
-   * The running VM's state for the room, captured synchronously with the disk pages beside it: a
-   * closing page cannot await (lib/browser/room/finalState.ts). v86's inner save_state is
-   * synchronous (its async wrapper only wraps it). Null when there is nothing to send: no room
-   * link, uploads refused, or disk changes too large to save on the server.
-   */
-  captureRoomStateNow(): RawRoomStateCapture | null {
-    const inner = (this.emulator as unknown as { v86?: { save_state(): ArrayBuffer } } | null)?.v86;
-    const disk = this.disk;
-    if (!this.opts.roomState || !inner || this.roomSyncOff) return null;
-    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return null;
-    try {
-      const { result: state, pages } = disk ? disk.exportStateSync(() => inner.save_state()) : { result: inner.save_state(), pages: [] };
-      const meta = disk?.loadedMeta ?? null;
-      return { state, pages, guestVersion: this.manifest.version, diskVersion: this.manifest.disk?.version ?? null, overlayId: meta?.id ?? null, overlayGeneration: meta?.generation ?? 0 };
-    } catch (e) {
-      console.warn('[tandem] the final room state could not be captured:', e);
-      return null;
-    }
-  }
-
-  /**
-   * Saves the booted guest so the next boot restores it in about a second. With a disk the
-   * snapshot is tagged with the overlay's state (see findState), and only a boot that started
-   * from an empty overlay may become the server's boot snapshot: its state carries the overlay's
-   * pages, which must hold nothing of any room's files.
-   */
-  private async takeSnapshot(diskWasEmpty: boolean): Promise<void> {
-    const disk = this.disk;
-    if (!this.emulator) return;
-    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
-    this.snapshotting = true;
-    try {
-      const { state, tag, writes } = await this.capture();
-      if (this.opts.publishSnapshot) {
-        if (diskWasEmpty) await this.opts.publishSnapshot(await gzip(state));
-      } else {
-        await saveSnapshot(this.snapshotKey, state, tag);
-        this.snapshotWrites = writes;
-      }
-    } catch (e) {
-      console.warn('[tandem] snapshot not saved:', e);
-      // Not again until the disk changes (a full storage would fail every second).
-      if (disk) this.snapshotWrites = disk.writeCount;
-    } finally {
-      this.snapshotting = false;
-    }
-  }
-
-  private pushByte(b: number): void {
-    this.lastOutputAt = performance.now();
-    this.bytes.push(b);
-    this.flushTimer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
-  }
-
-  private flush(): void {
-    this.flushTimer = null;
-    const text = this.decoder.decode(new Uint8Array(this.bytes), { stream: true });
-    this.bytes = [];
-    if (!text) return;
-    if (this.onPrompt) {
-      // A kernel that cannot go on (e.g. a corrupt root disk it cannot mount) says so on the
-      // console: fail the boot now rather than after BOOT_TIMEOUT_MS.
-      this.bootTail = (this.bootTail + text).slice(-MAX_BOOT_TAIL_CHARS);
-      const panic = /Kernel panic - not syncing: ([^\r\n]*)\r?\n/.exec(this.bootTail);
-      if (panic && this.diskFailed) {
-        const disk = this.manifest.disk ? ` (is the disk ${this.manifest.disk.url} corrupt? Reset the VM, or rebuild it with npm run build:disk)` : '';
-        this.diskFailed(`the guest kernel stopped: ${panic[1].trim()}${disk}`);
-      }
-      for (const ev of this.shell.push(text)) {
-        if (ev.kind === 'prompt') {
-          this.onPrompt();
-          this.onPrompt = null;
-          break;
-        }
-      }
-    }
-    for (const l of this.listeners) l(text);
-  }
-
   async destroy(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.destroyed = true;
-    this.listeners = [];
+    this.serial.close();
     this.progress = null;
     // A boot in progress ends now instead of waiting for its timeout.
     this.diskFailed?.('the VM was stopped');
