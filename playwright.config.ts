@@ -39,6 +39,8 @@ export default defineConfig({
       // No boot-snapshot warm-up at start (on by default in production): a headless cold boot beside
       // every run's first test would slow all of them; the first headless host publishes it as before.
       BOOT_SNAPSHOT_WARM: 'off',
+      // The overlay's read-back from IndexedDB (e2e/debian-disk.spec.ts) with 20 MiB written, not 72.
+      OVERLAY_MEMORY_MB: '16',
       // Tests never reach the internet: v86 by default; the fallback test routes CheerpX's CDN itself.
       VM_ENGINE: 'v86',
       API_KEY: process.env.E2E_API_KEY ?? 'e2e-api-key',

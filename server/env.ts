@@ -34,6 +34,11 @@ const schema = z.object({
   AUTH_GITHUB_SECRET: z.string().min(1).optional(),
   VM_ENGINE: z.enum(['auto', 'cheerpx', 'v86']).default('auto'),
   DISK_SOURCE: z.string().optional(),
+  /**
+   * How much of a room's disk changes the host's page keeps in memory; the rest is read back from
+   * IndexedDB when the guest reads it. Half of it (at most 32 MiB) may travel in a saved VM state.
+   */
+  OVERLAY_MEMORY_MB: z.coerce.number().int().min(8).max(4096).default(64),
   HEADLESS: z.enum(['auto', 'off']).default('auto'),
   /** A headless host with no command and no always-on room to serve is closed after this long. */
   HEADLESS_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),

@@ -5,8 +5,8 @@ import TopBar from '../_components/TopBar';
 import WatchTerminal from '../_components/WatchTerminal';
 import HistoryPanel from './HistoryPanel';
 import ResultCell, { type Cell } from './ResultCell';
+import RoomsPanel from './RoomsPanel';
 import Alert from '../_components/Alert';
-import { MAX_BATCH_ROOMS } from '../../lib/shared/limits';
 import {
   ApiError,
   Slots,
@@ -212,7 +212,6 @@ export default function RemoteConsole() {
     }
   }
 
-  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= MAX_BATCH_ROOMS ? s : [...s, id]));
   const canRun = !!key && selected.length > 0 && cmd.trim() !== '' && !starting;
   const summary = run ? summarize(run.cells) : '';
 
@@ -266,48 +265,7 @@ export default function RemoteConsole() {
             </form>
           </section>
 
-          <section className="remote-panel" aria-labelledby="remote-rooms-h">
-            <div className="remote-panel-head">
-              <h2 id="remote-rooms-h">2. Rooms</h2>
-              {rooms && rooms.length > 0 && (
-                <span className="row">
-                  <button type="button" className="secondary remote-small" onClick={() => setSelected(rooms.slice(0, MAX_BATCH_ROOMS).map((r) => r.id))}>
-                    All
-                  </button>
-                  <button type="button" className="secondary remote-small" onClick={() => setSelected([])}>
-                    None
-                  </button>
-                </span>
-              )}
-            </div>
-            {!rooms && <p className="remote-muted">Load the rooms with your key.</p>}
-            {rooms?.length === 0 && <p className="remote-muted">No rooms yet.</p>}
-            {rooms && rooms.length > 0 && (
-              <ul className="remote-rooms" aria-label="Rooms">
-                {rooms.map((r) => (
-                  <li key={r.id} className={`remote-room ${selected.includes(r.id) ? 'selected' : ''}`} data-room={r.id}>
-                    <label className="remote-room-pick">
-                      <input type="checkbox" checked={selected.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`Select room ${r.name} (${r.id})`} />
-                      <span className="remote-room-text">
-                        <span className="remote-room-name">{r.name}</span>
-                        <span className="remote-room-id">{r.id}</span>
-                      </span>
-                    </label>
-                    <span className={`remote-dot ${r.hostConnected ? 'on' : ''}`} title={r.hostConnected ? 'A host runs the VM' : 'No host: a command starts the server’s headless host (if enabled)'} />
-                    <button
-                      type="button"
-                      className={`secondary remote-small ${watch === r.id ? 'active' : ''}`}
-                      aria-pressed={watch === r.id}
-                      onClick={() => setWatch(watch === r.id ? null : r.id)}
-                    >
-                      {watch === r.id ? 'Watching' : 'Watch'}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-            {rooms && <p className="remote-muted">{selected.length} selected{selected.length >= MAX_BATCH_ROOMS ? ` (at most ${MAX_BATCH_ROOMS})` : ''}</p>}
-          </section>
+          <RoomsPanel rooms={rooms} selected={selected} onSelect={setSelected} watch={watch} onWatch={setWatch} />
         </aside>
 
         <div className="remote-main">

@@ -11,6 +11,8 @@ export interface GuestManifest {
   cmdline: string;
   /** A root disk read lazily over HTTP Range (v86 `hda`), when one is configured. */
   disk?: { url: string; size: number; version: string; name: string };
+  /** MiB of disk changes the page keeps in memory (OVERLAY_MEMORY_MB); not part of the version. */
+  overlayMemoryMB?: number;
   /** Set when a configured disk cannot be used: the page shows it instead of booting. */
   diskError?: string;
   wasm: string;

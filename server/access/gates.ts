@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Handshake } from '../../lib/shared/protocol';
-import type { RelayGate } from '../relay/attachRelay';
+import type { RelayGate } from '../relay/relayHandshake';
 import type { YjsPeer } from '../collab/YjsEndpoint';
 import type { Authenticator } from './Authenticator';
 import type { KeyboardControl } from './KeyboardControl';

@@ -17,10 +17,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('root disk from DISK_SOURCE', () => {
   it('is announced in the manifest and served lazily with Range', async () => {
-    const srv = await startServer({ DISK_SOURCE: disk });
+    const srv = await startServer({ DISK_SOURCE: disk, OVERLAY_MEMORY_MB: '16' });
     try {
-      const m = (await (await fetch(`${srv.url}/vm/manifest.json`)).json()) as { disk: { url: string; size: number }; initrd?: string; cmdline: string };
+      const m = (await (await fetch(`${srv.url}/vm/manifest.json`)).json()) as { disk: { url: string; size: number }; initrd?: string; cmdline: string; overlayMemoryMB: number };
       expect(m.disk.size).toBe(4 * 1024 * 1024);
+      expect(m.overlayMemoryMB).toBe(16);
       expect(m.initrd).toBeUndefined();
       expect(m.cmdline).toContain('root=/dev/sda');
       // /alpine's v86 screen asks for the bundled guest (its shell is on the VGA console).

@@ -64,7 +64,12 @@ export function findRootDisk(rootDir: string, diskSource: string | undefined): R
   return { file, size: st.size, version };
 }
 
-export function buildGuestManifest(publicVmDir: string, v86Version: string, disk: RootDisk | { error: string } | null = null): GuestManifest {
+export function buildGuestManifest(
+  publicVmDir: string,
+  v86Version: string,
+  disk: RootDisk | { error: string } | null = null,
+  opts: { overlayMemoryMB?: number } = {},
+): GuestManifest {
   const h = crypto.createHash('sha256');
   h.update(`v86@${v86Version}\n`);
   for (const f of FILES) h.update(fs.readFileSync(path.join(publicVmDir, f)));
@@ -93,6 +98,8 @@ export function buildGuestManifest(publicVmDir: string, v86Version: string, disk
       ...common,
       cmdline: DISK_CMDLINE,
       disk: { url: `/vm/disk/${rootDisk.version}.ext2`, size: rootDisk.size, version: rootDisk.version, name: path.basename(rootDisk.file) },
+      // How the page holds the disk's changes, not what the VM is: snapshots do not depend on it.
+      ...(opts.overlayMemoryMB ? { overlayMemoryMB: opts.overlayMemoryMB } : {}),
     };
   return {
     ...common,

@@ -1,15 +1,16 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db';
-import { commands, type CommandRow, type CommandState } from '../../drizzle/schema';
+import type { CommandRow, CommandState } from '../../drizzle/schema';
 import { TandemError } from '../../lib/shared/errors';
 import { DEFAULT_TAB } from '../../lib/shared/protocol';
-import { ShellIntegration, type ShellEvent } from '../../lib/shared/ShellIntegration';
+import type { ShellEvent } from '../../lib/shared/ShellIntegration';
 import type { RelayEvents } from '../relay/attachRelay';
 import type { RoomRelay } from '../relay/RoomRelay';
 import { CommandRun } from './CommandRun';
+import { CommandStore } from './CommandStore';
+import { RoomShell } from './RoomShell';
 
 /** Output kept per command (UTF-8 bytes); the rest is dropped and the command marked truncated. */
 export const MAX_COMMAND_OUTPUT_BYTES = 1024 * 1024;
@@ -60,23 +61,6 @@ export interface EnqueueInput {
   idempotencyKey?: string;
 }
 
-/**
- * Where a room's shell stands, as far as the output stream tells:
- *   unknown  a host (re)connected and we have not seen its prompt yet
- *   prompt   a B mark (input starts) and no line feed since: idle, safe to type into
- *   busy     something runs (someone pressed Enter, or a prompt is being printed)
- */
-type ShellState = 'unknown' | 'prompt' | 'busy';
-
-interface RoomShell {
-  parser: ShellIntegration;
-  state: ShellState;
-  /** When the host was first seen 'ready' while the state was unknown. */
-  readySince: number | null;
-  provoked: boolean;
-  poll: ReturnType<typeof setTimeout> | null;
-}
-
 interface Active {
   id: string;
   run: CommandRun;
@@ -95,7 +79,7 @@ interface Active {
  */
 export class CommandQueue {
   readonly events = new EventEmitter<CommandQueueEvents>();
-  private readonly db: Db;
+  private readonly store: CommandStore;
   private readonly hub: CommandHub;
   private readonly log: Logger;
   private readonly caps: CommandCaps;
@@ -113,7 +97,6 @@ export class CommandQueue {
     /** Same as listening to 'needsHost'. */
     onNeedsHost?: (roomId: string) => void;
   }) {
-    this.db = opts.db;
     this.hub = opts.hub;
     this.log = opts.log;
     this.caps = {
@@ -125,22 +108,18 @@ export class CommandQueue {
       provokeAfterMs: PROVOKE_PROMPT_AFTER_MS,
       ...opts.caps,
     };
+    this.store = new CommandStore(opts.db, this.caps.maxFinishedPerRoom);
     this.events.setMaxListeners(0);
     if (opts.onNeedsHost) this.events.on('needsHost', opts.onNeedsHost);
     // Whatever was running when the server went away may or may not have happened: say so, never retype it.
-    const swept = this.db
-      .update(commands)
-      .set({ state: 'interrupted', finishedAt: new Date(), error: 'the server stopped while the command was running' })
-      .where(eq(commands.state, 'running'))
-      .run();
-    if (swept.changes) this.log.warn({ count: swept.changes }, 'commands interrupted by a restart');
+    const swept = this.store.interruptRunning('the server stopped while the command was running');
+    if (swept) this.log.warn({ count: swept }, 'commands interrupted by a restart');
     this.hub.events.on('output', this.onOutput);
     this.hub.events.on('host', this.onHost);
     // Deferred so listeners attached right after construction hear about rooms waiting since before the restart.
     this.startup = setImmediate(() => {
       this.startup = null;
-      const waiting = this.db.selectDistinct({ room: commands.room }).from(commands).where(eq(commands.state, 'queued')).all();
-      for (const { room } of waiting) this.kick(room);
+      for (const room of this.store.roomsWaiting()) this.kick(room);
     });
   }
 
@@ -158,21 +137,13 @@ export class CommandQueue {
 
     // better-sqlite3 is synchronous, so look-up and insert cannot interleave with another request.
     if (idempotencyKey !== undefined) {
-      const prior = this.db
-        .select()
-        .from(commands)
-        .where(and(eq(commands.room, room), eq(commands.idempotencyKey, idempotencyKey)))
-        .get();
+      const prior = this.store.byIdempotencyKey(room, idempotencyKey);
       if (prior) {
         if (prior.cmd !== cmd) throw new TandemError('CONFLICT', 'this Idempotency-Key was used for a different command');
         return { command: prior, created: false };
       }
     }
-    const queued = this.db
-      .select({ n: count() })
-      .from(commands)
-      .where(and(eq(commands.room, room), eq(commands.state, 'queued')))
-      .get()!.n;
+    const queued = this.store.queuedCount(room);
     if (queued >= this.caps.maxQueuedPerRoom)
       throw new TandemError('RATE_LIMITED', `room ${room} already has ${queued} commands queued; try again later`);
 
@@ -191,27 +162,19 @@ export class CommandQueue {
       finishedAt: null,
       error: null,
     };
-    this.db.insert(commands).values(row).run();
+    this.store.insert(row);
     this.log.debug({ id: row.id, room }, 'command queued');
     this.kick(room);
     return { command: this.get(row.id)!, created: true };
   }
 
   get(id: string): CommandRow | undefined {
-    return this.db.select().from(commands).where(eq(commands.id, id)).get();
+    return this.store.get(id);
   }
 
   /** Newest first; of one room, or of `rooms` only when given. */
   list(opts: { room?: string; rooms?: readonly string[]; limit: number }): CommandRow[] {
-    if (opts.rooms?.length === 0) return [];
-    const where = and(opts.room ? eq(commands.room, opts.room) : undefined, opts.rooms ? inArray(commands.room, [...opts.rooms]) : undefined);
-    return this.db
-      .select()
-      .from(commands)
-      .where(where)
-      .orderBy(desc(commands.createdAt), desc(sql`rowid`))
-      .limit(opts.limit)
-      .all();
+    return this.store.list(opts);
   }
 
   /** Resolves with the command once it is final, or as it stands after `ms` (or when `signal` aborts). */
@@ -242,14 +205,9 @@ export class CommandQueue {
     const row = this.get(id);
     if (!row) return undefined;
     if (row.state === 'queued') {
-      const r = this.db
-        .update(commands)
-        .set({ state: 'cancelled', finishedAt: new Date(), error: 'cancelled before it ran' })
-        .where(and(eq(commands.id, id), eq(commands.state, 'queued')))
-        .run();
-      if (r.changes) {
+      if (this.store.cancelQueued(id, 'cancelled before it ran')) {
         // Cancelled rows count as finished ones: queue-and-cancel in a loop must not grow the table.
-        this.prune(row.room);
+        this.store.prune(row.room);
         this.finished(id);
       }
       return this.get(id);
@@ -264,13 +222,7 @@ export class CommandQueue {
 
   /** A command of the room is running or waits: its host must stay (the headless pool asks). */
   busy(room: string): boolean {
-    if (this.active.has(room)) return true;
-    return !!this.db
-      .select({ id: commands.id })
-      .from(commands)
-      .where(and(eq(commands.room, room), eq(commands.state, 'queued')))
-      .limit(1)
-      .get();
+    return this.active.has(room) || this.store.hasQueued(room);
   }
 
   close(): void {
@@ -280,7 +232,7 @@ export class CommandQueue {
     this.hub.events.off('output', this.onOutput);
     this.hub.events.off('host', this.onHost);
     for (const room of [...this.active.keys()]) this.finalize(room, 'interrupted', null, 'the server stopped while the command was running');
-    for (const s of this.shells.values()) if (s.poll) clearTimeout(s.poll);
+    for (const s of this.shells.values()) s.dispose();
     this.shells.clear();
     for (const set of [...this.waiters.values()]) for (const done of [...set]) done();
     this.waiters.clear();
@@ -294,7 +246,7 @@ export class CommandQueue {
     for (const ev of shell.parser.push(data)) {
       const a = this.active.get(room);
       if (a) this.feedActive(room, a, ev);
-      else this.feedIdle(shell, ev);
+      else shell.idle(ev);
     }
     if (shell.state === 'prompt' && !this.active.has(room)) this.kick(room);
   };
@@ -303,29 +255,11 @@ export class CommandQueue {
     if (this.closed) return;
     // A host replaced by its own reconnect arrives as 'connected' without a disconnect first.
     if (this.active.has(room)) this.finalize(room, 'interrupted', null, 'the host disconnected while the command was running');
-    const old = this.shells.get(room);
-    if (old?.poll) clearTimeout(old.poll);
+    this.shells.get(room)?.dispose();
     this.shells.delete(room);
     if (connected) this.shell(room); // fresh parser, state unknown
     this.kick(room);
   };
-
-  private feedIdle(shell: RoomShell, ev: ShellEvent): void {
-    switch (ev.kind) {
-      case 'input':
-        shell.state = 'prompt';
-        return;
-      case 'prompt':
-      case 'done':
-      case 'output':
-        shell.state = 'busy';
-        return;
-      case 'text':
-        // Enter at the prompt (or anything printing lines while we did not know): a program may be running.
-        if (shell.state !== 'busy' && ev.text.includes('\n')) shell.state = 'busy';
-        return;
-    }
-  }
 
   private feedActive(room: string, a: Active, ev: ShellEvent): void {
     if (a.stopping) {
@@ -352,20 +286,14 @@ export class CommandQueue {
 
   private shell(room: string): RoomShell {
     let s = this.shells.get(room);
-    if (!s) this.shells.set(room, (s = { parser: new ShellIntegration(), state: 'unknown', readySince: null, provoked: false, poll: null }));
+    if (!s) this.shells.set(room, (s = new RoomShell()));
     return s;
   }
 
   /** Starts the room's next command if its host is idle at a prompt; otherwise arranges to look again. */
   private kick(room: string): void {
     if (this.closed || this.active.has(room)) return;
-    const next = this.db
-      .select()
-      .from(commands)
-      .where(and(eq(commands.room, room), eq(commands.state, 'queued')))
-      .orderBy(asc(commands.createdAt), asc(sql`rowid`))
-      .limit(1)
-      .get();
+    const next = this.store.nextQueued(room);
     if (!next) return;
     const relay = this.hub.relay(room);
     if (!relay?.hasHost) {
@@ -400,7 +328,7 @@ export class CommandQueue {
   private start(room: string, row: CommandRow, relay: Pick<RoomRelay, 'injectInput'>): void {
     const run = new CommandRun(row.cmd, this.caps.maxOutputBytes);
     // Recorded as running before the keys go out: whatever the shell echoes back belongs to it.
-    this.db.update(commands).set({ state: 'running', startedAt: new Date() }).where(eq(commands.id, row.id)).run();
+    this.store.markRunning(row.id);
     this.shell(room).state = 'busy';
     const timer = setTimeout(() => this.stop(room, 'timeout'), row.timeoutMs);
     this.active.set(room, { id: row.id, run, timeoutMs: row.timeoutMs, timer, stopping: null, grace: null });
@@ -408,7 +336,7 @@ export class CommandQueue {
       // The host left in between: nothing was typed, so it simply stays queued.
       clearTimeout(timer);
       this.active.delete(room);
-      this.db.update(commands).set({ state: 'queued', startedAt: null }).where(eq(commands.id, row.id)).run();
+      this.store.requeue(row.id);
       return;
     }
     this.log.info({ id: row.id, room, lines: run.lineCount }, 'command started');
@@ -440,13 +368,9 @@ export class CommandQueue {
     const shell = this.shells.get(room);
     if (shell) shell.state = 'busy';
     const output = a.run.output;
-    this.db
-      .update(commands)
-      .set({ state, exitCode, output, truncated: a.run.truncated, finishedAt: new Date(), error })
-      .where(eq(commands.id, a.id))
-      .run();
+    this.store.finish(a.id, { state, exitCode, output, truncated: a.run.truncated, error });
     this.log.info({ id: a.id, room, state, exitCode, outputBytes: Buffer.byteLength(output) }, 'command finished');
-    this.prune(room);
+    this.store.prune(room);
     this.finished(a.id);
   }
 
@@ -454,14 +378,5 @@ export class CommandQueue {
     const row = this.get(id);
     for (const done of [...(this.waiters.get(id) ?? [])]) done();
     if (row) this.events.emit('finished', row);
-  }
-
-  private prune(room: string): void {
-    this.db.run(sql`
-      DELETE FROM ${commands} WHERE ${commands.room} = ${room}
-        AND ${commands.state} NOT IN ('queued', 'running')
-        AND ${commands.id} NOT IN (
-          SELECT ${commands.id} FROM ${commands} WHERE ${commands.room} = ${room}
-          ORDER BY ${commands.createdAt} DESC, rowid DESC LIMIT ${this.caps.maxFinishedPerRoom})`);
   }
 }

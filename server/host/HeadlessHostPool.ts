@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Logger } from 'pino';
 import { CHROMIUM_ARGS, findChromium } from './findChromium';
+import { secureContextArgs } from './internalBase';
 
 export const MAX_HEADLESS_HOSTS = 4;
 /** A headless host with nothing to do for this long is closed. */
@@ -106,7 +107,7 @@ export class HeadlessHostPool {
 
   private launch(): Promise<Browser> {
     this.browser ??= (async () => {
-      const b = this.opts.launchBrowser ? await this.opts.launchBrowser() : await launchChromium(this.opts.chromiumPath);
+      const b = this.opts.launchBrowser ? await this.opts.launchBrowser() : await launchChromium(this.opts.chromiumPath, secureContextArgs(this.opts.baseUrl));
       b.on('disconnected', () => {
         this.browser = null;
         if (this.closed) return;
@@ -205,9 +206,10 @@ export class HeadlessHostPool {
   }
 }
 
-async function launchChromium(chromiumPath?: string | null): Promise<Browser> {
+/** Our headless Chromium; `extraArgs` after the usual ones (e.g. secureContextArgs). */
+export async function launchChromium(chromiumPath?: string | null, extraArgs: string[] = []): Promise<Browser> {
   const executablePath = chromiumPath ?? findChromium();
   if (!executablePath) throw new Error('no Chromium found for the headless host: install chromium or set CHROMIUM_PATH');
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

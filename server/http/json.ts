@@ -24,15 +24,25 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return (await readBuffer(req, maxBytes)).toString('utf8');
 }
 
-/** A request's raw bytes, up to `maxBytes`, with readBody's 413 (`what` names the body in it). */
-export async function readBuffer(req: IncomingMessage, maxBytes: number, what = 'request body'): Promise<Buffer> {
-  const tooLarge = new HttpError('TOO_LARGE', `${what} is over ${maxBytes} bytes`, { connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge;
+/**
+ * How a body over its cap is refused: a string names it (`<what> is over N bytes`), or the 413's
+ * whole message is given, with `refused` called once per refusal (a route counting them).
+ */
+export type TooLargeSay = string | { message: string; refused?: () => void };
+
+/** A request's raw bytes, up to `maxBytes`, with readBody's 413 (`say`: what the refusal says). */
+export async function readBuffer(req: IncomingMessage, maxBytes: number, say: TooLargeSay = 'request body'): Promise<Buffer> {
+  const tooLarge = () => {
+    if (typeof say !== 'string') say.refused?.();
+    const message = typeof say === 'string' ? `${say} is over ${maxBytes} bytes` : say.message;
+    return new HttpError('TOO_LARGE', message, { connection: 'close' });
+  };
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
     total += (chunk as Buffer).length;
-    if (total > maxBytes) throw tooLarge;
+    if (total > maxBytes) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

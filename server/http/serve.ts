@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { TandemError } from '../../lib/shared/errors';
@@ -129,4 +129,24 @@ function checkNextBody(req: http.IncomingMessage): void {
     return;
   }
   if (req.headers['transfer-encoding'] !== undefined) throw new HttpError('LENGTH_REQUIRED', 'send a Content-Length with the body', { connection: 'close' });
+}
+
+/**
+ * The HTTP server, which answers a malformed request line or header with a 400 at once (Node's
+ * default answer), logged at debug only.
+ */
+export function createHttpServer(log: Logger): http.Server {
+  // An idle keep-alive connection is kept longer than a client's or a reverse proxy's (undici 4 s,
+  // common load balancers 60 s), so it is always the client that closes it: a server closing first
+  // races the client's next request on that socket, which then fails with ECONNRESET.
+  const server = http.createServer({ keepAliveTimeout: 65_000 });
+  server.on('clientError', (err, socket) => {
+    log.debug({ err: String(err) }, 'bad request');
+    // Junk after a request that was already answered must not get a second response on the same
+    // socket (a client reads that as a broken answer): only a socket with no answer under way gets the 400.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !answering?.headersSent) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HttpError } from '../http/errors';
 import type { RequestContext } from '../http/router';
-import { readJsonObject, sendJson } from '../http/json';
+import { readBuffer, readJsonObject, sendJson } from '../http/json';
 import { RateLimiter } from '../accounts/RateLimiter';
 import type { ClientAddressOf } from '../http/clientAddress';
 import { MAX_DOH_QUERY_BYTES, type DohResolver } from './DohResolver';
@@ -88,7 +88,10 @@ export function createNetHandler(d: NetRouteDeps) {
     } else if (req.method === 'POST') {
       if ((req.headers['content-type'] ?? '').split(';')[0].trim() !== 'application/dns-message')
         throw new HttpError('UNSUPPORTED_MEDIA', 'POST /dns-query needs Content-Type: application/dns-message');
-      message = await readCapped(req);
+      message = await readBuffer(req, MAX_DOH_QUERY_BYTES, {
+        message: `DNS queries are at most ${MAX_DOH_QUERY_BYTES} bytes`,
+        refused: () => counters.dohOversize++,
+      });
     } else throw new HttpError('METHOD_NOT_ALLOWED', 'GET or POST', { allow: 'GET, POST' });
     let answer: { body: Buffer; ttl: number };
     const off = room !== null ? d.state(room) : null;
@@ -104,22 +107,6 @@ export function createNetHandler(d: NetRouteDeps) {
     const why = refuse ? { 'x-tandem-refused': encodeURIComponent(internetOffMessage(off!.reason)) } : {};
     res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.body.length, 'cache-control': `max-age=${answer.ttl}`, ...why });
     res.end(answer.body);
-  }
-
-  async function readCapped(req: IncomingMessage): Promise<Buffer> {
-    const tooLarge = () => {
-      counters.dohOversize++;
-      return new HttpError('TOO_LARGE', `DNS queries are at most ${MAX_DOH_QUERY_BYTES} bytes`, { connection: 'close' });
-    };
-    if (Number(req.headers['content-length'] ?? 0) > MAX_DOH_QUERY_BYTES) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of req) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_DOH_QUERY_BYTES) throw tooLarge();
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
   }
 
   async function netToken(req: IncomingMessage, res: ServerResponse, room: string): Promise<void> {

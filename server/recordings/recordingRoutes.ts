@@ -5,7 +5,7 @@ import { TAB_ID_RE } from '../../lib/shared/protocol';
 import { HttpError } from '../http/errors';
 import { parse } from '../http/validate';
 import type { RequestContext } from '../http/router';
-import { sendJson } from '../http/json';
+import { readBuffer, sendJson } from '../http/json';
 import { plainEvent, type CastEvent } from './castEvents';
 import { exportCast, MAX_IMPORT_CAST_BYTES, parseCast } from './asciicast';
 import { plainText, type Recorder } from './Recorder';
@@ -120,7 +120,7 @@ export function createRecordingHandlers(d: RecordingRouteDeps) {
       const origin = req.headers.origin;
       if (origin && origin !== d.publicOrigin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
         throw new HttpError('FORBIDDEN', `requests from ${origin} are not allowed`);
-      const body = await readCapped(req, MAX_IMPORT_CAST_BYTES);
+      const body = await readBuffer(req, MAX_IMPORT_CAST_BYTES, { message: `a .cast file may be at most ${MAX_IMPORT_CAST_BYTES / 2 ** 20} MiB` });
       const cast = parseCast(body);
       const name = (url.searchParams.get('name') || cast.title || 'Imported recording').slice(0, 80);
       const room = await d.createReplayRoom(req, name);
@@ -152,18 +152,4 @@ function cursorText(c: { seg: number; off: number } | null): string | null {
 function excerpt(text: string, q: string): string {
   const i = text.indexOf(q);
   return text.slice(Math.max(0, i - 40), i + q.length + 40).replace(/\s+/g, ' ');
-}
-
-/** The body, refused as a whole (nothing kept) once it passes `max` bytes. */
-async function readCapped(req: IncomingMessage, max: number): Promise<Buffer> {
-  const tooLarge = new HttpError('TOO_LARGE', `a .cast file may be at most ${max / 2 ** 20} MiB`, { connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > max) throw tooLarge;
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > max) throw tooLarge;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

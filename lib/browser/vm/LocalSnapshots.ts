@@ -1,5 +1,5 @@
 import type { CaptureGate, RunningVm } from './CaptureGate';
-import { MAX_SNAPSHOT_OVERLAY_BYTES, type OverlayDisk } from './OverlayDisk';
+import type { OverlayDisk } from './OverlayDisk';
 import { gzip, saveSnapshot } from './snapshotStore';
 
 /**
@@ -70,7 +70,7 @@ export class LocalSnapshots {
   async take(diskWasEmpty: boolean): Promise<void> {
     const disk = this.vm.disk;
     if (!this.vm.emulator) return;
-    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES) return; // too big to be worth it; boots cold
+    if (disk?.tooBigToSnapshot) return; // too big to be worth it; boots cold
     await this.gate
       .run(async () => {
         const { state, tag, writes } = await this.capture();
@@ -97,7 +97,7 @@ export class LocalSnapshots {
     const emulator = this.vm.emulator;
     const disk = this.vm.disk;
     if (!emulator) throw new Error('the VM is not running');
-    if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
+    if (disk?.tooBigToSnapshot)
       throw new Error(`this VM's disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to snapshot; they are kept on disk and the VM boots cold`);
     await disk?.flush();
     if (this.vm.emulator !== emulator) throw new Error('the VM stopped while saving');

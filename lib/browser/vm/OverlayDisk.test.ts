@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DISK_CHUNK_BYTES } from './BaseImageCache';
 import { DiskReadError, httpRangeReader, type RangeReader } from './httpRangeReader';
-import { OverlayDisk } from './OverlayDisk';
+import { MAX_SNAPSHOT_OVERLAY_BYTES, OverlayDisk } from './OverlayDisk';
 import { PAGE_BYTES } from './OverlayPages';
 import { MemoryOverlayStore } from './OverlayStore';
 
@@ -215,6 +215,19 @@ describe('OverlayDisk', () => {
     expect(again.residentBytes).toBeLessThanOrEqual(CAP_PAGES * PAGE_BYTES);
     for (let at = 0; at < SIZE; at += 16 * 1024)
       expect(Buffer.from(await getAsync(again, at, 16 * 1024)).equals(Buffer.from(ref.subarray(at, at + 16 * 1024))), `after reload at ${at}`).toBe(true);
+  });
+
+  it('a VM state carries at most half of what memory holds (and never more than 32 MiB), so its pages are all at hand', async () => {
+    const store = new MemoryOverlayStore();
+    const d = makeDisk(store, fakeBase().read, { maxResidentBytes: 4 * PAGE_BYTES });
+    await d.load();
+    expect(d.maxSnapshotBytes).toBe(2 * PAGE_BYTES);
+    d.set(0, filled(2 * PAGE_BYTES, 1), () => {});
+    expect(d.tooBigToSnapshot).toBe(false);
+    d.set(2 * PAGE_BYTES, filled(256, 2), () => {});
+    expect(d.tooBigToSnapshot).toBe(true);
+    await d.close();
+    expect(makeDisk(new MemoryOverlayStore(), fakeBase().read).maxSnapshotBytes).toBe(MAX_SNAPSHOT_OVERLAY_BYTES);
   });
 
   it('a write to a page that only the store has, landing while that page is read back, keeps both', async () => {

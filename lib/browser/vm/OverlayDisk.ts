@@ -47,12 +47,14 @@ export interface OverlayDiskOptions {
   onStorageError?: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
   newId?: () => string;
-  /** Default MAX_RESIDENT_OVERLAY_BYTES; tests make it small. */
+  /** Default MAX_RESIDENT_OVERLAY_BYTES (the server's OVERLAY_MEMORY_MB); tests make it small. */
   maxResidentBytes?: number;
 }
 
 export class OverlayDisk {
   readonly byteLength: number;
+  /** Overlays bigger than this are not put in a VM state (local snapshot or room state). */
+  readonly maxSnapshotBytes: number;
   onload: ((e: object) => void) | undefined;
   onprogress: ((e: object) => void) | undefined;
   /** Set once the disk failed; later reads are not attempted. */
@@ -74,7 +76,15 @@ export class OverlayDisk {
   constructor(private o: OverlayDiskOptions) {
     this.byteLength = o.size;
     this.base = new BaseImageCache({ size: o.size, read: o.read, sleep: o.sleep });
-    this.pages = new OverlayPages(o.store, o.maxResidentBytes ?? MAX_RESIDENT_OVERLAY_BYTES, (m) => this.fail(m));
+    const resident = o.maxResidentBytes ?? MAX_RESIDENT_OVERLAY_BYTES;
+    this.pages = new OverlayPages(o.store, resident, (m) => this.fail(m));
+    // A snapshot's pages must all be in memory (get_state is synchronous): at most half the cap.
+    this.maxSnapshotBytes = Math.min(MAX_SNAPSHOT_OVERLAY_BYTES, Math.floor(resident / 2));
+  }
+
+  /** True when the overlay is too big to travel in a VM state: such a VM boots cold. */
+  get tooBigToSnapshot(): boolean {
+    return this.overlayBytes > this.maxSnapshotBytes;
   }
 
   /** Bytes of the base image fetched so far (for the bench and the e2e test). */

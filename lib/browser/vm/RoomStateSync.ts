@@ -2,7 +2,7 @@ import type { V86 } from 'v86';
 import type { GuestManifest } from '../../shared/GuestManifest';
 import type { RoomStateInfo } from '../../shared/roomState';
 import type { CaptureGate, RunningVm } from './CaptureGate';
-import { MAX_SNAPSHOT_OVERLAY_BYTES, type OverlayDisk } from './OverlayDisk';
+import type { OverlayDisk } from './OverlayDisk';
 import type { OverlayMeta } from './OverlayStore';
 import { isOwnFinalCapture, type RawRoomStateCapture, type RoomStateClient } from './RoomStateClient';
 import { gunzip, gzip } from './snapshotStore';
@@ -27,7 +27,7 @@ export interface VmCapture {
  * or the VM stopped meanwhile. Callers hold the CaptureGate.
  */
 export async function captureVm(emulator: V86, disk: OverlayDisk | null, isRunning: () => boolean): Promise<VmCapture> {
-  if (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)
+  if (disk?.tooBigToSnapshot)
     throw new Error(`the disk changes (${Math.round(disk.overlayBytes / 2 ** 20)} MiB) are too large to save on the server`);
   await disk?.flush();
   if (!isRunning()) throw new Error('the VM stopped while saving');

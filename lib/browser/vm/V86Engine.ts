@@ -130,6 +130,7 @@ export class V86Engine implements Engine {
       url: d.url,
       read: httpRangeReader(d.url, d.size),
       store: new OverlayIdbStore(this.overlayKey),
+      maxResidentBytes: this.manifest.overlayMemoryMB ? this.manifest.overlayMemoryMB * 2 ** 20 : undefined,
       onFatal: (message) => {
         if (this.diskFailed) return this.diskFailed(message);
         // While the VM runs: the guest's IO would wait forever; stop it and say why.
