@@ -119,14 +119,14 @@ export class RoomStateSync {
   /**
    * The running VM's state for the room, captured synchronously with the disk pages beside it: a
    * closing page cannot await (lib/browser/room/finalState.ts). v86's inner save_state is
-   * synchronous (its async wrapper only wraps it); the overlay's pages are all in memory below
-   * MAX_SNAPSHOT_OVERLAY_BYTES. Null when there is nothing to send: no VM, uploads refused, or
+   * synchronous (its async wrapper only wraps it); the overlay's pages are all in memory while it
+   * is small enough to snapshot (OverlayDisk.tooBigToSnapshot). Null when there is nothing to send: no VM, uploads refused, or
    * disk changes too large to save on the server.
    */
   captureNow(): RawRoomStateCapture | null {
     const inner = (this.vm.emulator as unknown as { v86?: { save_state(): ArrayBuffer } } | null)?.v86;
     const disk = this.vm.disk;
-    if (!inner || this.off || (disk && disk.overlayBytes > MAX_SNAPSHOT_OVERLAY_BYTES)) return null;
+    if (!inner || this.off || disk?.tooBigToSnapshot) return null;
     try {
       const { result: state, pages } = disk ? disk.exportStateSync(() => inner.save_state()) : { result: inner.save_state(), pages: [] };
       const meta = disk?.loadedMeta ?? null;
