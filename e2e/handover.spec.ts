@@ -1,9 +1,8 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import crypto from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { newRoom, screen, typeLine, waitForPrompt } from './helpers';
-
-const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
+import { screen, typeLine, waitForPrompt } from './helpers';
+import { hostAndGuest, latestStateAt, runQueued } from './handoverHelpers';
 
 /**
  * The VM outlives its host (issue 11): the host's VM state is saved on the server, and when the
@@ -11,32 +10,13 @@ const KEY = process.env.E2E_API_KEY ?? 'e2e-api-key';
  * resumes it: a file made and a shell variable set before the host left are still there.
  */
 
-/** A new room, hosted (at its prompt) in one browser and watched as a guest in another. */
-async function hostAndGuest(browser: Browser, request: APIRequestContext, name: string) {
-  const roomPath = await newRoom(request, name);
-  const [hostCtx, guestCtx] = [await browser.newContext(), await browser.newContext()];
-  const host = await hostCtx.newPage();
-  await host.goto(roomPath);
-  await waitForPrompt(host);
-  const guest = await guestCtx.newPage();
-  await guest.goto(roomPath);
-  await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
-  return { roomPath, room: roomPath.split('/').pop()!, host, guest, hostCtx, guestCtx };
-}
-
 /** The host sets a variable and writes a file, then waits until the server holds a state made after both. */
 async function leaveMarks(host: Page, room: string, tag: string) {
   await typeLine(host, `export HANDOVER_VAR=var-${tag}; echo file-${tag} > ~/handover.txt; sync; echo marks-set`);
   await expect.poll(() => screen(host)).toMatch(/^marks-set\s*$/m);
   const after = Date.now();
   await expect
-    .poll(
-      async () => {
-        const r = await host.request.get(`/api/rooms/${room}/state`);
-        return r.status() === 200 ? ((await r.json()) as { createdAt: number }).createdAt : 0;
-      },
-      { timeout: 90_000, message: 'the host uploads the room state once the VM is quiet' },
-    )
+    .poll(() => latestStateAt(host, room), { timeout: 90_000, message: 'the host uploads the room state once the VM is quiet' })
     .toBeGreaterThan(after);
 }
 
@@ -72,24 +52,8 @@ test('with nobody taking over, the headless host resumes the VM and a queued com
   // Nobody presses Take over: after a few seconds the server's headless host takes the seat.
   await expect(guest.getByText('VM runs on the server’s headless host')).toBeVisible({ timeout: 30_000 });
   await expect(guest.getByText(/Tandem \(headless host\) is now hosting/)).toBeVisible();
-  const queued = await request.post(`/api/rooms/${room}/commands?wait=false`, {
-    headers: { authorization: `Bearer ${KEY}` },
-    data: { cmd: 'echo "cmd:$HANDOVER_VAR:$(cat ~/handover.txt)"', timeoutMs: 120_000 },
-  });
-  expect(queued.status(), await queued.text()).toBe(202);
-  const { id } = (await queued.json()) as { id: string };
-  let result: { state: string; output: string } = { state: 'queued', output: '' };
-  await expect
-    .poll(
-      async () => {
-        const r = await request.get(`/api/rooms/${room}/commands/${id}?wait=true&waitMs=20000`, { headers: { authorization: `Bearer ${KEY}` } });
-        result = (await r.json()) as typeof result;
-        return result.state;
-      },
-      { timeout: 150_000 },
-    )
-    .toBe('done');
-  expect(result.output).toContain('cmd:var-auto:file-auto');
+  const output = await runQueued(request, room, 'echo "cmd:$HANDOVER_VAR:$(cat ~/handover.txt)"');
+  expect(output).toContain('cmd:var-auto:file-auto');
   // The guest sees it, and types again into the resumed VM.
   await expect.poll(() => screen(guest)).toMatch(/^cmd:var-auto:file-auto\s*$/m);
   await typeLine(guest, 'echo typed-$((20+22))');

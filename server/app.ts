@@ -149,6 +149,7 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
     maxMb: env.ROOM_STATE_MAX_MB,
     retentionDays: env.ROOM_STATE_RETENTION_DAYS,
     handoverWaitMs: env.HANDOVER_WAIT_SECONDS * 1000,
+    finalWaitMs: env.ROOM_STATE_FINAL_WAIT_MS,
     isHeadlessHost: (room, token) => verifyHostToken(secret, token, room),
     canHost: async (room, req) => authn.resolve(room, await authn.principals(req.headers, room)).canHost,
     log: rootLog.child({ cap: 'roomstate' }),

@@ -52,6 +52,11 @@ const schema = z.object({
    */
   HANDOVER_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(3),
   /**
+   * A host closing its page sends its final VM state after the page is gone (a service worker);
+   * the next host's restore waits for it at most this long; 0: never waits.
+   */
+  ROOM_STATE_FINAL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(8000),
+  /**
    * Warm the boot snapshot at start: a headless host cold-boots the guest once when it has none, so
    * the first room restores instead of cold-booting. auto = on in production (NODE_ENV=production).
    */

@@ -6,6 +6,7 @@ import { hostTokenFromHash } from '../../lib/browser/client/pageIdentity';
 import { connectRoom } from '../../lib/browser/client/roomConnection';
 import { INITIAL_ROOM, RoomSession } from '../../lib/browser/room/RoomSession';
 import { hostEngineFactory } from '../../lib/browser/room/hostEngine';
+import { finalStateHandoff } from '../../lib/browser/room/finalState';
 import AccessDenied from './room/AccessDenied';
 import BootStatus from './room/BootStatus';
 import RoomNotices from './room/RoomNotices';
@@ -39,6 +40,8 @@ async function startRoom(roomId: string, container: HTMLElement | null): Promise
       document.addEventListener('visibilitychange', onHide);
       return () => document.removeEventListener('visibilitychange', onHide);
     },
+    // The server's headless host yields by saving first (host:yield); it never closes as a person's tab does.
+    finalState: hostToken ? undefined : finalStateHandoff(roomId),
   });
 }
 

@@ -44,6 +44,11 @@ export const roomStateManifestSchema = z
     /** The overlay's persisted generation when the state was captured. */
     overlayGeneration: z.number().int().min(0),
     vm: z.object({ chunks: z.array(chunkHashSchema).min(1).max(MAX_STATE_VM_CHUNKS), bytes: z.number().int().positive() }),
+    /**
+     * Set by a closing page's final state (lib/browser/room/finalState.ts): that browser, opening
+     * the room again, knows the state is its own newest and restores it instead of its older local copy.
+     */
+    captureId: z.string().max(64).optional(),
     /** [page index, written-units mask (16 bits), page hash]. */
     pages: z.array(z.tuple([z.number().int().min(0), z.number().int().min(1).max(0xffff), chunkHashSchema])).max(MAX_STATE_PAGES),
   })

@@ -112,6 +112,8 @@ export function routeTable(h: RouteHandlers): Route[] {
     { method: 'POST', path: '/api/rooms/:id/state/missing', handler: roomStates.missing, doc: RS.missing },
     { method: 'POST', path: '/api/rooms/:id/state/chunks', handler: roomStates.chunks, doc: RS.chunks },
     { method: 'POST', path: '/api/rooms/:id/state/read', handler: roomStates.read, doc: RS.read },
+    { method: 'POST', path: '/api/rooms/:id/state/final', handler: roomStates.final, doc: RS.final },
+    { method: 'GET', path: '/room-state-worker.js', handler: roomStates.worker, undocumented: 'the service worker that finishes a leaving host’s VM state upload (script)' },
 
     { method: 'GET', path: '/api/openapi.json', handler: site.openapi, doc: siteDocs.openapi },
   ];

@@ -101,4 +101,25 @@ describe('RoomRelay handover', () => {
     expect(lastState(f, 'r').seat).toBe('host');
     expect(lastState(f, 'bot2').seat).toBe('guest');
   });
+
+  it('a person opening a room the headless host runs watches until it has saved and given the VM, or until the deadline', () => {
+    vi.useFakeTimers();
+    const f = recordingTransport();
+    relay = new RoomRelay('r1', f.t);
+    relay.handleConnect(peer('bot', { headless: true }));
+    relay.handleConnect(peer('watcher', { wantHost: false }));
+    expect(f.of('bot', 'host:yield')).toEqual([]); // a watcher does not take the VM
+    expect(relay.handleConnect(peer('p'))).toBe('guest');
+    expect(f.of('bot', 'host:yield')).toEqual([{ peer: 'p', name: 'P' }]);
+    const botKey = lastState(f, 'bot').hostKey!;
+    vi.advanceTimersByTime(YIELD_TIMEOUT_MS - 100);
+    // Still saving: the seat, and the upload key, stay the headless host's.
+    expect(lastState(f, 'p').seat).toBe('guest');
+    expect(relay.mayUpload(botKey)).toBe(true);
+    // A hung headless page does not keep the seat.
+    vi.advanceTimersByTime(200);
+    expect(lastState(f, 'p').seat).toBe('host');
+    expect(lastState(f, 'bot').seat).toBe('guest');
+    expect(relay.mayUpload(botKey)).toBe(false);
+  });
 });

@@ -161,15 +161,18 @@ describe('RoomRelay', () => {
 });
 
 describe('RoomRelay with a headless host', () => {
-  it('lets a human take over from the headless host, which becomes a guest', () => {
+  it('lets a human take over from the headless host (once it has saved the VM), which becomes a guest', () => {
     const f = recordingTransport();
     const changes: boolean[] = [];
     relay = new RoomRelay('r1', f.t, { onHostChange: (_r, c) => changes.push(c) });
     expect(relay.handleConnect({ ...peer('bot'), headless: true })).toBe('host');
     expect((f.of('bot', 'room:state').at(-1) as { hostHeadless: boolean }).hostHeadless).toBe(true);
-    expect(relay.handleConnect(peer('human'))).toBe('host');
+    expect(relay.handleConnect(peer('human'))).toBe('guest');
+    expect(f.of('bot', 'host:yield')).toEqual([{ peer: 'human', name: 'Guest' }]);
+    relay.handleMessage('bot', 'host:give', { to: 'human' });
+    expect((f.of('human', 'room:state').at(-1) as { seat: string }).seat).toBe('host');
     expect((f.of('bot', 'room:state').at(-1) as { seat: string }).seat).toBe('guest');
-    expect(changes).toEqual([true, false, true]);
+    expect(changes).toEqual([true, true]);
     expect(errorCode(() => relay.handleMessage('bot', 'term:out', { tab: 'main', seq: 1, data: 'x' }))).toBe('NOT_HOST');
   });
 

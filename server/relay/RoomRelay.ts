@@ -115,13 +115,9 @@ export class RoomRelay {
       this.hostId = null;
       this.transport.disconnect(current.id);
     }
-    // A human arriving takes over from the headless host (whose page then stops its VM).
-    if (peer.wantHost && !peer.headless && current?.headless && this.hostId === current.id) {
-      this.hostId = null;
-      this.transport.setGuest(current.id, true);
-      this.transport.send(current.id, 'room:state', this.state('guest'));
-      this.hooks.onHostChange?.(this.roomId, false);
-    }
+    // A person arriving who may host takes the VM from the server's headless host, which saves it
+    // first and then gives it (host:yield; bounded, see HostHandover): they watch until then.
+    const fromHeadless = peer.wantHost && !peer.headless && !!current?.headless && this.hostId === current.id;
     // After a restart the page that hosted keeps its seat for a few seconds (it still runs the VM).
     const seatKept = this.keptSeat.keptFrom(peer.clientId, peer.wantHost);
     const seat: Seat = peer.wantHost && this.hostId === null && !seatKept ? 'host' : 'guest';
@@ -140,6 +136,7 @@ export class RoomRelay {
       this.screen.sendLatest(peer.id);
       // Everyone's guest count (the host streams its screen only while someone watches).
       this.scheduleState();
+      if (fromHeadless) this.handover.take(peer);
     }
     return seat;
   }

@@ -121,8 +121,14 @@ describe('relay over real Socket.IO', () => {
 
     const bot = await srv.client(room, { hostToken: srv.server.hostToken(room) });
     expect(await next(bot, 'room:state')).toMatchObject({ seat: 'host', hostHeadless: true });
+    const yielding = next(bot, 'host:yield');
     const human = await srv.client(room);
-    expect(await next(human, 'room:state')).toMatchObject({ seat: 'host', hostHeadless: false });
+    // The person watches while the headless host saves the VM, then gets it (host:give).
+    expect(await next(human, 'room:state')).toMatchObject({ seat: 'guest', hostHeadless: true });
+    bot.emit('host:give', { to: (await yielding).peer });
+    let hs = await next(human, 'room:state');
+    while (hs.seat !== 'host') hs = await next(human, 'room:state');
+    expect(hs.hostHeadless).toBe(false);
     let st = await next(bot, 'room:state');
     while (st.seat !== 'guest') st = await next(bot, 'room:state');
     expect(st.seat).toBe('guest');

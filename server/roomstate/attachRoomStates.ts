@@ -8,6 +8,7 @@ import type { GuestManifest } from '../../lib/shared/GuestManifest';
 import { FsRoomStateStorage } from './RoomStateStorage';
 import { RoomStates } from './RoomStates';
 import { createRoomStateHandlers } from './roomStateRoutes';
+import { FinalStates } from './FinalStates';
 
 /** Retention runs this often. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -23,6 +24,8 @@ export interface RoomStateDeps {
   retentionDays: number;
   /** When the host leaves and people remain, a guest has this long to press "Take over" before the server's headless host does; 0: never. */
   handoverWaitMs: number;
+  /** A leaving host's announced final state is waited for at most this long (FinalStates). */
+  finalWaitMs: number;
   /** Valid headless host token for the room (x-host-token). */
   isHeadlessHost: (room: string, token: string) => boolean;
   /** A person (cookies of the request) may host the room; may throw (no access at all). */
@@ -43,12 +46,16 @@ export function attachRoomStates(d: RoomStateDeps) {
     retentionMs: d.retentionDays * 24 * 60 * 60 * 1000,
   });
   const header = (req: IncomingMessage, name: string) => String(req.headers[name] ?? '');
+  const finals = new FinalStates(d.finalWaitMs);
+  const isHost = (room: string, req: IncomingMessage) => d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false;
   const routes = createRoomStateHandlers({
     states,
+    finals,
     roomExists: d.roomExists,
-    mayUpload: (room, req) => d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false,
+    isHost,
+    mayUpload: (room, req) => isHost(room, req) || finals.mayUpload(room, header(req, 'x-host-key')),
     mayDownload: async (room, req) =>
-      (d.hub.relay(room)?.mayUpload(header(req, 'x-host-key')) ?? false) ||
+      isHost(room, req) ||
       d.isHeadlessHost(room, header(req, 'x-host-token')) ||
       d.canHost(room, req).catch(() => false),
     log: d.log,
@@ -116,6 +123,7 @@ export function attachRoomStates(d: RoomStateDeps) {
     warming: (room: string) => room === warmingRoom,
     close() {
       closed = true;
+      finals.close();
       d.hub.events.off('host', onHost);
       for (const t of waits.values()) clearTimeout(t);
       waits.clear();

@@ -40,6 +40,7 @@ function setup(pool: HeadlessHostPool) {
     maxMb: 1,
     retentionDays: 1,
     handoverWaitMs: 0,
+    finalWaitMs: 0,
     isHeadlessHost: () => false,
     canHost: async () => false,
     headless: () => pool,

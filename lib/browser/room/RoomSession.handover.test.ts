@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { roomSession, roomState } from './testing/fakeRoom';
+import type { FinalStateHandoff } from './finalState';
+import type { RawRoomStateCapture } from '../vm/RoomStateClient';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -81,5 +83,24 @@ describe('RoomSession handover (issue 11)', () => {
     c.receive('room:state', roomState({ seat: 'guest' }));
     await session.give('p9');
     expect(c.of('host:give')).toHaveLength(1);
+  });
+
+  it('closing the page (or leaving it in-app) while hosting hands the VM, captured at once, to the final-state worker with its key', async () => {
+    const leave = new Set<() => void>();
+    const sent: [string, RawRoomStateCapture][] = [];
+    const finalState: FinalStateHandoff = { onLeave: (fn) => (leave.add(fn), () => void leave.delete(fn)), send: (key, cap) => (sent.push([key, cap]), true) };
+    const { c, session, engines } = roomSession({ finalState });
+    c.receive('room:state', roomState({ seat: 'guest' }));
+    leave.forEach((f) => f());
+    expect(sent).toEqual([]); // a guest has no VM
+    c.receive('room:state', roomState({ seat: 'host', hostKey: 'key-1' }));
+    await tick();
+    leave.forEach((f) => f());
+    // Synchronous: nothing after an await would run in a closing page.
+    expect(sent.map(([k, cap]) => [k, cap.state.byteLength])).toEqual([['key-1', 16]]);
+    expect(engines[0].synced).toBe(0);
+    session.dispose(); // an in-app link away: the same
+    expect(sent.map(([k]) => k)).toEqual(['key-1', 'key-1']);
+    expect(leave.size).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { isTerminalReply } from '../client/terminalReplies';
 import { INITIAL_CORE, SessionCore, type Connect, type CoreState, type Timers } from './SessionCore';
 import type { TermView, TermViewHandlers, ViewOptions } from './TermView';
 import { DEFAULT_FONT_PX } from './viewPrefs';
+import type { FinalStateHandoff } from './finalState';
 
 /** Each terminal on the host is its own VM (128 MiB); more than a few would starve the browser. */
 export { MAX_HOST_TABS } from '../../shared/limits';
@@ -47,6 +48,8 @@ export interface RoomSessionDeps {
   resizeTarget?: Pick<Window, 'addEventListener' | 'removeEventListener'>;
   /** Calls `fn` when the page is hidden or left (the host saves the room's VM on the server); returns its removal. */
   onPageHidden?(fn: () => void): () => void;
+  /** Closing the page while hosting: the VM's last state goes to the server after the page is gone. */
+  finalState?: FinalStateHandoff;
   timers?: Timers;
 }
 
@@ -72,6 +75,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   private hostKey: string | undefined;
   private hostName: string | null | undefined;
   private readonly offPageHidden: () => void;
+  private readonly offLeave: () => void;
 
   constructor(private readonly deps: RoomSessionDeps) {
     super(INITIAL_ROOM, deps.connect, deps.timers);
@@ -90,6 +94,7 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     deps.resizeTarget?.addEventListener('resize', this.onWindowResize);
     // Leaving (or hiding) the page while hosting: the room's VM goes to the server as it is now.
     this.offPageHidden = deps.onPageHidden?.(() => this.seat === 'host' && void this.syncRoomState()) ?? (() => {});
+    this.offLeave = deps.finalState?.onLeave(() => this.sendFinalState()) ?? (() => {});
     this.view(DEFAULT_TAB);
   }
 
@@ -199,6 +204,14 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
     if (this.seat !== 'host') return;
     await this.syncRoomState();
     if (this.seat === 'host') this.socket.emit('host:give', { to: peer });
+  }
+
+  /** The page is closing: its VM's state, captured now, goes to the server after it (finalState.ts). */
+  private sendFinalState(): void {
+    const key = this.hostKey;
+    if (this.seat !== 'host' || !key || !this.deps.finalState) return;
+    const capture = this.views.get(DEFAULT_TAB)?.engine?.captureRoomStateNow?.();
+    if (capture) this.deps.finalState.send(key, capture);
   }
 
   /** Uploads the main VM's state to the room on the server; a failure is said, not fatal. */
@@ -358,9 +371,12 @@ export class RoomSession extends SessionCore<RoomSnapshot> {
   }
 
   dispose(): void {
+    // Left without the page closing (an in-app link): the VM's last state goes to the server all the same.
+    this.sendFinalState();
     super.dispose();
     this.deps.resizeTarget?.removeEventListener('resize', this.onWindowResize);
     this.offPageHidden();
+    this.offLeave();
     for (const v of this.views.values()) v.dispose();
     this.views.clear();
   }

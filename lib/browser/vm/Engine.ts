@@ -1,4 +1,5 @@
 /** What the room needs from a VM engine; v86 and CheerpX both implement it. */
+import type { RawRoomStateCapture } from './RoomStateClient';
 export interface BootProgress {
   phase: 'loading' | 'booting' | 'ready' | 'failed';
   /** 0..1, monotonic within a boot. */
@@ -19,5 +20,7 @@ export interface Engine {
   save?(): Promise<{ bytes: number; ms: number }>;
   /** Uploads the running VM's state to the room on the server (v86 with a room link); null when it has none. */
   syncRoomState?(): Promise<{ bytes: number; ms: number } | null>;
+  /** The VM's state for the room, captured synchronously (the page is closing); null when there is none to send. */
+  captureRoomStateNow?(): RawRoomStateCapture | null;
   destroy(): Promise<void>;
 }

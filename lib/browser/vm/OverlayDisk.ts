@@ -261,6 +261,17 @@ export class OverlayDisk {
     }
   }
 
+  /** exportState for a synchronous capture (v86's inner save_state): a closing page cannot await. */
+  exportStateSync<T>(capture: () => T): { result: T; pages: [number, Uint8Array, number][] } {
+    const box = { pages: [] as [number, Uint8Array, number][] };
+    this.exporting = box;
+    try {
+      return { result: capture(), pages: box.pages };
+    } finally {
+      this.exporting = null;
+    }
+  }
+
   set_state(state: unknown[]): void {
     const [format, diskVersion, , pages] = state as [string, string, string, [number, Uint8Array, number][]];
     if (format !== STATE_FORMAT || diskVersion !== this.o.diskVersion || !Array.isArray(pages)) {

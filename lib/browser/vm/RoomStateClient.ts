@@ -17,6 +17,13 @@ export interface RoomStateLink {
   hostKey(): string | undefined;
   /** The server's headless host proves itself with its host token (reads). */
   hostToken?: string;
+  /** A leaving host's final state (lib/browser/room/finalState.ts): its commit ends the next host's wait for it. */
+  final?: boolean;
+}
+
+/** A capture made where nothing can be awaited (a closing page): the v86 state not yet gzip'd. */
+export interface RawRoomStateCapture extends Omit<RoomStateCapture, 'vmGz'> {
+  state: ArrayBuffer;
 }
 
 /** What a capture of the running VM gives to upload. */
@@ -28,6 +35,8 @@ export interface RoomStateCapture {
   diskVersion: string | null;
   overlayId: string | null;
   overlayGeneration: number;
+  /** A closing page's final state (RoomStateManifest.captureId). */
+  captureId?: string;
 }
 
 async function sha256(data: Uint8Array): Promise<string> {
@@ -39,12 +48,39 @@ async function errorOf(r: Response): Promise<Error> {
   return Object.assign(new Error(body?.error?.message ?? `HTTP ${r.status}`), { code: body?.error?.code, status: r.status });
 }
 
+const finalKey = (room: string) => `tandem-final-state:${room}`;
+
+/**
+ * A closing page remembers (synchronously: localStorage) the id of the final state it handed on,
+ * so that this browser, opening the room again, knows that state is newer than its own local copy.
+ */
+export function rememberFinalCapture(room: string, captureId: string): void {
+  try {
+    localStorage.setItem(finalKey(room), captureId);
+  } catch {
+    // Storage refused (private mode, full): this browser then restores its own copy as before.
+  }
+}
+
+/** Whether `info` is the final state this browser's page sent as it closed (see rememberFinalCapture). */
+export function isOwnFinalCapture(room: string, info: RoomStateInfo): boolean {
+  try {
+    return !!info.manifest.captureId && localStorage.getItem(finalKey(room)) === info.manifest.captureId;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Uploads this room's VM state (only chunks the server lacks: an upload cut short resumes where it
  * stopped, and an unchanged disk page is never sent twice) and downloads the newest one.
  */
 export class RoomStateClient {
   constructor(private link: RoomStateLink) {}
+
+  get room(): string {
+    return this.link.room;
+  }
 
   /** Whether this page can hash (crypto.subtle needs a secure context: https or localhost). */
   static get available(): boolean {
@@ -60,6 +96,7 @@ export class RoomStateClient {
     const key = this.link.hostKey();
     if (key) h['x-host-key'] = key;
     if (this.link.hostToken) h['x-host-token'] = this.link.hostToken;
+    if (this.link.final) h['x-final-state'] = '1';
     if (json) h['content-type'] = 'application/json';
     return h;
   }
@@ -146,6 +183,7 @@ export class RoomStateClient {
       diskVersion: c.diskVersion,
       overlayId: c.overlayId,
       overlayGeneration: c.overlayGeneration,
+      ...(c.captureId ? { captureId: c.captureId } : {}),
       vm: { chunks: vmChunks.map((x) => x.hash), bytes: vm.byteLength },
       pages: pageChunks.map((p) => [p.i, p.mask, p.hash]),
     };

@@ -4,7 +4,7 @@ import type { RoomStateInfo } from '../../shared/roomState';
 import type { CaptureGate, RunningVm } from './CaptureGate';
 import type { OverlayDisk } from './OverlayDisk';
 import type { OverlayMeta } from './OverlayStore';
-import type { RoomStateClient } from './RoomStateClient';
+import { isOwnFinalCapture, type RawRoomStateCapture, type RoomStateClient } from './RoomStateClient';
 import { gunzip, gzip } from './snapshotStore';
 
 /** The room's state goes to the server once the VM has been quiet (no output, no disk writes) this long after a change. */
@@ -74,7 +74,9 @@ export class RoomStateSync {
       return null; // the server cannot say: boot from what this browser has
     }
     if (!info || info.manifest.guestVersion !== this.manifest.version) return null;
-    if (disk && disk.loadedMeta?.id === info.manifest.overlayId) return null; // this browser's own lineage, at least as new
+    // This browser's own lineage is at least as new, unless the state is the final one this
+    // browser's page sent as it closed: that one is newer than any local copy (finalState.ts).
+    if (disk && disk.loadedMeta?.id === info.manifest.overlayId && !isOwnFinalCapture(this.client.room, info)) return null;
     return info;
   }
 
@@ -112,6 +114,27 @@ export class RoomStateSync {
     const emulator = this.vm.emulator;
     if (!emulator) return null;
     return this.gate.run(() => captureVm(emulator, this.vm.disk, () => this.vm.emulator === emulator));
+  }
+
+  /**
+   * The running VM's state for the room, captured synchronously with the disk pages beside it: a
+   * closing page cannot await (lib/browser/room/finalState.ts). v86's inner save_state is
+   * synchronous (its async wrapper only wraps it); the overlay's pages are all in memory while it
+   * is small enough to snapshot (OverlayDisk.tooBigToSnapshot). Null when there is nothing to send: no VM, uploads refused, or
+   * disk changes too large to save on the server.
+   */
+  captureNow(): RawRoomStateCapture | null {
+    const inner = (this.vm.emulator as unknown as { v86?: { save_state(): ArrayBuffer } } | null)?.v86;
+    const disk = this.vm.disk;
+    if (!inner || this.off || disk?.tooBigToSnapshot) return null;
+    try {
+      const { result: state, pages } = disk ? disk.exportStateSync(() => inner.save_state()) : { result: inner.save_state(), pages: [] };
+      const meta = disk?.loadedMeta ?? null;
+      return { state, pages, guestVersion: this.manifest.version, diskVersion: this.manifest.disk?.version ?? null, overlayId: meta?.id ?? null, overlayGeneration: meta?.generation ?? 0 };
+    } catch (e) {
+      console.warn('[tandem] the final room state could not be captured:', e);
+      return null;
+    }
   }
 
   /**

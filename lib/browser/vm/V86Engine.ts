@@ -7,7 +7,7 @@ import { OverlayDisk } from './OverlayDisk';
 import { LocalSnapshots } from './LocalSnapshots';
 import { httpRangeReader } from './httpRangeReader';
 import { OverlayIdbStore } from './OverlayIdbStore';
-import type { RoomStateClient } from './RoomStateClient';
+import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
 import { RoomStateSync, type VmCapture } from './RoomStateSync';
 import { SerialConsole } from './SerialConsole';
 import { CaptureGate, type RunningVm } from './CaptureGate';
@@ -168,6 +168,11 @@ export class V86Engine implements Engine {
   /** The running VM's state for the room as it is now, not uploaded (see RoomStateSync.capture); null without a room link or a VM. */
   captureRoomState(): Promise<VmCapture | null> {
     return this.room?.capture() ?? Promise.resolve(null);
+  }
+
+  /** The VM's state for the room captured synchronously, as the page closes (see RoomStateSync.captureNow). */
+  captureRoomStateNow(): RawRoomStateCapture | null {
+    return this.room?.captureNow() ?? null;
   }
 
   onOutput(cb: (data: string) => void): void {

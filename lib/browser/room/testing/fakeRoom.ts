@@ -125,6 +125,9 @@ export class FakeEngine implements Engine {
     if (this.syncFails) throw this.syncFails;
     return { bytes: 4096 * ++this.synced, ms: 100 };
   };
+  /** Synchronous captures of the VM as the page closes (finalState.ts). */
+  captured = 0;
+  captureRoomStateNow = () => ({ state: new ArrayBuffer(16 * ++this.captured), pages: [], guestVersion: '0123456789abcdef', diskVersion: null, overlayId: null, overlayGeneration: 0 });
   destroy = async () => void (this.destroyed = true);
 }
 
