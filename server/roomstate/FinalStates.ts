@@ -19,8 +19,12 @@ interface Pending {
  */
 export class FinalStates {
   private pending = new Map<string, Pending>();
-  /** Per room, the key whose final state was committed last: its announce, arriving after the upload, waits for nothing. */
-  private done = new Map<string, string>();
+  /**
+   * Per room, the key whose final state was committed last: its announce, arriving after the upload
+   * (a keepalive request may be that late), waits for nothing. Kept for the wait bound only: an
+   * announce later than that would wait no longer than the bound anyway.
+   */
+  private done = new Map<string, { key: string; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(
     private waitMs: number,
@@ -30,7 +34,7 @@ export class FinalStates {
   /** `key` (checked by the caller to be the room's current host key) says its final state is coming. */
   announce(room: string, key: string): { waitMs: number } {
     this.settle(room);
-    if (this.waitMs <= 0 || this.done.get(room) === key) return { waitMs: 0 };
+    if (this.waitMs <= 0 || this.done.get(room)?.key === key) return { waitMs: 0 };
     const timer = setTimeout(() => this.settle(room), this.waitMs);
     timer.unref?.();
     this.pending.set(room, { key, until: this.now() + this.waitMs, timer, waiters: [] });
@@ -57,7 +61,10 @@ export class FinalStates {
 
   /** A final state (x-final-state) from `key` was committed. */
   committed(room: string, key: string): void {
-    this.done.set(room, key);
+    clearTimeout(this.done.get(room)?.timer);
+    const timer = setTimeout(() => this.done.delete(room), this.waitMs);
+    timer.unref?.();
+    this.done.set(room, { key, timer });
     if (this.pending.get(room)?.key === key) this.settle(room);
   }
 
@@ -71,6 +78,7 @@ export class FinalStates {
   }
 
   close(): void {
+    for (const d of this.done.values()) clearTimeout(d.timer);
     this.done.clear();
     for (const room of [...this.pending.keys()]) this.settle(room);
   }
