@@ -129,12 +129,16 @@ export class RoomStateSync {
     if (!inner || this.off || disk?.tooBigToSnapshot) return null;
     try {
       const { result: state, pages } = disk ? disk.exportStateSync(() => inner.save_state()) : { result: inner.save_state(), pages: [] };
-      const meta = disk?.loadedMeta ?? null;
-      return { state, pages, guestVersion: this.manifest.version, diskVersion: this.manifest.disk?.version ?? null, overlayId: meta?.id ?? null, overlayGeneration: meta?.generation ?? 0 };
+      return { state, pages, ...this.versions(disk?.loadedMeta ?? null) };
     } catch (e) {
       console.warn('[tandem] the final room state could not be captured:', e);
       return null;
     }
+  }
+
+  /** What a state is for: the guest, the disk image and the overlay (generation) it was captured with. */
+  private versions(meta: VmCapture['meta']) {
+    return { guestVersion: this.manifest.version, diskVersion: this.manifest.disk?.version ?? null, overlayId: meta?.id ?? null, overlayGeneration: meta?.generation ?? 0 };
   }
 
   /**
@@ -152,10 +156,7 @@ export class RoomStateSync {
         const r = await this.client.upload({
           vmGz: await gzip(cap.state),
           pages: cap.pages,
-          guestVersion: this.manifest.version,
-          diskVersion: this.manifest.disk?.version ?? null,
-          overlayId: cap.meta?.id ?? null,
-          overlayGeneration: cap.meta?.generation ?? 0,
+          ...this.versions(cap.meta),
         });
         return { bytes: r.sentBytes, ms: Math.round(performance.now() - t0) };
       } catch (e) {
