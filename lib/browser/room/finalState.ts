@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROOM_ID_RE } from '../../shared/protocol';
+import { MAX_STATE_PAGES } from '../../shared/roomState';
 import { rememberFinalCapture, type RawRoomStateCapture } from '../vm/RoomStateClient';
 
 /**
@@ -25,7 +26,8 @@ export const finalStateMessageSchema = z.object({
   room: z.string().regex(ROOM_ID_RE),
   hostKey: z.string().min(1).max(200),
   state: z.instanceof(ArrayBuffer),
-  pages: z.array(z.tuple([z.number().int().nonnegative(), bytes, z.number().int()])),
+  // As many pages as a state may carry (the server refuses more; the worker need not gzip them first).
+  pages: z.array(z.tuple([z.number().int().nonnegative(), bytes, z.number().int()])).max(MAX_STATE_PAGES),
   guestVersion: z.string(),
   diskVersion: z.string().nullable(),
   overlayId: z.string().nullable(),
