@@ -143,7 +143,8 @@ export default function Replay({ roomId }: { roomId: string }) {
           type="range"
           min={p?.startT ?? 0}
           max={p?.endT ?? 0}
-          step={0.01}
+          // Any position: a fixed step would snap the end (e.g. 4.803 to 4.80) and leave the last output out.
+          step="any"
           value={p?.position ?? 0}
           onChange={(e) => seek(Number(e.target.value))}
           disabled={!p}
