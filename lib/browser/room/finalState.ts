@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ROOM_ID_RE } from '../../shared/protocol';
 import { MAX_STATE_PAGES } from '../../shared/roomState';
-import { rememberFinalCapture, type RawRoomStateCapture } from '../vm/RoomStateClient';
+import type { RawRoomStateCapture } from '../vm/RoomStateClient';
+import { pruneFinalCaptures, rememberFinalCapture } from '../vm/finalCaptureMarks';
 
 /**
  * A host closing its page loses nothing (issue 11): in pagehide, where nothing can be awaited, the
@@ -46,6 +47,7 @@ export interface FinalStateHandoff {
 
 /** Registers the worker now (it must be running before the page closes) and returns the handoff for `room`. */
 export function finalStateHandoff(room: string): FinalStateHandoff | undefined {
+  pruneFinalCaptures(); // the marks earlier closing pages left (finalCaptureMarks.ts)
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator) || typeof fetch === 'undefined') return undefined;
   let worker: ServiceWorker | null = null;
   navigator.serviceWorker

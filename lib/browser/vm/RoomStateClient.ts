@@ -48,29 +48,6 @@ async function errorOf(r: Response): Promise<Error> {
   return Object.assign(new Error(body?.error?.message ?? `HTTP ${r.status}`), { code: body?.error?.code, status: r.status });
 }
 
-const finalKey = (room: string) => `tandem-final-state:${room}`;
-
-/**
- * A closing page remembers (synchronously: localStorage) the id of the final state it handed on,
- * so that this browser, opening the room again, knows that state is newer than its own local copy.
- */
-export function rememberFinalCapture(room: string, captureId: string): void {
-  try {
-    localStorage.setItem(finalKey(room), captureId);
-  } catch {
-    // Storage refused (private mode, full): this browser then restores its own copy as before.
-  }
-}
-
-/** Whether `info` is the final state this browser's page sent as it closed (see rememberFinalCapture). */
-export function isOwnFinalCapture(room: string, info: RoomStateInfo): boolean {
-  try {
-    return !!info.manifest.captureId && localStorage.getItem(finalKey(room)) === info.manifest.captureId;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Uploads this room's VM state (only chunks the server lacks: an upload cut short resumes where it
  * stopped, and an unchanged disk page is never sent twice) and downloads the newest one.
