@@ -1,14 +1,6 @@
-import {
-  MAX_PACK_BYTES,
-  ROOM_STATE_FORMAT,
-  VM_CHUNK_BYTES,
-  decodePack,
-  encodePack,
-  packs,
-  toHex,
-  type RoomStateInfo,
-  type RoomStateManifest,
-} from '../../shared/roomState';
+import { MAX_PACK_BYTES, ROOM_STATE_FORMAT, VM_CHUNK_BYTES, decodePack, encodePack, packs, toHex } from '../../shared/roomStatePack';
+// Types only: the schemas' module (and zod) stays out of the final-state worker's bundle.
+import type { RoomStateInfo, RoomStateManifest } from '../../shared/roomState';
 
 /** How the page reaches its room's state on the server (see server/roomstate/roomStateRoutes.ts). */
 export interface RoomStateLink {
