@@ -156,6 +156,8 @@ export function createTandemServer(env: Env, opts: { next?: NextHandler; netLimi
   });
   warmBootSnapshotAtStart({ env, server, rooms, snapshotFile: files.bootSnapshotFile, warm: (o) => roomStates.warmBootSnapshot(o) });
   hosting.startAlwaysOn();
+  // Everyone's access went (the room archived, deleted or reclaimed): so does its headless host, now.
+  access.events.on('removed', (room, ids) => ids.includes('*') && hosting.roomClosed(room));
 
   const accountHandlers = createAccountHandlers({
     clientAddress,

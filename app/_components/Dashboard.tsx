@@ -3,10 +3,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ENGINES, ROLE_LABEL, accounts, explain, type EngineName, type Me, type MyRoom } from '../../lib/browser/client/accountsApi';
 import { ROOM_GUESTS, type RoomGuest } from '../../lib/shared/protocol';
+import type { GuestManifest } from '../../lib/shared/GuestManifest';
 import AccountMenu from './AccountMenu';
 import TopBar from './TopBar';
 import { useHydrated } from './useHydrated';
 import { cheerpXFailedHere } from '../../lib/browser/vm/enginePreference';
+import { fetchGuestManifest } from '../../lib/browser/vm/guestManifestFetch';
 import Alert from './Alert';
 
 const MAX_ROOM_NAME_CHARS = 80;
@@ -24,9 +26,9 @@ export default function Dashboard({ user }: { user: Me }) {
   /** A new room's engine: what will work here (v86 when the server says so or CheerpX failed in this browser). */
   const [engine, setEngine] = useState<EngineName>('auto');
   useEffect(() => {
-    void fetch('/vm/manifest.json')
-      .then((r) => r.json())
-      .then((m: { disk?: unknown; engineChoice?: string }) => {
+    // An error answer keeps the defaults (it is no manifest to read a disk or an engine from).
+    void fetchGuestManifest<GuestManifest & { engineChoice?: string }>('/vm/manifest.json')
+      .then((m) => {
         setHasDisk(!!m.disk);
         setEngine(m.engineChoice === 'v86' || cheerpXFailedHere() ? 'v86' : 'auto');
       })

@@ -10,6 +10,7 @@ import { connectRoom } from '../../lib/browser/client/roomConnection';
 import { DEFAULT_CHEERPX_ALPINE_DISK } from '../../lib/browser/vm/CheerpXAlpine';
 import { INITIAL_SCREEN, ScreenSession } from '../../lib/browser/room/ScreenSession';
 import { engineFromQuery } from '../../lib/browser/room/hostEngine';
+import { fetchGuestManifest } from '../../lib/browser/vm/guestManifestFetch';
 import { TailscaleControl } from './TailscaleControl';
 import TopBar from './TopBar';
 import BootStatus from './room/BootStatus';
@@ -44,7 +45,7 @@ async function startScreenRoom(roomId: string, hostScreen: () => HTMLDivElement 
     connect: (h) => connectRoom(io, { roomId, wantHost: !params.has('watch'), name: anonymousName(), ...h }),
     engine: engineFromQuery(params),
     createVm: async (choose, notice) => {
-      const manifest: GuestManifest & { engineChoice: EngineChoice } = await fetch(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`).then((r) => r.json());
+      const manifest = await fetchGuestManifest<GuestManifest & { engineChoice: EngineChoice }>(`/vm/manifest.json?room=${encodeURIComponent(roomId)}&guest=bundled`);
       const container = hostScreen();
       if (!container) throw new Error('the page closed');
       const { createScreenVm } = await import('../../lib/browser/vm/createScreenVm');

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, TandemError, type ErrorCode } from './errors';
 import { roleSchema } from './roles';
+import { ROOM_ID_RE } from './roomId';
 
 /** 2: RoomState's `role` (a seat) renamed `seat`. */
 export const PROTOCOL_VERSION = 2;
@@ -18,7 +19,7 @@ export const MAX_INPUT_CHUNK_BYTES = 4 * 1024;
  * oversized payloads get a named TOO_LARGE error from schema validation. */
 export const MAX_SOCKET_FRAME_BYTES = 1024 * 1024;
 
-export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { ROOM_ID_RE };
 export const TAB_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** The guest a room's v86 boots: the server's root disk (Debian, or DISK_SOURCE) or the small bundled BusyBox guest. */
 export const ROOM_GUESTS = ['disk', 'small'] as const;

@@ -8,10 +8,11 @@ export type { GuestManifest };
 /** v86's NIC and the guest's eth0: 9000 doubles Wisp throughput against 1500 (stack-notes). */
 export const VM_NET_MTU = 9000;
 
-const FILES = ['seabios.bin', 'vgabios.bin', 'bzImage', 'initrd.cpio'] as const;
+/** The guest's files in public/vm; their content (with v86's version) is the guest version. */
+export const GUEST_FILES = ['seabios.bin', 'vgabios.bin', 'bzImage', 'initrd.cpio'] as const;
 
 export function missingGuestFiles(publicVmDir: string): string[] {
-  return FILES.filter((f) => !fs.existsSync(path.join(publicVmDir, f)));
+  return GUEST_FILES.filter((f) => !fs.existsSync(path.join(publicVmDir, f)));
 }
 
 /** The Debian disk `npm run build:disk` makes; used when present and DISK_SOURCE names no other. */
@@ -72,7 +73,7 @@ export function buildGuestManifest(
 ): GuestManifest {
   const h = crypto.createHash('sha256');
   h.update(`v86@${v86Version}\n`);
-  for (const f of FILES) h.update(fs.readFileSync(path.join(publicVmDir, f)));
+  for (const f of GUEST_FILES) h.update(fs.readFileSync(path.join(publicVmDir, f)));
   const rootDisk = disk && 'file' in disk ? disk : null;
   if (rootDisk) h.update(`disk@${rootDisk.version}\n${DISK_CMDLINE}`);
   // The network card is emulated hardware: a saved VM without it does not restore with it.

@@ -69,6 +69,20 @@ describe('HeadlessHostPool', () => {
     expect(p.rooms).toHaveLength(2);
   });
 
+  it('forget() closes a room’s page, also one still opening when asked, and leaves other rooms alone', async () => {
+    const b = fakeBrowser({ delayMs: 20 });
+    const p = make(b);
+    await p.ensureHost('kept');
+    const opening = p.ensureHost('gone');
+    await p.forget('gone'); // asked before the page exists
+    await opening;
+    expect(p.rooms).toEqual(['kept']);
+    expect(b.open()).toBe(1);
+    await p.forget('kept');
+    await p.forget('never-hosted');
+    expect([p.rooms, b.open()]).toEqual([[], 0]);
+  });
+
   it('a page that fails to load leaves no browser context behind and frees its slot', async () => {
     const b = fakeBrowser({ gotoFails: (n) => n === 1 });
     const p = make(b);

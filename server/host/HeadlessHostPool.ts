@@ -105,6 +105,15 @@ export class HeadlessHostPool {
     this.opts.log.info({ room }, 'headless host closed');
   }
 
+  /**
+   * The room is gone (archived or deleted): its page closes now, with its VM, rather than idling
+   * out. A page still opening (or restarting) for it is closed once it has opened.
+   */
+  async forget(room: string): Promise<void> {
+    await this.starting.get(room)?.catch(() => {});
+    await this.release(room);
+  }
+
   private launch(): Promise<Browser> {
     this.browser ??= (async () => {
       const b = this.opts.launchBrowser ? await this.opts.launchBrowser() : await launchChromium(this.opts.chromiumPath, secureContextArgs(this.opts.baseUrl));

@@ -25,7 +25,8 @@ export interface SiteDeps {
   bundledGuest: GuestManifest;
   /** The root disk's file, when one is announced. */
   rootDiskFile: string | null;
-  vmAsset(req: IncomingMessage, res: RequestContext['res'], name: string): void;
+  /** `version`: the URL's `?v=`, the guest version it was asked under. */
+  vmAsset(req: IncomingMessage, res: RequestContext['res'], name: string, version: string | null): void;
   bootSnapshot(req: IncomingMessage, res: RequestContext['res'], version: string): Promise<void>;
   rooms: RoomStore;
   members: MembershipStore;
@@ -70,7 +71,7 @@ export function createSiteHandlers(d: SiteDeps) {
       if (!d.rootDiskFile || url.pathname !== d.guest.disk?.url) throw new HttpError('NOT_FOUND', 'no such disk');
       sendFile(req, res, d.rootDiskFile, { immutable: true });
     },
-    vmAsset: ({ req, res, params }: RequestContext) => d.vmAsset(req, res, params.rest),
+    vmAsset: ({ req, res, url, params }: RequestContext) => d.vmAsset(req, res, params.rest, url.searchParams.get('v')),
     /** Signed in: a members-only room of theirs. Signed out: an open room, as before accounts. */
     newRoomForm: async ({ req, res }: RequestContext) => {
       const form = new URLSearchParams(await readBody(req, MAX_FORM_BYTES));

@@ -115,5 +115,7 @@ describe('a leaving host’s final state', () => {
     const js = await r.text();
     expect(js).not.toMatch(/^\s*import\s/m);
     expect(js).toContain('x-final-state');
+    // Checked with zod's mini build and the schema-free pack codec: full zod made it ~460 KB.
+    expect(Buffer.byteLength(js)).toBeLessThan(64 * 1024);
   });
 });

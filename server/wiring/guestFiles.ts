@@ -28,7 +28,8 @@ export function guestFiles(d: { env: Env; rootDir: string; dataDir: string; secr
     guest,
     bundledGuest,
     rootDiskFile: rootDisk && 'file' in rootDisk ? rootDisk.file : null,
-    vmAsset: createVmAssetHandler(publicVm, d.rootDir),
+    // Both guests' versions: each names the same engine and image files (the disk is served apart).
+    vmAsset: createVmAssetHandler(publicVm, d.rootDir, [guest.version, bundledGuest.version]),
     bootSnapshot: createBootSnapshotHandler({
       dir: snapshotDir,
       guestVersion: guest.version,

@@ -67,6 +67,10 @@ export function headlessHosting(d: {
     headless,
     /** An owner turned a room's always-on setting on or off: hosts start now, not at the next check. */
     keepAlwaysOn,
+    /** The room was archived or deleted: its headless host (if any) closes now, not when idle. */
+    roomClosed(room: string): void {
+      void pool?.forget(room).catch((err) => log.warn({ err: String(err), room }, 'headless host did not close'));
+    },
     /** Always-on rooms are started once the server listens, and checked every ALWAYS_ON_CHECK_MS. */
     startAlwaysOn(): void {
       alwaysOnTimer = setInterval(keepAlwaysOn, ALWAYS_ON_CHECK_MS).unref();

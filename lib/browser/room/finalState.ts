@@ -1,7 +1,8 @@
-import { z } from 'zod';
-import { ROOM_ID_RE } from '../../shared/protocol';
-import { MAX_STATE_PAGES } from '../../shared/roomState';
-import { rememberFinalCapture, type RawRoomStateCapture } from '../vm/RoomStateClient';
+import * as z from 'zod/mini';
+import { ROOM_ID_RE } from '../../shared/roomId';
+import { MAX_STATE_PAGES } from '../../shared/roomStatePack';
+import type { RawRoomStateCapture } from '../vm/RoomStateClient';
+import { pruneFinalCaptures, rememberFinalCapture } from '../vm/finalCaptureMarks';
 
 /**
  * A host closing its page loses nothing (issue 11): in pagehide, where nothing can be awaited, the
@@ -19,20 +20,24 @@ export const FINAL_STATE_WORKER_URL = '/room-state-worker.js';
 /** A scope with no pages in it: the worker controls nothing and sees no page's requests. */
 const WORKER_SCOPE = '/room-state-worker/';
 
-const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "a disk page");
-/** What a page posts to the worker (checked there: any page of the origin may post to it). */
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a disk page');
+const int = () => z.number().check(z.int());
+/**
+ * What a page posts to the worker (checked there: any page of the origin may post to it). zod's
+ * mini build: the worker is a bundle of its own, and full zod would be nearly all of it.
+ */
 export const finalStateMessageSchema = z.object({
   type: z.literal('tandem-final-state'),
-  room: z.string().regex(ROOM_ID_RE),
-  hostKey: z.string().min(1).max(200),
+  room: z.string().check(z.regex(ROOM_ID_RE)),
+  hostKey: z.string().check(z.minLength(1), z.maxLength(200)),
   state: z.instanceof(ArrayBuffer),
   // As many pages as a state may carry (the server refuses more; the worker need not gzip them first).
-  pages: z.array(z.tuple([z.number().int().nonnegative(), bytes, z.number().int()])).max(MAX_STATE_PAGES),
+  pages: z.array(z.tuple([int().check(z.nonnegative()), bytes, int()])).check(z.maxLength(MAX_STATE_PAGES)),
   guestVersion: z.string(),
-  diskVersion: z.string().nullable(),
-  overlayId: z.string().nullable(),
-  overlayGeneration: z.number().int(),
-  captureId: z.string().max(64),
+  diskVersion: z.nullable(z.string()),
+  overlayId: z.nullable(z.string()),
+  overlayGeneration: int(),
+  captureId: z.string().check(z.maxLength(64)),
 });
 export type FinalStateMessage = z.infer<typeof finalStateMessageSchema>;
 
@@ -46,6 +51,7 @@ export interface FinalStateHandoff {
 
 /** Registers the worker now (it must be running before the page closes) and returns the handoff for `room`. */
 export function finalStateHandoff(room: string): FinalStateHandoff | undefined {
+  pruneFinalCaptures(); // the marks earlier closing pages left (finalCaptureMarks.ts)
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator) || typeof fetch === 'undefined') return undefined;
   let worker: ServiceWorker | null = null;
   navigator.serviceWorker

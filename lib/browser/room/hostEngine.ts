@@ -5,6 +5,7 @@ import { effectiveChoice } from '../vm/enginePreference';
 import { fetchVmNet } from '../vm/vmNetwork';
 import { RoomStateClient } from '../vm/RoomStateClient';
 import { preloadV86 } from '../vm/v86Lib';
+import { fetchGuestManifest } from '../vm/guestManifestFetch';
 import type { EngineRequest } from './RoomSession';
 
 type RoomManifest = GuestManifest & { engineChoice: EngineChoice; cheerpxDisk: string };
@@ -22,8 +23,8 @@ export function engineFromQuery(params: URLSearchParams): EngineChoice | undefin
  */
 export function hostEngineFactory(o: { roomId: string; params: URLSearchParams; hostToken?: string }) {
   // Asked for as the page starts (it is small), not once the socket has given this page its seat.
-  const manifest: Promise<RoomManifest> = fetch(`/vm/manifest.json?room=${encodeURIComponent(o.roomId)}`).then((r) => r.json());
-  manifest.catch(() => {}); // a page that never hosts never reads it; one that does gets the error below
+  const manifest = fetchGuestManifest<RoomManifest>(`/vm/manifest.json?room=${encodeURIComponent(o.roomId)}`);
+  manifest.catch(() => {}); // a page that never hosts never reads it; one that does fails its boot with the ManifestError
   return async (req: EngineRequest): Promise<Engine> => {
     const m = await manifest;
     const [cols, rows] = [req.view.cols(), req.view.rows()];

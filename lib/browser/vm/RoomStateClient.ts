@@ -1,14 +1,6 @@
-import {
-  MAX_PACK_BYTES,
-  ROOM_STATE_FORMAT,
-  VM_CHUNK_BYTES,
-  decodePack,
-  encodePack,
-  packs,
-  toHex,
-  type RoomStateInfo,
-  type RoomStateManifest,
-} from '../../shared/roomState';
+import { MAX_PACK_BYTES, ROOM_STATE_FORMAT, VM_CHUNK_BYTES, decodePack, encodePack, packs, toHex } from '../../shared/roomStatePack';
+// Types only: the schemas' module (and zod) stays out of the final-state worker's bundle.
+import type { RoomStateInfo, RoomStateManifest } from '../../shared/roomState';
 
 /** How the page reaches its room's state on the server (see server/roomstate/roomStateRoutes.ts). */
 export interface RoomStateLink {
@@ -46,29 +38,6 @@ async function sha256(data: Uint8Array): Promise<string> {
 async function errorOf(r: Response): Promise<Error> {
   const body = (await r.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   return Object.assign(new Error(body?.error?.message ?? `HTTP ${r.status}`), { code: body?.error?.code, status: r.status });
-}
-
-const finalKey = (room: string) => `tandem-final-state:${room}`;
-
-/**
- * A closing page remembers (synchronously: localStorage) the id of the final state it handed on,
- * so that this browser, opening the room again, knows that state is newer than its own local copy.
- */
-export function rememberFinalCapture(room: string, captureId: string): void {
-  try {
-    localStorage.setItem(finalKey(room), captureId);
-  } catch {
-    // Storage refused (private mode, full): this browser then restores its own copy as before.
-  }
-}
-
-/** Whether `info` is the final state this browser's page sent as it closed (see rememberFinalCapture). */
-export function isOwnFinalCapture(room: string, info: RoomStateInfo): boolean {
-  try {
-    return !!info.manifest.captureId && localStorage.getItem(finalKey(room)) === info.manifest.captureId;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -4,7 +4,8 @@ import type { RoomStateInfo } from '../../shared/roomState';
 import type { CaptureGate, RunningVm } from './CaptureGate';
 import type { OverlayDisk } from './OverlayDisk';
 import type { OverlayMeta } from './OverlayStore';
-import { isOwnFinalCapture, type RawRoomStateCapture, type RoomStateClient } from './RoomStateClient';
+import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
+import { forgetFinalCapture, isOwnFinalCapture } from './finalCaptureMarks';
 import { gunzip, gzip } from './snapshotStore';
 
 /** The room's state goes to the server once the VM has been quiet (no output, no disk writes) this long after a change. */
@@ -83,7 +84,10 @@ export class RoomStateSync {
   /** The state `info` names: the v86 state (unzipped) and the overlay pages it expects. */
   async download(info: RoomStateInfo): Promise<{ state: ArrayBuffer; pages: [number, Uint8Array, number][] }> {
     const { vmGz, pages } = await this.client.download(info);
-    return { state: await gunzip(vmGz), pages };
+    const state = await gunzip(vmGz);
+    // The restore has what this browser's closing page handed on: its mark has served.
+    forgetFinalCapture(this.client.room, info);
+    return { state, pages };
   }
 
   /** Uploads the state once the VM is quiet after a change (output or disk writes). */
