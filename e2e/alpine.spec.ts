@@ -26,7 +26,7 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
 
   const canvas = host.locator('.screen-host canvas');
   await expect.poll(() => vgaText(host), { timeout: 30_000 }).toMatch(/user@tandem:~\$/);
-  expect(await litPixels(host, '.screen-host canvas')).toBeGreaterThan(500);
+  await expect.poll(() => litPixels(host, '.screen-host canvas')).toBeGreaterThan(500);
 
   const before = await canvas.screenshot();
   await canvas.click();
@@ -40,8 +40,9 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   // A guest of the same room gets the screen as frames relayed by the server…
   const guestCtx = await browser.newContext();
   const guest = await guestCtx.newPage();
-  const frameTimes: number[] = [];
-  guest.on('websocket', (ws) => ws.on('framereceived', (f) => void (String(f.payload).includes('"screen:frame"') && frameTimes.push(Date.now()))));
+  let framesReceived = 0;
+  guest.on('websocket', (ws) => ws.on('framereceived', (f) => void (String(f.payload).includes('"screen:frame"') && framesReceived++)));
+  const guestOpenedAt = Date.now();
   await guest.goto('/alpine');
   await expect(guest.locator('main.screen-room')).toHaveAttribute('data-seat', 'guest');
   const guestCanvas = guest.locator('canvas.screen-guest');
@@ -56,9 +57,11 @@ test('/alpine: the host boots v86 and shows its VGA screen with keyboard; a gues
   await expect.poll(() => vgaText(host)).toMatch(/^guest42\s*$/m);
   await expect.poll(async () => Number(await guestCanvas.getAttribute('data-frames'))).toBeGreaterThan(framesBefore);
 
-  // The server's rate cap: never more than 10 frames a second (plus the late-join one).
-  const t = frameTimes[frameTimes.length - 1];
-  expect(frameTimes.filter((x) => x > t - 1000).length).toBeLessThanOrEqual(11);
+  // The server's rate cap (10 frames a second; timed exactly in ScreenRelay.test.ts): at most one
+  // frame per 100 ms since the guest opened, plus the late-join one. Counted over the whole time,
+  // not per second as received: a stalled test process delivers frames in bunches, which moves
+  // their arrival times but never adds frames.
+  expect(framesReceived).toBeLessThanOrEqual(Math.floor((Date.now() - guestOpenedAt) / 100) + 2);
 
   // The host reloads: the VM comes back from its saved state, screen and shell included.
   await host.reload();

@@ -14,7 +14,11 @@ export async function screen(page: Page): Promise<string> {
  */
 export async function roomMenu(page: Page) {
   const button = page.locator('.topbar').getByRole('button', { name: 'Menu' });
-  if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+  // A click before the page has hydrated is lost: click until the menu says it is open.
+  await expect(async () => {
+    if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+    await expect(button).toHaveAttribute('aria-expanded', 'true', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
   return page.getByRole('group', { name: 'Menu' });
 }
 

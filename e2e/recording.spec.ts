@@ -31,7 +31,8 @@ test('the replay page plays a recorded session, seeks, jumps to command blocks a
   await host.waitForTimeout(500);
 
   // The export (asciicast v2) replays to what a late guest gets from the server's headless mirror.
-  const guest = await (await browser.newContext()).newPage();
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
   await guest.goto(roomPath);
   await expect.poll(() => screen(guest)).toMatch(/^112\s*$/m);
   const cast = parseCastText(await (await host.request.get(`/api/rooms/${roomId}/recordings/main/export.cast`)).text());
@@ -41,7 +42,8 @@ test('the replay page plays a recorded session, seeks, jumps to command blocks a
   const fromCommand = (text: string) => trimLines(text).slice(trimLines(text).indexOf('user@tandem:~$ echo replay'));
   expect(fromCommand(exported)).toBe(fromCommand(await screen(guest)));
 
-  const viewer = await (await browser.newContext()).newPage();
+  const viewerCtx = await browser.newContext();
+  const viewer = await viewerCtx.newPage();
   await viewer.goto(`${roomPath}/replay`);
   await expect(viewer.getByRole('button', { name: 'Play' })).toBeEnabled();
   // Starts at the beginning: nothing typed yet.
@@ -77,7 +79,8 @@ test('the replay page plays a recorded session, seeks, jumps to command blocks a
   await viewer.getByRole('button', { name: 'Search' }).click();
   await expect(viewer.getByRole('list', { name: 'Search results' })).toContainText('replay-42');
   await expect(viewer.getByRole('button', { name: 'Open a live VM from here' })).toBeDisabled();
-  await hostCtx.close();
+  // Every context closed: a page left open keeps its VM (or the headless host's) running for the rest of the suite.
+  await Promise.all([hostCtx, guestCtx, viewerCtx].map((c) => c.close()));
 });
 
 /** The production server (Next included, built by the suite's web server) in a process of our own, so it can be killed. */
@@ -101,14 +104,16 @@ test('kill -9 of the server mid-session: host and guest pages recover without a 
   const port = await freePort();
   const base = `http://localhost:${port}`;
   let server = await startOwnServer(dataDir, port);
+  const contexts = [await browser.newContext({ baseURL: base }), await browser.newContext({ baseURL: base })];
   try {
-    const host = await (await browser.newContext({ baseURL: base })).newPage();
+    const host = await contexts[0].newPage();
     const roomPath = await newRoom(host.request, 'e2e restart');
     const roomId = roomPath.split('/').pop()!;
     await host.goto(roomPath);
     await waitForPrompt(host);
-    const guest = await (await browser.newContext({ baseURL: base })).newPage();
-    await guest.goto(roomPath);
+    // The guest watches: were the host page to reconnect after the seat's keep time, the guest must not take its seat.
+    const guest = await contexts[1].newPage();
+    await guest.goto(`${roomPath}?watch`);
     await expect(guest.locator('main.room')).toHaveAttribute('data-seat', 'guest');
     await typeLine(guest, 'echo before-$((1+1))');
     await expect.poll(() => screen(guest)).toMatch(/^before-2\s*$/m);
@@ -148,6 +153,7 @@ test('kill -9 of the server mid-session: host and guest pages recover without a 
     const fromAfter = (t: string) => trimLines(t).slice(trimLines(t).lastIndexOf('tick-38'));
     expect(fromAfter(replayed)).toBe(fromAfter(await screen(guest)));
   } finally {
+    await Promise.all(contexts.map((c) => c.close()));
     server.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

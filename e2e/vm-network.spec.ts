@@ -51,8 +51,10 @@ test('curl, TLS with a test CA, git clone and a checked download through the ser
   expect(await screen(page)).not.toContain('"ok":true');
 
   // A running download, then the owner turns the room's Internet off: it is cut at once.
-  await typeLine(page, `curl -sS -o /dev/null http://${NET_HOST_NAME}:${HTTP_PORT}/slow; echo "slow-rc=$?"`);
-  await page.waitForTimeout(4000);
+  // (curl creates its output file when the first body bytes arrive: data is flowing through the stream.)
+  await typeLine(page, `(curl -sS -o /tmp/slow.bin http://${NET_HOST_NAME}:${HTTP_PORT}/slow; echo "slow-rc=$?") &`);
+  // (The job's notice may redraw the prompt line: the marker is matched anywhere, computed so the typed line cannot match it.)
+  await run(page, 'until [ -s /tmp/slow.bin ]; do sleep 0.2; done; echo "slow-$((2+3))-flowing"', /slow-5-flowing/, 60_000);
   const off = await page.request.patch(`/api/rooms/${roomId}`, { data: { internet: false } });
   expect(off.status()).toBe(200);
   await expect.poll(() => screen(page), { timeout: 30_000 }).toMatch(/slow-rc=[1-9]/);
