@@ -36,9 +36,10 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serves one file with Range, ETag and caching headers, so engines can read disks lazily and
- * browsers revalidate cheaply. `immutable` for content-addressed files.
+ * browsers revalidate cheaply. `immutable` for content-addressed files: true, or decided from the
+ * file's own stat (the one this function takes anyway).
  */
-export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, opts: { immutable?: boolean } = {}): void {
+export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, opts: { immutable?: boolean | ((st: fs.Stats) => boolean) } = {}): void {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -54,7 +55,7 @@ export function sendFile(req: IncomingMessage, res: ServerResponse, file: string
     etag,
     'last-modified': st.mtime.toUTCString(),
     'content-type': TYPES[ext] ?? 'application/octet-stream',
-    'cache-control': opts.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate',
+    'cache-control': (typeof opts.immutable === 'function' ? opts.immutable(st) : opts.immutable) ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate',
     // Same-origin resources still need this under COEP require-corp when fetched by workers.
     'cross-origin-resource-policy': 'same-origin',
   };

@@ -19,10 +19,11 @@ export function v86BuildDir(): string {
   return path.join(path.dirname(require.resolve('v86/package.json')), 'build');
 }
 
-function statKey(file: string): string | null {
+const statKey = (st: fs.Stats) => `${st.size}-${st.mtimeMs}`;
+
+function statKeyOf(file: string): string | null {
   try {
-    const st = fs.statSync(file);
-    return `${st.size}-${st.mtimeMs}`;
+    return statKey(fs.statSync(file));
   } catch {
     return null;
   }
@@ -43,12 +44,12 @@ export function createVmAssetHandler(publicVmDir: string, rootDir: string, versi
       : GUEST_SOURCE_FILES[name]
         ? path.join(rootDir, GUEST_SOURCE_FILES[name])
         : path.join(publicVmDir, name);
-  const atStart = new Map(VERSIONED_FILES.map((name) => [name, statKey(fileOf(name))]));
+  const atStart = new Map(VERSIONED_FILES.map((name) => [name, statKeyOf(fileOf(name))]));
   return (req: IncomingMessage, res: ServerResponse, name: string, version: string | null = null): void => {
     if (!NAME_RE.test(name)) throw new HttpError('NOT_FOUND', 'no such file');
-    const file = fileOf(name);
     const known = atStart.get(name);
-    const immutable = version !== null && versions.includes(version) && known != null && statKey(file) === known;
-    sendFile(req, res, fs.existsSync(file) ? file : path.join(publicVmDir, '__missing__'), { immutable });
+    const announced = version !== null && versions.includes(version) && known != null;
+    // sendFile stats the file once (and answers 404 when it is missing): the same stat decides.
+    sendFile(req, res, fileOf(name), { immutable: (st) => announced && statKey(st) === known });
   };
 }

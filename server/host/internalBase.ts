@@ -16,7 +16,7 @@ export function internalBaseUrl(host: string, port: number): string {
 }
 
 /** True for origins a browser treats as secure without https. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === '[::1]';
 }
 
