@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../server/host/findChromium';
 import { bootPhases, formatBootPhases, type BootPhases } from './bootPhases';
+import { median } from './latency';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROMPT_RE = /user@tandem:~\$/;
@@ -157,8 +158,7 @@ export async function measureHandover(
       log(`first_prompt_ms_new_room ${r.ms} ms\n${formatBootPhases(r.phases)}`);
       runs.push(r);
     }
-    const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-    const first = { first_prompt_ms_new_room: ms[Math.floor(ms.length / 2)], phases: runs[runs.length - 1].phases };
+    const first = { first_prompt_ms_new_room: median(runs.map((r) => r.ms)), phases: runs[runs.length - 1].phases };
     if (o.firstPromptOnly) return first;
 
     log('handover: a guest takes over');

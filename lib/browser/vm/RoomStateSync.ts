@@ -114,7 +114,7 @@ export class RoomStateSync {
   }
 
   /** The running VM's state now (see captureVm), or null when no VM runs. */
-  async capture(): Promise<VmCapture | null> {
+  private async capture(): Promise<VmCapture | null> {
     const emulator = this.vm.emulator;
     if (!emulator) return null;
     return this.gate.run(() => captureVm(emulator, this.vm.disk, () => this.vm.emulator === emulator));

@@ -8,7 +8,7 @@ import { LocalSnapshots } from './LocalSnapshots';
 import { httpRangeReader } from './httpRangeReader';
 import { OverlayIdbStore } from './OverlayIdbStore';
 import type { RawRoomStateCapture, RoomStateClient } from './RoomStateClient';
-import { RoomStateSync, type VmCapture } from './RoomStateSync';
+import { RoomStateSync } from './RoomStateSync';
 import { SerialConsole } from './SerialConsole';
 import { CaptureGate, type RunningVm } from './CaptureGate';
 import { chooseBootState, fetchTrusted, snapshotKeys, type FoundState, type StateSource, type TrustedFetch } from './bootState';
@@ -16,7 +16,6 @@ import { loadV86, notAV86State, preloadV86, v86WasmFn } from './v86Lib';
 import { bootMark } from './bootMarks';
 
 export type { GuestManifest };
-export { notAV86State };
 
 /** A cold boot is expected to take about this long; the bar moves against it until the prompt. */
 const EXPECTED_BOOT_MS = 8000;
@@ -142,11 +141,6 @@ export class V86Engine implements Engine {
     return disk;
   }
 
-  /** Where the automatic snapshot goes (see snapshotKeys). */
-  get snapshotKey(): string {
-    return this.keys.auto;
-  }
-
   /**
    * "Save VM": the running VM as it is now (memory, and with a disk its overlay flushed first), for
    * this room's next load in this browser to restore. Resolves with the stored size; throws with a
@@ -163,11 +157,6 @@ export class V86Engine implements Engine {
    */
   syncRoomState(): Promise<{ bytes: number; ms: number } | null> {
     return this.room?.sync() ?? Promise.resolve(null);
-  }
-
-  /** The running VM's state for the room as it is now, not uploaded (see RoomStateSync.capture); null without a room link or a VM. */
-  captureRoomState(): Promise<VmCapture | null> {
-    return this.room?.capture() ?? Promise.resolve(null);
   }
 
   /** The VM's state for the room captured synchronously, as the page closes (see RoomStateSync.captureNow). */

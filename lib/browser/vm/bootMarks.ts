@@ -1,5 +1,5 @@
 /** Prefix of the marks a boot leaves in the page's performance timeline. */
-export const BOOT_MARK_PREFIX = 'tandem:boot:';
+const BOOT_MARK_PREFIX = 'tandem:boot:';
 
 /**
  * Marks a point of a boot (state chosen, engine loaded, emulator loaded, prompt) in the page's
