@@ -93,6 +93,9 @@ export function fetchTrusted(version: string): TrustedFetch {
 async function roomState(b: BootStateInput, trusted: TrustedFetch | null): Promise<{ found: FoundState | null; disk: OverlayDisk | null } | null> {
   const info = await b.room!.newer(b.disk);
   if (!info) return null;
+  // The room's state wins: the boot snapshot's download stops now rather than share the bandwidth
+  // with this one (should this one fail, localOrTrusted fetches the snapshot again if it still fits).
+  trusted?.abort();
   console.info(`[tandem] restoring the room's saved VM ${info.id} (${Math.round(info.bytes / 2 ** 20)} MiB)`);
   try {
     b.onProgress({ phase: 'loading', progress: 0.03, message: 'Downloading the room’s saved VM' });
@@ -115,7 +118,7 @@ async function roomState(b: BootStateInput, trusted: TrustedFetch | null): Promi
     if (!b.disk) return null;
     await b.disk.close().catch(() => {});
     const disk = await b.reopenDisk();
-    return { found: await localOrTrusted(b.manifest, disk, b.keys, trusted), disk };
+    return { found: await localOrTrusted(b.manifest, disk, b.keys, null), disk };
   }
 }
 
